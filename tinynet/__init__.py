@@ -1,0 +1,39 @@
+"""tinynet: a small reverse-mode autodiff engine on NumPy (CPU) and CuPy (GPU).
+
+>>> import tinynet as tn
+>>> x = tn.tensor([[1.0, 2.0]], requires_grad=True)
+>>> w = tn.randn(2, 3, requires_grad=True)
+>>> (x @ w).sum().backward()
+>>> w.grad.shape
+(2, 3)
+
+Where things are: ``tensor.py`` (the Tensor), ``autograd.py`` (ops' base class and the
+backward walk), ``ops/`` (every op), ``nn/`` (functional and layers), ``backend.py`` (NumPy or
+CuPy).
+"""
+
+from tinynet.tensor import Tensor  # first: every other module builds on it
+from tinynet import cuda
+from tinynet.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinynet.backend import manual_seed
+from tinynet.factories import (arange, bool_, float16, float32, float64, from_numpy, full, int8,
+                               int32, int64, ones, ones_like, rand, randint, randn, randperm,
+                               tensor, uint8, zeros, zeros_like)
+from tinynet.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinynet.ops import (abs, argmax, argmin, cat, clamp, exp, flatten, log, log_softmax,
+                         logsumexp, matmul, max, maximum, mean, min, minimum, permute, relu,
+                         reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
+                         unsqueeze, var, where)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError", "Tensor", "abs", "arange", "argmax", "argmin", "bool_", "cat", "clamp",
+    "cuda", "enable_grad", "exp", "flatten", "float16", "float32", "float64", "from_numpy", "full",
+    "grad", "gradcheck", "gradgradcheck", "int8", "int32", "int64", "is_grad_enabled", "log",
+    "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "no_grad", "ones", "ones_like", "permute", "rand", "randint", "randn", "randperm",
+    "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack",
+    "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros",
+    "zeros_like",
+]

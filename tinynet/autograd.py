@@ -1,0 +1,280 @@
+"""The graph: what an op is (`Function`), grad modes, and the backward walk.
+
+Every op is a `Function` subclass with two methods:
+
+* ``forward(*arrays)`` works on raw NumPy/CuPy arrays and returns one array;
+* ``backward(grad)`` receives the output's gradient as a Tensor and returns one gradient per
+  input, computed **with tinynet ops**. When the walk runs with ``create_graph=True`` those ops
+  record a graph of their own, which is why double backward (Hessian-vector products) needs no
+  extra code.
+
+Ownership runs one way only: an output Tensor holds its ``grad_fn``, the Function holds its
+input Tensors, and nothing points back. So there are no reference cycles, and a graph dies as
+soon as its last output does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from tinynet import backend
+from tinynet.tensor import Tensor
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record the graph (the default)."""
+    return _grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off, as a call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.prev, self.mode = _grad_enabled, bool(mode)
+        _grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Run code without recording the graph (evaluation, optimizer updates).
+
+    >>> with tn.no_grad():
+    ...     y = model(x)        # y.requires_grad is False
+    """
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+class enable_grad(no_grad):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, True
+
+
+class Function:
+    """One differentiable op. Subclasses define ``forward`` (arrays) and ``backward`` (Tensors).
+
+    Keyword arguments given to ``apply`` (``dim``, ``stride``…) become attributes of the
+    instance; ``forward`` may store arrays on ``self`` that ``backward`` needs.
+    """
+
+    released = False  # set once the walk has freed this node's saved state
+
+    def __init__(self, **params: Any) -> None:
+        self.__dict__.update(params)
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        fn = cls(**params)
+        if len(inputs) > 1 and len({type(t.data) for t in inputs}) > 1:
+            devices = " and ".join(f"{t.device} ({tuple(t.shape)})" for t in inputs)
+            raise RuntimeError(f"{cls.__name__}: inputs are on different devices: {devices}; "
+                               "move them with .to(device) first")
+        out = fn.forward(*[t.data for t in inputs])
+        if not backend.is_array(out):
+            out = backend.get_array_module(inputs[0].data).asarray(out)
+        if _grad_enabled and any(t.requires_grad for t in inputs):
+            fn.inputs = inputs
+            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            return Tensor(out, requires_grad=True, grad_fn=fn)
+        return Tensor(out)
+
+    def forward(self, *arrays: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} defines no forward")
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        raise NotImplementedError(f"{type(self).__name__} defines no backward")
+
+    def output(self, data: Any) -> Tensor:
+        """The op's output as a graph node again, for backwards that reuse it (exp, tanh…).
+
+        The forward keeps only the array, since holding the output Tensor would be a cycle.
+        """
+        return Tensor(data, requires_grad=True, grad_fn=self)
+
+    def release(self) -> None:
+        """Drop inputs and saved arrays so the memory is freed as soon as backward passes."""
+        self.__dict__.clear()
+        self.released = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _node(t: Tensor) -> Any:
+    """What the walk keys gradients on: the op that made ``t``, or ``t`` itself for a leaf."""
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _topological_order(roots: Sequence[Function]) -> list[Function]:
+    """Every op reachable from ``roots``, each after all the ops that consume its output.
+
+    Iterative depth-first search, so a graph thousands of ops deep hits no recursion limit.
+    """
+    postorder: list[Function] = []
+    seen: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(fn, False) for fn in roots]
+    while stack:
+        fn, children_done = stack.pop()
+        if children_done:
+            postorder.append(fn)
+            continue
+        if id(fn) in seen:
+            continue
+        if fn.released:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: its saved values were "
+                "freed by the first backward. Pass retain_graph=True to the first call if you "
+                "need to backward twice.")
+        seen.add(id(fn))
+        stack.append((fn, True))
+        for t in fn.inputs:
+            if t.grad_fn is not None and id(t.grad_fn) not in seen:
+                stack.append((t.grad_fn, False))
+    postorder.reverse()
+    return postorder
+
+
+def _accumulate(grads: dict[Any, Tensor], node: Any, g: Tensor) -> None:
+    grads[node] = grads[node] + g if node in grads else g
+
+
+def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph: bool,
+                 create_graph: bool, targets: Sequence[Tensor] | None = None) -> dict[Any, Tensor]:
+    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
+
+    With ``targets`` (``tn.grad``) only the part of the graph leading to them is walked and the
+    gradients of the targets are returned. Without (``Tensor.backward``) every leaf that requires
+    grad accumulates into ``.grad``.
+    """
+    grads: dict[Any, Tensor] = {}
+    for out, g in zip(outputs, grad_outputs):
+        _accumulate(grads, _node(out), g)
+    order = _topological_order([out.grad_fn for out in outputs if out.grad_fn is not None])
+
+    target_nodes: set[int] = set()
+    leads_to_target: set[int] = set()  # ops with some target upstream: only these are walked
+    if targets is not None:
+        target_nodes = {id(_node(t)) for t in targets}
+        for fn in reversed(order):
+            if any(id(_node(t)) in target_nodes or id(_node(t)) in leads_to_target
+                   for t in fn.inputs):
+                leads_to_target.add(id(fn))
+    results: dict[Any, Tensor] = {}
+
+    with set_grad_enabled(create_graph):
+        for fn in order:
+            g = grads.pop(fn, None)
+            if targets is not None:
+                if id(fn) in target_nodes and g is not None:
+                    results[fn] = g
+                if id(fn) not in leads_to_target:
+                    continue
+            if g is None:
+                continue
+            input_grads = fn.backward(g)
+            for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):
+                if needs and tg is not None:
+                    _accumulate(grads, _node(t), tg)
+            if not retain_graph:
+                fn.release()
+    if targets is not None:
+        results.update((node, g) for node, g in grads.items() if id(node) in target_nodes)
+        return results
+    for leaf, g in grads.items():  # only leaves remain once every op has been walked
+        if isinstance(leaf, Tensor) and leaf.requires_grad:
+            g = g if create_graph else g.detach()
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+    return grads
+
+
+def _as_tuple(x: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _default_grad_outputs(outputs: tuple[Tensor, ...], grad_outputs: Any) -> list[Tensor]:
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    result = []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"output of shape {tuple(out.shape)} does not require grad and has "
+                               "no grad_fn: nothing it depends on has requires_grad=True")
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got "
+                                   f"shape {tuple(out.shape)}; pass the upstream gradient")
+            g = Tensor(out.xp.ones_like(out.data))
+        elif not isinstance(g, Tensor):
+            g = Tensor(out.xp.asarray(g, dtype=out.dtype))
+        if tuple(g.shape) != tuple(out.shape):
+            raise ValueError(f"gradient has shape {tuple(g.shape)} but output has shape "
+                             f"{tuple(out.shape)}")
+        result.append(g)
+    return result
+
+
+def backward(tensor: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """The implementation of ``Tensor.backward``: accumulate d tensor / d leaf into ``leaf.grad``."""
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward([tensor], _default_grad_outputs((tensor,), [gradient]), retain, create_graph)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned rather than stored in ``.grad``.
+
+    With ``create_graph=True`` the gradients are themselves differentiable, which gives
+    Hessian-vector products:
+
+    >>> g, = tn.grad(loss, [w], create_graph=True)
+    >>> hv, = tn.grad((g * v).sum(), [w])
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"input {i} of shape {tuple(t.shape)} does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    found = run_backward(outputs, _default_grad_outputs(outputs, grad_outputs), retain,
+                         create_graph, targets=inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(_node(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {i} of shape {tuple(t.shape)} was not used to compute the "
+                               "outputs; pass allow_unused=True to get None for it")
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def graph_nodes(tensor: Tensor) -> Iterator[Function]:
+    """Every op in the graph behind ``tensor`` (for visualisation and leak tests)."""
+    if tensor.grad_fn is not None:
+        yield from _topological_order([tensor.grad_fn])

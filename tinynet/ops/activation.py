@@ -1,0 +1,155 @@
+"""Activations and (log-)softmax, each stable by construction at extreme inputs.
+
+* sigmoid never exponentiates a positive number, so it can't overflow at ±1000;
+* softplus is ``max(x, 0) + log1p(exp(-|x|))``;
+* log_softmax subtracts the row max before ``exp`` (log-sum-exp), so logits of ±1e4 stay finite.
+"""
+
+from __future__ import annotations
+
+from tinynet import backend
+from tinynet.autograd import Function
+from tinynet.ops.elementwise import where
+from tinynet.tensor import Tensor
+
+
+def _mask(condition, like: Tensor) -> Tensor:
+    return Tensor(condition.astype(like.dtype, copy=False))
+
+
+class ReLU(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).maximum(x, 0)
+
+    def backward(self, g):
+        return (g * _mask(self.inputs[0].data > 0, g),)
+
+
+class LeakyReLU(Function):
+    def forward(self, x):
+        return backend.get_array_module(x).where(x > 0, x, x * self.negative_slope)
+
+    def backward(self, g):
+        x = self.inputs[0].data
+        slope = backend.get_array_module(x).where(x > 0, 1, self.negative_slope)
+        return (g * _mask(slope, g),)
+
+
+class ELU(Function):
+    """x for x > 0, alpha·(exp(x) - 1) otherwise; the slope there is out + alpha."""
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        self.out = xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        return self.out
+
+    def backward(self, g):
+        positive = self.inputs[0].data > 0
+        return (g * where(positive, 1.0, self.output(self.out) + self.alpha),)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+        self.out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return self.out
+
+    def backward(self, g):
+        y = self.output(self.out)
+        return (g * y * (1 - y),)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.out = backend.get_array_module(x).tanh(x)
+        return self.out
+
+    def backward(self, g):
+        y = self.output(self.out)
+        return (g * (1 - y * y),)
+
+
+class Softplus(Function):
+    """log(1 + exp(beta·x)) / beta, linear above ``threshold`` as PyTorch; slope sigmoid(beta·x)."""
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        bx = x * self.beta
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
+        return xp.where(bx > self.threshold, x, soft)
+
+    def backward(self, g):
+        return (g * sigmoid(self.inputs[0] * self.beta),)
+
+
+class LogSoftmax(Function):
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        shifted = x - x.max(axis=self.dim, keepdims=True)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
+        return self.out
+
+    def backward(self, g):
+        softmax = self.output(self.out).exp()
+        return (g - softmax * g.sum(self.dim, keepdim=True),)
+
+
+class Softmax(Function):
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
+        self.out = e / e.sum(axis=self.dim, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        y = self.output(self.out)
+        return (y * (g - (g * y).sum(self.dim, keepdim=True)),)
+
+
+def _float_input(x: Tensor, op: str) -> None:
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point tensor, got {x.dtype}")
+
+
+def relu(x: Tensor) -> Tensor:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return ELU.apply(x, alpha=alpha)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    _float_input(x, "sigmoid")
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    _float_input(x, "tanh")
+    return Tanh.apply(x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    _float_input(x, "softplus")
+    return Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def _softmax_dim(x: Tensor, dim: int, op: str) -> int:
+    _float_input(x, op)
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for shape {tuple(x.shape)}")
+    return dim % max(x.ndim, 1) if x.ndim else None
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """log(softmax(x)) computed as x - logsumexp(x): finite for any finite logits."""
+    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, "log_softmax"))
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    return Softmax.apply(x, dim=_softmax_dim(x, dim, "softmax"))

@@ -1,0 +1,142 @@
+"""2-D convolution as im2col + GEMM, built from two adjoint ops.
+
+``Im2Col`` copies every kernel-sized window of the input into a column, giving
+(N, C·kh·kw, Ho·Wo); ``Col2Im`` adds columns back onto the image. Each is the other's
+backward. A convolution is then ``weight (Cout, C·kh·kw) @ columns``, an ordinary matmul, so
+
+* the input gradient is ``col2im(weight.T @ grad)``, a transposed convolution;
+* the weight gradient is ``grad @ columns.T`` summed over the batch, a correlation;
+
+and because all of these are tinynet ops, the gradient is differentiable again (HVPs through
+conv weights work). The per-sample layout makes ``weight @ columns`` come out in NCHW already.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinynet import backend
+from tinynet.autograd import Function
+from tinynet.tensor import Tensor
+
+
+def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    """``3`` → ``(3, 3)``; a pair stays a pair."""
+    if isinstance(value, int):
+        return value, value
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return value
+
+
+class Im2Col(Function):
+    """(N, C, H, W) → (N, C·kh·kw, Ho·Wo): one column per output pixel."""
+
+    def forward(self, x):
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
+        n, c = x.shape[:2]
+        if ph or pw:
+            x = backend.get_array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+        windows = backend.sliding_window_view(x, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+        return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, -1)
+
+    def backward(self, g):
+        return (Col2Im.apply(g, image_shape=self.inputs[0].shape, kernel=self.kernel,
+                             stride=self.stride, padding=self.padding, dilation=self.dilation),)
+
+
+class Col2Im(Function):
+    """(N, C·kh·kw, Ho·Wo) → (N, C, H, W), adding overlapping windows: the adjoint of Im2Col.
+
+    One strided slice-add per kernel offset (kh·kw of them): on a 2-core CPU this measured
+    1.5-3.4x faster than a single ``np.add.at`` scatter.
+    """
+
+    def forward(self, cols):
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
+        n, c, h, w = self.image_shape
+        ho, wo = output_size((h, w), self.kernel, self.stride, self.padding, self.dilation)
+        cols = cols.reshape(n, c, kh, kw, ho, wo)
+        xp = backend.get_array_module(cols)
+        image = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                top, left = i * dh, j * dw
+                image[:, :, top:top + sh * (ho - 1) + 1:sh, left:left + sw * (wo - 1) + 1:sw] += \
+                    cols[:, :, i, j]
+        return image[:, :, ph:ph + h, pw:pw + w]
+
+    def backward(self, g):
+        return (Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding,
+                             dilation=self.dilation),)
+
+
+def output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    return tuple((size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
+                 for i in range(2))
+
+
+def check_window(op: str, input: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int], dilation: tuple[int, int]) -> None:
+    if input.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(kernel) < 1:
+        raise ValueError(f"{op}: stride {stride} and dilation {dilation} must be >= 1, kernel "
+                         f"{kernel} >= 1 and padding {padding} >= 0")
+    for i, axis in enumerate(("height", "width")):
+        span = dilation[i] * (kernel[i] - 1) + 1
+        if span > input.shape[2 + i] + 2 * padding[i]:
+            raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) spans {span} in "
+                             f"{axis}, larger than the padded input {tuple(input.shape)} with "
+                             f"padding {padding}")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1) -> Tensor:
+    """2-D cross-correlation over NCHW input, as ``torch.nn.functional.conv2d`` (groups=1).
+
+    >>> x = tn.randn(8, 3, 32, 32); w = tn.randn(16, 3, 3, 3)
+    >>> F.conv2d(x, w, padding=1).shape
+    (8, 16, 32, 32)
+    """
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), \
+        pair(dilation, "dilation")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be (C_out, C_in, kh, kw), got {tuple(weight.shape)}")
+    kernel = tuple(weight.shape[2:])
+    check_window("conv2d", input, kernel, stride, padding, dilation)
+    if input.shape[1] != weight.shape[1]:
+        raise ValueError(f"conv2d: input {tuple(input.shape)} has {input.shape[1]} channels but "
+                         f"weight {tuple(weight.shape)} expects {weight.shape[1]}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"conv2d: bias has shape {tuple(bias.shape)}, expected "
+                         f"({weight.shape[0]},) for weight {tuple(weight.shape)}")
+    n, (ho, wo) = input.shape[0], output_size(input.shape[2:], kernel, stride, padding, dilation)
+    cols = Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    out = (weight.reshape(weight.shape[0], -1) @ cols).reshape(n, weight.shape[0], ho, wo)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, dilation: Any = 1) -> Tensor:
+    """The adjoint of ``conv2d``, as ``torch.nn.functional.conv_transpose2d`` (groups=1).
+
+    ``weight`` is (C_in, C_out, kh, kw): the same tensor a conv2d from C_out to C_in would use.
+    """
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), \
+        pair(dilation, "dilation")
+    output_padding = pair(output_padding, "output_padding")
+    if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
+        raise ValueError(f"conv_transpose2d: input {tuple(input.shape)} needs shape (N, C_in, H, W) "
+                         f"with C_in = weight.shape[0], weight is {tuple(weight.shape)}")
+    n, c_in, h, w = input.shape
+    c_out, kh, kw = weight.shape[1:]
+    size = tuple((s - 1) * stride[i] - 2 * padding[i] + dilation[i] * ((kh, kw)[i] - 1)
+                 + output_padding[i] + 1 for i, s in enumerate((h, w)))
+    cols = weight.reshape(c_in, -1).mT @ input.reshape(n, c_in, h * w)
+    out = Col2Im.apply(cols, image_shape=(n, c_out) + size, kernel=(kh, kw), stride=stride,
+                       padding=padding, dilation=dilation)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)

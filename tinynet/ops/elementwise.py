@@ -1,0 +1,194 @@
+"""Elementwise math: exp, log, sqrt, abs, clamp, maximum, minimum, where, casts, comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinynet import backend
+from tinynet.autograd import Function
+from tinynet.ops.arithmetic import binary
+from tinynet.ops.shape import sum_to
+from tinynet.tensor import Tensor, as_tensor
+
+
+def _constant(array: Any, like: Tensor) -> Tensor:
+    """A mask or weight array as a graph constant of ``like``'s dtype."""
+    return Tensor(array.astype(like.dtype, copy=False))
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = backend.get_array_module(a).exp(a)
+        return self.out
+
+    def backward(self, g):
+        return (g * self.output(self.out),)
+
+
+class Log(Function):
+    def forward(self, a):
+        return backend.get_array_module(a).log(a)
+
+    def backward(self, g):
+        return (g / self.inputs[0],)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = backend.get_array_module(a).sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return (g / (2 * self.output(self.out)),)
+
+
+class Abs(Function):
+    """|a|; the gradient at 0 is 0, as in PyTorch."""
+
+    def forward(self, a):
+        return backend.get_array_module(a).abs(a)
+
+    def backward(self, g):
+        (a,) = self.inputs
+        return (g * _constant(a.xp.sign(a.data), a),)
+
+
+class Clamp(Function):
+    """Gradient 1 where min <= a <= max (bounds included, as PyTorch), else 0."""
+
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        return xp.clip(a, self.min, self.max)
+
+    def backward(self, g):
+        (a,) = self.inputs
+        inside = a.data == a.data  # all True (False only at NaN)
+        if self.min is not None:
+            inside &= a.data >= self.min
+        if self.max is not None:
+            inside &= a.data <= self.max
+        return (g * _constant(inside, a),)
+
+
+class Maximum(Function):
+    """Elementwise max of two tensors. At ties each side gets half the gradient, as PyTorch."""
+
+    largest = True
+
+    def forward(self, a, b):
+        xp = backend.get_array_module(a)
+        return xp.maximum(a, b) if self.largest else xp.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        wins = a.data > b.data if self.largest else a.data < b.data
+        weight_a = wins + 0.5 * (a.data == b.data)
+        ga = sum_to(g * _constant(weight_a, g), a.shape)
+        gb = sum_to(g * _constant(1 - weight_a, g), b.shape)
+        return ga, gb
+
+
+class Minimum(Maximum):
+    """Elementwise min of two tensors, with the same tie rule as Maximum."""
+
+    largest = False
+
+
+class Where(Function):
+    def forward(self, a, b):
+        return backend.get_array_module(a).where(self.condition, a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        take_a = _constant(self.condition, g)
+        return sum_to(g * take_a, a.shape), sum_to(g * (1 - take_a), b.shape)
+
+
+class Cast(Function):
+    def forward(self, a):
+        return a.astype(self.dtype)
+
+    def backward(self, g):
+        return (cast(g, self.inputs[0].dtype),)
+
+
+class ToDevice(Function):
+    def forward(self, a):
+        return backend.to_device(a, self.device)
+
+    def backward(self, g):
+        return (to_device(g, self.inputs[0].device),)
+
+
+def exp(a: Tensor) -> Tensor:
+    return Exp.apply(a)
+
+
+def log(a: Tensor) -> Tensor:
+    return Log.apply(a)
+
+
+def sqrt(a: Tensor) -> Tensor:
+    return Sqrt.apply(a)
+
+
+def abs(a: Tensor) -> Tensor:
+    return Abs.apply(a)
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(a, min=min, max=max)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return binary(Maximum, a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return binary(Minimum, a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (all three broadcast)."""
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    xp = a.xp
+    cond = xp.asarray(cond, dtype=bool)
+    try:
+        shape = xp.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {tuple(cond.shape)} (condition), {tuple(a.shape)} and "
+                         f"{tuple(b.shape)} cannot be broadcast together") from None
+    return Where.apply(a, b, condition=xp.broadcast_to(cond, shape))
+
+
+def cast(a: Tensor, dtype: Any) -> Tensor:
+    if a.dtype == dtype:
+        return a
+    if dtype.kind not in "fc":  # integer and bool results carry no gradient
+        return Tensor(a.data.astype(dtype))
+    return Cast.apply(a, dtype=dtype)
+
+
+def to_device(a: Tensor, device: str) -> Tensor:
+    return a if a.device == device else ToDevice.apply(a, device=device)
+
+
+_COMPARISONS = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+                "eq": "equal", "ne": "not_equal"}
+
+
+def compare(name: str, a: Any, b: Any) -> Tensor:
+    """Elementwise comparison; the result is a bool tensor with no gradient."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    if a.device != b.device:
+        raise RuntimeError(f"{name}: tensors on different devices: {a.device} and {b.device}")
+    try:
+        return Tensor(getattr(a.xp, _COMPARISONS[name])(a.data, b.data))
+    except ValueError:
+        raise ValueError(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                         "broadcast together") from None

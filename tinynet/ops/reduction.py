@@ -1,0 +1,129 @@
+"""Reductions over ``dim`` (an int, a tuple, or None for all): sum, mean, max, min, var, logsumexp."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from tinynet import backend
+from tinynet.autograd import Function, no_grad
+from tinynet.ops.shape import broadcast_to
+from tinynet.tensor import MinMax, Tensor
+
+
+def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    rank = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    for d in dims:
+        if not -rank <= d < rank:
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
+    return tuple(sorted({d % rank for d in dims})) if ndim else ()
+
+
+def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    def forward(self, a):
+        return a.sum(axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, g):
+        shape = self.inputs[0].shape
+        return (broadcast_to(g.reshape(_keepdim_shape(shape, self.axes)), shape),)
+
+
+class Extreme(Function):
+    """max (``largest``) or min over ``axes``. At ties the gradient is split evenly between the
+    tied elements, as PyTorch does for ``amax``/``amin`` and for ``max()`` with no dim."""
+
+    def forward(self, a):
+        out = a.max(axis=self.axes, keepdims=True) if self.largest else \
+            a.min(axis=self.axes, keepdims=True)
+        self.out = out
+        return out if self.keepdim else out.reshape(
+            tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+
+    def backward(self, g):
+        shape = self.inputs[0].shape
+        hits = self.inputs[0].data == self.out
+        share = hits / hits.sum(axis=self.axes, keepdims=True)
+        g = broadcast_to(g.reshape(_keepdim_shape(shape, self.axes)), shape)
+        return (g * Tensor(share.astype(g.dtype, copy=False)),)
+
+
+def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (all dims when None). Booleans and ints sum to int64, as in PyTorch."""
+    if a.dtype.kind in "bi":
+        a = Tensor(a.data.astype("int64"))
+    return Sum.apply(a, axes=_axes(dim, a.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if a.dtype.kind not in "fc":
+        raise TypeError(f"mean: expected a floating point tensor, got {a.dtype}")
+    axes = _axes(dim, a.ndim, "mean")
+    count = 1
+    for d in axes:
+        count *= a.shape[d]
+    return sum(a, axes, keepdim) / count
+
+
+def var(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """Variance; ``correction=1`` (``unbiased=True``, the default) divides by n - 1."""
+    correction = (1 if unbiased else 0) if correction is None else correction
+    axes = _axes(dim, a.ndim, "var")
+    count = 1
+    for d in axes:
+        count *= a.shape[d]
+    centered = a - mean(a, axes, keepdim=True)
+    return sum(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
+
+
+def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor | MinMax:
+    name = "max" if largest else "min"
+    if a.numel() == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
+    axes = _axes(dim, a.ndim, name)
+    values = Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest)
+    if dim is None:
+        return values
+    return MinMax(values, (argmax if largest else argmin)(a, dim, keepdim))
+
+
+def max(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
+    """Largest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    return _extreme(a, dim, keepdim, largest=True)
+
+
+def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
+    """Smallest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    return _extreme(a, dim, keepdim, largest=False)
+
+
+def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Extreme.apply(a, axes=_axes(dim, a.ndim, "amax"), keepdim=keepdim, largest=True)
+
+
+def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    out = a.data.argmax(axis=dim)
+    return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None else out)
+
+
+def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    out = a.data.argmin(axis=dim)
+    return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None else out)
+
+
+def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(a))) without overflow: the max is taken out first, as a constant shift."""
+    axes = _axes(dim, a.ndim, "logsumexp")
+    with no_grad():
+        shift = amax(a, axes, keepdim=True)
+    xp = backend.get_array_module(shift.data)
+    shift = Tensor(xp.where(xp.isfinite(shift.data), shift.data, 0))
+    out = sum((a - shift).exp(), axes, keepdim=True).log() + shift
+    return out if keepdim else out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))

@@ -1,0 +1,263 @@
+"""Ops that move elements around without changing them: reshape, permute, broadcast, index, cat, pad.
+
+Their backwards are the same kind of op run the other way (reshape back, inverse permutation,
+sum over the broadcast dims, scatter into zeros), so every order of derivative comes for free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tinynet import backend
+from tinynet.autograd import Function
+from tinynet.tensor import Tensor
+
+
+def _normalize_dim(dim: int, ndim: int, op: str) -> int:
+    rank = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    if not -rank <= dim < rank:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {ndim} dims")
+    return dim % rank
+
+
+class Reshape(Function):
+    def forward(self, a):
+        self.in_shape = a.shape
+        return a.reshape(self.shape)
+
+    def backward(self, g):
+        return (g.reshape(self.in_shape),)
+
+
+class Permute(Function):
+    def forward(self, a):
+        return a.transpose(self.dims)
+
+    def backward(self, g):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return (g.permute(tuple(inverse)),)
+
+
+class BroadcastTo(Function):
+    def forward(self, a):
+        return backend.get_array_module(a).broadcast_to(a, self.shape)
+
+    def backward(self, g):
+        return (sum_to(g, self.inputs[0].shape),)
+
+
+class SumTo(Function):
+    """Sum a broadcast result back down to ``shape``: the adjoint of BroadcastTo."""
+
+    def forward(self, a):
+        lead = a.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(self.shape) if n == 1 and a.shape[lead + i] != 1)
+        out = a.sum(axis=axes, keepdims=True) if axes else a
+        return out.reshape(self.shape)
+
+    def backward(self, g):
+        return (broadcast_to(g, self.inputs[0].shape),)
+
+
+class GetItem(Function):
+    def forward(self, a):
+        return a[self.index]
+
+    def backward(self, g):
+        return (IndexScatter.apply(g, index=self.index, shape=self.inputs[0].shape),)
+
+
+class IndexScatter(Function):
+    """Zeros of ``shape`` with ``g`` added at ``index``; repeated integer indices add up."""
+
+    def forward(self, g):
+        xp = backend.get_array_module(g)
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            out[self.index] = g
+        else:
+            backend.scatter_add(out, self.index, g)
+        return out
+
+    def backward(self, gg):
+        return (gg[self.index],)
+
+
+class Cat(Function):
+    def forward(self, *arrays):
+        self.sizes = [a.shape[self.dim] for a in arrays]
+        return backend.get_array_module(arrays[0]).concatenate(arrays, axis=self.dim)
+
+    def backward(self, g):
+        grads, start = [], 0
+        lead = (slice(None),) * self.dim
+        for size in self.sizes:
+            grads.append(g[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(grads)
+
+
+class Pad(Function):
+    """Constant padding; ``widths`` is one (before, after) pair per dimension."""
+
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        return xp.pad(a, self.widths, mode="constant", constant_values=self.value)
+
+    def backward(self, g):
+        index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))
+        return (g[index],)
+
+
+def _is_basic(index: tuple) -> bool:
+    """True when ``index`` uses only ints, slices, None and Ellipsis (so no element repeats)."""
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in index)
+
+
+def _as_index(index: Any, device: str) -> tuple:
+    items = index if isinstance(index, tuple) else (index,)
+    xp = backend.xp_of(device)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = i.data
+        if isinstance(i, list) or backend.is_array(i):
+            i = xp.asarray(backend.to_device(i, device) if backend.is_array(i) else i)
+            if i.dtype.kind not in "biu":
+                raise IndexError(f"getitem: index arrays must be integer or bool, got {i.dtype}")
+        out.append(i)
+    return tuple(out)
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """``a[index]`` with ints, slices, None, Ellipsis, and integer or boolean arrays."""
+    index = _as_index(index, a.device)
+    try:
+        return GetItem.apply(a, index=index)
+    except IndexError as err:
+        raise IndexError(f"getitem: index {index!r} does not fit shape {tuple(a.shape)}: {err}") \
+            from None
+
+
+def reshape(a: Tensor, shape: Sequence[int] | int) -> Tensor:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if shape == a.shape:
+        return a
+    try:
+        return Reshape.apply(a, shape=shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(a.shape)} "
+                         f"({a.numel()} elements) into {shape}") from None
+
+
+def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
+    dims = tuple(_normalize_dim(d, a.ndim, "permute") for d in dims)
+    if sorted(dims) != list(range(a.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {a.ndim} dims "
+                         f"of shape {tuple(a.shape)}")
+    return Permute.apply(a, dims=dims)
+
+
+def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    dims = list(range(a.ndim))
+    d0, d1 = _normalize_dim(dim0, a.ndim, "transpose"), _normalize_dim(dim1, a.ndim, "transpose")
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(a, dims=tuple(dims))
+
+
+def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
+    shape = tuple(shape)
+    if shape == a.shape:
+        return a
+    try:
+        return BroadcastTo.apply(a, shape=shape)
+    except ValueError:
+        raise ValueError(f"expand: shape {tuple(a.shape)} cannot be broadcast to {shape}") \
+            from None
+
+
+def expand(a: Tensor, sizes: Sequence[int]) -> Tensor:
+    """PyTorch's ``expand``: -1 keeps a dimension's size."""
+    sizes = tuple(sizes)
+    lead = len(sizes) - a.ndim
+    shape = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(a, shape)
+
+
+def sum_to(a: Tensor, shape: Sequence[int]) -> Tensor:
+    """Sum ``a`` over the dims that broadcasting added or stretched, to get back ``shape``."""
+    shape = tuple(shape)
+    return a if tuple(a.shape) == shape else SumTo.apply(a, shape=shape)
+
+
+def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if a.ndim == 0:
+        return reshape(a, (1,))
+    start = _normalize_dim(start_dim, a.ndim, "flatten")
+    end = _normalize_dim(end_dim, a.ndim, "flatten")
+    middle = 1
+    for n in a.shape[start:end + 1]:
+        middle *= n
+    return reshape(a, a.shape[:start] + (middle,) + a.shape[end + 1:])
+
+
+def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
+    if dim is None:
+        return reshape(a, tuple(n for n in a.shape if n != 1))
+    dim = _normalize_dim(dim, a.ndim, "squeeze")
+    if a.ndim == 0 or a.shape[dim] != 1:
+        return a
+    return reshape(a, a.shape[:dim] + a.shape[dim + 1:])
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    dim = _normalize_dim(dim, a.ndim + 1, "unsqueeze")
+    return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    dim = _normalize_dim(dim, tensors[0].ndim, "cat")
+    first = tensors[0].shape
+    for t in tensors[1:]:
+        if t.ndim != len(first) or any(
+                i != dim and n != m for i, (n, m) in enumerate(zip(t.shape, first))):
+            raise ValueError(f"cat: shapes {[tuple(t.shape) for t in tensors]} differ outside "
+                             f"dimension {dim}")
+    return Cat.apply(*tensors, dim=dim)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    if len({tuple(t.shape) for t in tensors}) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got "
+                         f"{[tuple(t.shape) for t in tensors]}")
+    dim = _normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the LAST dimension.
+
+    >>> F.pad(x, (1, 1, 2, 0))   # last dim: 1 before, 1 after; dim -2: 2 before
+    """
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected pairs for at most {input.ndim} dims, got {tuple(pad)}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(input, widths=tuple(widths), value=value)
