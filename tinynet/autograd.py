@@ -85,18 +85,24 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
-        fn = cls(**params)
-        if len(inputs) > 1 and len({type(t.data) for t in inputs}) > 1:
-            devices = " and ".join(f"{t.device} ({tuple(t.shape)})" for t in inputs)
-            raise RuntimeError(f"{cls.__name__}: inputs are on different devices: {devices}; "
-                               "move them with .to(device) first")
-        out = fn.forward(*[t.data for t in inputs])
-        if not backend.is_array(out):
-            out = backend.get_array_module(inputs[0].data).asarray(out)
-        if _grad_enabled and any(t.requires_grad for t in inputs):
-            fn.inputs = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            return Tensor(out, requires_grad=True, grad_fn=fn)
+        # Every op of every step passes through here (and through each backward's ops), so it
+        # is kept lean: no per-call helper functions, one pass over the inputs.
+        fn = cls.__new__(cls)
+        fn.__dict__ = params
+        arrays = [t.data for t in inputs]
+        kind = type(arrays[0])
+        for a in arrays:
+            if type(a) is not kind:
+                _raise_device_mismatch(cls.__name__, inputs)
+        out = fn.forward(*arrays)
+        if not isinstance(out, backend.array_types):  # NumPy reductions return scalars
+            out = backend.get_array_module(arrays[0]).asarray(out)
+        if _grad_enabled:
+            needs = tuple([t.requires_grad for t in inputs])
+            if True in needs:
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                return Tensor(out, True, fn)
         return Tensor(out)
 
     def forward(self, *arrays: Any) -> Any:
@@ -119,6 +125,12 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _raise_device_mismatch(op: str, inputs: Sequence[Tensor]) -> None:
+    devices = " and ".join(f"{t.device} ({tuple(t.shape)})" for t in inputs)
+    raise RuntimeError(f"{op}: inputs are on different devices: {devices}; "
+                       "move them with .to(device) first")
 
 
 def _node(t: Tensor) -> Any:

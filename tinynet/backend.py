@@ -22,7 +22,7 @@ except Exception:  # ImportError, or CuPy present without a usable driver
 
 DEVICES = ("cpu", "cuda")
 default_float = numpy.dtype(numpy.float32)
-_array_types: tuple[type, ...] = (numpy.ndarray,) + ((cupy.ndarray,) if cupy is not None else ())
+array_types: tuple[type, ...] = (numpy.ndarray,) + ((cupy.ndarray,) if cupy is not None else ())
 
 
 def cuda_is_available() -> bool:
@@ -58,7 +58,7 @@ def device_of(array: Any) -> str:
 
 
 def is_array(obj: Any) -> bool:
-    return isinstance(obj, _array_types)
+    return isinstance(obj, array_types)
 
 
 def to_device(array: Any, device: str) -> Any:

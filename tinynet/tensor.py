@@ -33,7 +33,7 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, identity is the hash
 
     def __init__(self, data: Any, requires_grad: bool = False, grad_fn: Any = None) -> None:
-        if not backend.is_array(data):
+        if not isinstance(data, backend.array_types):
             data = numpy.asarray(data)
         self.data = data
         self.requires_grad = requires_grad

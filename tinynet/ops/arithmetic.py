@@ -131,8 +131,9 @@ class Linear(Function):
         gx = g @ weight if self.needs_input_grad[0] else None
         gw = gb = None
         if self.needs_input_grad[1]:
-            g2d, x2d = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-            gw = g2d.mT @ x2d
+            if x.ndim != 2:  # fold batch dims: the weight gradient sums over all of them
+                g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+            gw = g.mT @ x
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             gb = sum_to(g, self.inputs[2].shape)
         return gx, gw, gb
