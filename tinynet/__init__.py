@@ -24,16 +24,17 @@ from tinynet.ops import (abs, argmax, argmin, cat, clamp, exp, flatten, log, log
                          logsumexp, matmul, max, maximum, mean, min, minimum, permute, relu,
                          reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
                          unsqueeze, var, where)
+from tinynet import hessian, viz
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError", "Tensor", "abs", "arange", "argmax", "argmin", "bool_", "cat", "clamp",
     "cuda", "enable_grad", "exp", "flatten", "float16", "float32", "float64", "from_numpy", "full",
-    "grad", "gradcheck", "gradgradcheck", "int8", "int32", "int64", "is_grad_enabled", "log",
+    "grad", "gradcheck", "gradgradcheck", "hessian", "int8", "int32", "int64", "is_grad_enabled", "log",
     "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "no_grad", "ones", "ones_like", "permute", "rand", "randint", "randn", "randperm",
     "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack",
-    "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros",
+    "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "viz", "where", "zeros",
     "zeros_like",
 ]
