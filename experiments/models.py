@@ -42,7 +42,3 @@ def cnn(channels: Sequence[int], dense: int, kernel: int = 3, image: int = 28,
     layers += [nn.Flatten(), nn.Linear(previous * size * size, dense), nn.ReLU(),
                nn.Linear(dense, classes)]
     return nn.Sequential(*layers)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

@@ -212,13 +212,13 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def summary_markdown(results: dict[str, Any], heading: str = "#", image_prefix: str = "") -> str:
     """The study's summary: question, settings, tables, figures and outcome checks."""
     h = heading
-    parts = [f"{h} {results['code']} `{results['study']}`: {results['title']}\n",
-             f"{results['question']}\n",
+    parts = [f"{h} {results['code']} `{results['study']}`: {results['title']}\n\n",
+             f"{results['question']}\n\n",
              f"- profile: `{results['profile']}`, seed {results['seed']}, device "
              f"`{results['device']}`, wall time {results['wall_time_s']:.1f} s\n"
              f"- data: {', '.join(results['data_source'])}\n"
              f"- settings: " + ", ".join(f"`{k}={v}`" for k, v in results["settings"].items()) + "\n"]
-    parts.append(f"{h}# Outcome\n")
+    parts.append(f"\n{h}# Outcome\n\n")
     for c in results["checks"]:
         mark = "shown" if c["shown"] else "NOT shown"
         parts.append(f"- **{mark}**: {c['expectation']} {c['detail']}\n")
@@ -227,7 +227,7 @@ def summary_markdown(results: dict[str, Any], heading: str = "#", image_prefix: 
     for name, table in results["tables"].items():
         parts.append(f"\n{h}# Table: {name}\n\n{table['caption']}\n\n{markdown_table(table['rows'])}")
     if results["figures"]:
-        parts.append(f"\n{h}# Figures\n")
+        parts.append(f"\n{h}# Figures\n\n")
         for fig in results["figures"]:
             parts.append(f"\n![{fig['caption']}]({image_prefix}{fig['file']})\n\n*{fig['caption']}*\n")
     return "".join(parts)
