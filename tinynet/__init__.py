@@ -25,16 +25,18 @@ from tinynet.ops import (abs, argmax, argmin, cat, clamp, exp, flatten, log, log
                          reshape, sigmoid, softmax, sqrt, squeeze, stack, sum, tanh, transpose,
                          unsqueeze, var, where)
 from tinynet import hessian, viz
+from tinynet import nn, optim
+from tinynet.serialization import load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError", "Tensor", "abs", "arange", "argmax", "argmin", "bool_", "cat", "clamp",
     "cuda", "enable_grad", "exp", "flatten", "float16", "float32", "float64", "from_numpy", "full",
-    "grad", "gradcheck", "gradgradcheck", "hessian", "int8", "int32", "int64", "is_grad_enabled", "log",
-    "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "no_grad", "ones", "ones_like", "permute", "rand", "randint", "randn", "randperm",
-    "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack",
-    "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var", "viz", "where", "zeros",
-    "zeros_like",
+    "grad", "gradcheck", "gradgradcheck", "hessian", "int8", "int32", "int64", "is_grad_enabled",
+    "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "permute", "rand", "randint",
+    "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "softmax",
+    "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var",
+    "viz", "where", "zeros", "zeros_like",
 ]

@@ -35,24 +35,7 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices ``target`` (N,) under log-probabilities (N, C)."""
-    if input.ndim != 2:
-        raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got "
-                         f"{tuple(input.shape)}")
-    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
-        kind = target.dtype if isinstance(target, Tensor) else type(target).__name__
-        raise TypeError(f"nll_loss: target must be a tensor of integer class indices, got {kind}; "
-                        "for probabilities or float labels use a different loss")
-    n, classes = input.shape
-    if tuple(target.shape) != (n,):
-        raise ValueError(f"nll_loss: target of shape {tuple(target.shape)} does not match input "
-                         f"{tuple(input.shape)}: expected ({n},)")
-    if target.device != input.device:
-        raise RuntimeError(f"nll_loss: input is on {input.device} but target on {target.device}")
-    if n and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
-        raise ValueError(f"nll_loss: target holds class indices in [{int(target.data.min())}, "
-                         f"{int(target.data.max())}] but input has {classes} classes")
-    rows = input.xp.arange(n)
-    return _reduce(-input[rows, target.data], reduction, "nll_loss")
+    return _class_loss(input, target, reduction, "nll_loss")
 
 
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -63,7 +46,29 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got "
                          f"{tuple(input.shape)}")
-    return nll_loss(log_softmax(input, 1), target, reduction)
+    return _class_loss(log_softmax(input, 1), target, reduction, "cross_entropy")
+
+
+def _class_loss(log_probs: Tensor, target: Tensor, reduction: str, op: str) -> Tensor:
+    """-log_probs[i, target[i]], reduced; errors name ``op``, the function the user called."""
+    if log_probs.ndim != 2:
+        raise ValueError(f"{op}: expected log-probabilities of shape (N, C), got "
+                         f"{tuple(log_probs.shape)}")
+    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
+        kind = target.dtype if isinstance(target, Tensor) else type(target).__name__
+        raise TypeError(f"{op}: target must be a tensor of integer class indices, got {kind}; "
+                        "for probabilities or float labels use a different loss")
+    n, classes = log_probs.shape
+    if tuple(target.shape) != (n,):
+        raise ValueError(f"{op}: target of shape {tuple(target.shape)} does not match input "
+                         f"{tuple(log_probs.shape)}: expected ({n},)")
+    if target.device != log_probs.device:
+        raise RuntimeError(f"{op}: input is on {log_probs.device} but target on {target.device}")
+    if n and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
+        raise ValueError(f"{op}: target holds class indices in [{int(target.data.min())}, "
+                         f"{int(target.data.max())}] but input has {classes} classes")
+    rows = log_probs.xp.arange(n)
+    return _reduce(-log_probs[rows, target.data], reduction, op)
 
 
 def _same_shape(input: Tensor, target: Tensor, op: str) -> None:

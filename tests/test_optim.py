@@ -1,0 +1,450 @@
+"""tinynet.optim: every optimizer against its update formula written out here, parameter groups,
+state_dict round trips, and the learning-rate schedulers against their closed forms.
+
+Gradients are set by hand (``p.grad = ...``) so each test checks the update rule alone; float64
+parameters make the comparison tight. Optional checks against PyTorch run where it is installed.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import math
+import weakref
+
+import numpy
+import pytest
+
+import tinynet as tn
+import tinynet.nn as nn
+import tinynet.nn.functional as F
+from tinynet import optim
+from tinynet.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR
+
+SHAPES = [(3, 2), (2,), (4,)]
+STEPS = 5
+
+
+def make_params(seed: int = 0, dtype=tn.float64) -> list[tn.Tensor]:
+    rng = numpy.random.default_rng(seed)
+    return [tn.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=True) for shape in SHAPES]
+
+
+def gradient_sequence(seed: int = 1) -> list[list[numpy.ndarray]]:
+    rng = numpy.random.default_rng(seed)
+    return [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(STEPS)]
+
+
+def run(optimizer_factory, grads_per_step, params=None):
+    """Step an optimizer through the given gradients; returns the parameters after each step."""
+    params = make_params() if params is None else params
+    optimizer = optimizer_factory(params)
+    history = []
+    for grads in grads_per_step:
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else tn.tensor(g, dtype=p.dtype)
+        optimizer.step()
+        history.append([p.detach().numpy().copy() for p in params])
+    return history
+
+
+# ---------------------------------------------------------------------------- the formulas
+def sgd_reference(p, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    p, buf, history = p.copy(), None, []
+    for g in grads:
+        d = g + weight_decay * p
+        if momentum:
+            buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
+            d = d + momentum * buf if nesterov else buf
+        p = p - lr * d
+        history.append(p)
+    return history
+
+
+def adam_reference(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                   amsgrad=False, decoupled=False):
+    """Kingma & Ba with bias correction; AdamW (decoupled) shrinks p instead of adding to g.
+    A None gradient skips the step and does not advance this parameter's step count."""
+    beta1, beta2 = betas
+    p, m, v, v_max, t, history = p.copy(), 0.0, 0.0, 0.0, 0, []
+    for g in grads:
+        if g is not None:
+            t += 1
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * p
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g * g
+            v_max = numpy.maximum(v_max, v)
+            m_hat = m / (1 - beta1 ** t)
+            v_hat = (v_max if amsgrad else v) / (1 - beta2 ** t)
+            p = p - lr * m_hat / (numpy.sqrt(v_hat) + eps)
+        history.append(p)
+    return history
+
+
+def check_against(history, reference_fn, grads_per_step, **settings):
+    initial = [p.detach().numpy() for p in make_params()]
+    for i, p0 in enumerate(initial):
+        expected = reference_fn(p0, [grads[i] for grads in grads_per_step], **settings)
+        for step in range(len(grads_per_step)):
+            numpy.testing.assert_allclose(history[step][i], expected[step], rtol=1e-12, atol=1e-14,
+                                          err_msg=f"parameter {i}, step {step + 1}")
+
+
+SGD_SETTINGS = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.9, dampening=0.3),
+    dict(lr=0.05, momentum=0.8, nesterov=True),
+    dict(lr=0.1, weight_decay=0.01),
+    dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
+]
+
+
+@pytest.mark.parametrize("settings", SGD_SETTINGS, ids=lambda s: ",".join(s))
+def test_sgd_follows_its_formula(settings):
+    grads = gradient_sequence()
+    check_against(run(lambda ps: optim.SGD(ps, **settings), grads), sgd_reference, grads, **settings)
+
+
+ADAM_SETTINGS = [
+    dict(),
+    dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+    dict(lr=0.01, weight_decay=0.1),
+    dict(lr=0.01, amsgrad=True),
+    dict(lr=0.01, weight_decay=0.05, amsgrad=True),
+]
+
+
+@pytest.mark.parametrize("settings", ADAM_SETTINGS, ids=lambda s: ",".join(s) or "defaults")
+def test_adam_follows_its_formula(settings):
+    grads = gradient_sequence()
+    check_against(run(lambda ps: optim.Adam(ps, **settings), grads), adam_reference, grads, **settings)
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(lr=0.01, weight_decay=0.3, amsgrad=True)],
+                         ids=["defaults", "decay,amsgrad"])
+def test_adamw_follows_its_formula(settings):
+    grads = gradient_sequence()
+    expected_settings = {"weight_decay": 1e-2, **settings, "decoupled": True}
+    check_against(run(lambda ps: optim.AdamW(ps, **settings), grads), adam_reference, grads,
+                  **expected_settings)
+
+
+def test_adam_steps_parameters_without_gradients_as_pytorch_does():
+    """A parameter with no gradient is skipped and its step count stays put; the others go on
+    (this switches between the whole-group update and the per-parameter one)."""
+    grads = gradient_sequence()
+    grads[1][0] = None
+    grads[2][2] = None
+    grads[3][0] = None
+    check_against(run(lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True), grads), adam_reference,
+                  grads, lr=0.01, amsgrad=True)
+
+
+def test_adam_on_float32_parameters():
+    grads = gradient_sequence()
+    params = make_params(dtype=tn.float32)
+    history = run(lambda ps: optim.Adam(ps, lr=0.01), grads, params)
+    initial = [p.detach().numpy() for p in make_params()]
+    for i, p0 in enumerate(initial):
+        expected = adam_reference(p0, [g[i] for g in grads], lr=0.01)[-1]
+        numpy.testing.assert_allclose(history[-1][i], expected, rtol=1e-5, atol=1e-6)
+    assert all(h.dtype == numpy.float32 for h in history[-1])
+
+
+# ---------------------------------------------------------------------------- groups and hygiene
+def test_parameter_groups_have_their_own_learning_rates():
+    params = make_params()
+    optimizer = optim.SGD([{"params": params[:1], "lr": 0.5}, {"params": params[1:]}], lr=0.1,
+                          momentum=0.9)
+    assert [g["lr"] for g in optimizer.param_groups] == [0.5, 0.1]
+    assert all(g["momentum"] == 0.9 for g in optimizer.param_groups)
+    before = [p.detach().numpy().copy() for p in params]
+    for p in params:
+        p.grad = tn.ones(p.shape, dtype=p.dtype)
+    optimizer.step()
+    numpy.testing.assert_allclose(params[0].detach().numpy(), before[0] - 0.5)
+    numpy.testing.assert_allclose(params[1].detach().numpy(), before[1] - 0.1)
+
+    grads = gradient_sequence()
+    params = make_params()
+    adam = optim.Adam([{"params": params[:2], "lr": 0.02}, {"params": params[2:], "lr": 0.001}])
+    history = run(lambda ps: adam, grads, params)
+    initial = [p.detach().numpy() for p in make_params()]
+    for i, lr in enumerate([0.02, 0.02, 0.001]):
+        expected = adam_reference(initial[i], [g[i] for g in grads], lr=lr)[-1]
+        numpy.testing.assert_allclose(history[-1][i], expected, rtol=1e-12)
+
+
+def test_add_param_group_and_bad_arguments():
+    a, b = make_params()[:2]
+    optimizer = optim.Adam([a], lr=0.1)
+    optimizer.add_param_group({"params": b, "betas": (0.5, 0.6)})
+    assert optimizer.param_groups[1]["lr"] == 0.1 and optimizer.param_groups[1]["betas"] == (0.5, 0.6)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optimizer.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(a, lr=0.1)
+    with pytest.raises(TypeError, match="ordered"):
+        optim.SGD({a}, lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([a * 2], lr=0.1)
+    with pytest.raises(ValueError, match="learning rate|invalid lr"):
+        optim.SGD([a], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([a], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([a], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([a], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="eps"):
+        optim.AdamW([a], eps=-1e-8)
+
+
+@pytest.mark.parametrize("factory", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    lambda ps: optim.Adam(ps, lr=0.1, weight_decay=0.1, amsgrad=True),
+    lambda ps: optim.AdamW(ps, lr=0.1),
+], ids=["sgd", "adam", "adamw"])
+def test_step_never_changes_a_gradient_in_place(factory):
+    params = make_params()
+    optimizer = factory(params)
+    shared = tn.tensor(numpy.ones(2))  # backward can hand two parameters the same array
+    for _ in range(3):
+        grads = [tn.tensor(numpy.full(p.shape, 0.5)) for p in params]
+        grads[1] = shared
+        for p, g in zip(params, grads):
+            p.grad = g
+        arrays = [g.data for g in grads]
+        copies = [a.copy() for a in arrays]
+        optimizer.step()
+        for p, array, kept in zip(params, arrays, copies):
+            assert p.grad.data is array
+            numpy.testing.assert_array_equal(array, kept)
+
+
+def test_step_keeps_no_graph_alive():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    optimizer = optim.Adam(model.parameters(), lr=0.1)
+    loss = F.mse_loss(model(tn.randn(5, 3, dtype=tn.float64)), tn.zeros(5, 1, dtype=tn.float64))
+    loss.backward(create_graph=True)  # the gradients are graph nodes themselves
+    node = weakref.ref(model[0].weight.grad.grad_fn)
+    optimizer.step()
+    assert all(p.grad_fn is None and p.requires_grad for p in model.parameters())
+    for state in optimizer.state.values():
+        assert all(v.grad_fn is None and not v.requires_grad
+                   for v in state.values() if isinstance(v, tn.Tensor))
+    optimizer.zero_grad()
+    del loss
+    gc.collect()
+    assert node() is None
+
+
+def test_zero_grad_to_none_or_to_zeros():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    for p in params:
+        p.grad = tn.ones(p.shape, dtype=p.dtype)
+    old = params[0].grad
+    optimizer.zero_grad(set_to_none=False)
+    assert all(float(abs(p.grad).sum()) == 0 and p.grad.shape == p.shape for p in params)
+    assert float(old.sum()) == 6  # fresh zeros: the old gradient tensor is untouched
+    optimizer.zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_step_with_a_closure_returns_the_loss():
+    w = tn.tensor([1.0, -2.0], dtype=tn.float64, requires_grad=True)
+    optimizer = optim.SGD([w], lr=0.25)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with tn.no_grad():  # the closure still records its graph
+        loss = optimizer.step(closure)
+    assert loss.item() == 5.0
+    assert w.tolist() == [0.5, -1.0]
+
+
+# ---------------------------------------------------------------------------- saving and resuming
+def train_steps(model, optimizer, batches):
+    for x, y in batches:
+        optimizer.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        optimizer.step()
+
+
+def small_model(seed):
+    tn.manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+@pytest.mark.parametrize("factory", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+    lambda ps: optim.AdamW(ps, lr=0.01),
+], ids=["sgd", "adam", "adamw"])
+def test_resuming_from_a_state_dict_matches_uninterrupted_training(factory):
+    tn.manual_seed(3)
+    batches = [(tn.randn(16, 2), tn.randn(16, 1)) for _ in range(6)]
+    model = small_model(0)
+    optimizer = factory(model.parameters())
+    train_steps(model, optimizer, batches[:3])
+    saved_model = copy.deepcopy(model.state_dict())
+    saved_optimizer = copy.deepcopy(optimizer.state_dict())
+    train_steps(model, optimizer, batches[3:])
+
+    resumed = small_model(1)
+    resumed_optimizer = factory(resumed.parameters())
+    resumed.load_state_dict(saved_model)
+    resumed_optimizer.load_state_dict(saved_optimizer)
+    train_steps(resumed, resumed_optimizer, batches[3:])
+    for (name, a), b in zip(model.named_parameters(), resumed.parameters()):
+        numpy.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=name)
+
+
+def test_optimizer_state_dict_layout_and_load_errors():
+    params = make_params()
+    optimizer = optim.Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.1}])
+    for p in params:
+        p.grad = tn.ones(p.shape, dtype=p.dtype)
+    optimizer.step()
+    state = optimizer.state_dict()
+    assert [g["params"] for g in state["param_groups"]] == [[0, 1], [2]]
+    assert state["param_groups"][1]["lr"] == 0.1
+    assert sorted(state["state"]) == [0, 1, 2]
+    assert state["state"][0]["step"] == 1 and set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    with pytest.raises(ValueError, match="parameter groups"):
+        optim.Adam(params).load_state_dict(state)
+    with pytest.raises(ValueError, match="group 1"):
+        optim.Adam([{"params": params[:2]}, {"params": params[2:] + [tn.zeros(1, requires_grad=True)]}]
+                   ).load_state_dict(state)
+    fresh = optim.Adam([{"params": params[:2]}, {"params": params[2:]}])
+    fresh.load_state_dict(state)
+    assert fresh.param_groups[1]["lr"] == 0.1
+    state["state"][0]["exp_avg"].data[...] = 99  # load copied, so this changes nothing
+    assert float(fresh.state[params[0]]["exp_avg"].data.max()) < 99
+
+
+# ---------------------------------------------------------------------------- schedulers
+def lr_sequence(make_scheduler, epochs, lrs=(1.0,)):
+    params = make_params()[:len(lrs)]
+    optimizer = optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs)], lr=lrs[0])
+    scheduler = make_scheduler(optimizer)
+    sequence = [scheduler.get_last_lr()]
+    for _ in range(epochs):
+        optimizer.step()
+        scheduler.step()
+        sequence.append(scheduler.get_last_lr())
+        assert [g["lr"] for g in optimizer.param_groups] == sequence[-1]
+    return sequence
+
+
+def test_step_lr_closed_form():
+    sequence = lr_sequence(lambda o: StepLR(o, step_size=3, gamma=0.5), 15, lrs=(1.0, 0.2))
+    for epoch, lrs in enumerate(sequence):
+        assert lrs == pytest.approx([1.0 * 0.5 ** (epoch // 3), 0.2 * 0.5 ** (epoch // 3)], rel=1e-12)
+
+
+def test_exponential_lr_closed_form():
+    sequence = lr_sequence(lambda o: ExponentialLR(o, gamma=0.9), 12)
+    for epoch, (lr,) in enumerate(sequence):
+        assert lr == pytest.approx(0.9 ** epoch, rel=1e-12)
+
+
+def test_cosine_annealing_closed_form_including_past_t_max():
+    t_max, eta_min = 10, 0.1
+    sequence = lr_sequence(lambda o: CosineAnnealingLR(o, T_max=t_max, eta_min=eta_min), 3 * t_max)
+    for epoch, (lr,) in enumerate(sequence):
+        closed = eta_min + (1.0 - eta_min) * (1 + math.cos(math.pi * epoch / t_max)) / 2
+        assert lr == pytest.approx(closed, rel=1e-9, abs=1e-12), f"epoch {epoch}"
+    assert sequence[t_max][0] == pytest.approx(eta_min)
+
+
+def test_scheduler_state_dict_resumes_the_sequence():
+    params = make_params()[:1]
+    optimizer = optim.SGD(params, lr=1.0)
+    scheduler = CosineAnnealingLR(optimizer, T_max=7)
+    for _ in range(4):
+        scheduler.step()
+    saved, saved_optimizer = scheduler.state_dict(), copy.deepcopy(optimizer.state_dict())
+    assert "optimizer" not in saved and saved["last_epoch"] == 4
+    expected = []
+    for _ in range(5):
+        scheduler.step()
+        expected.append(scheduler.get_last_lr()[0])
+
+    resumed_optimizer = optim.SGD(params, lr=1.0)
+    resumed_optimizer.load_state_dict(saved_optimizer)
+    resumed = CosineAnnealingLR(resumed_optimizer, T_max=7)
+    resumed.load_state_dict(saved)
+    got = []
+    for _ in range(5):
+        resumed.step()
+        got.append(resumed.get_last_lr()[0])
+    assert got == expected
+
+
+def test_scheduler_resume_needs_initial_lr():
+    optimizer = optim.SGD(make_params()[:1], lr=1.0)
+    with pytest.raises(KeyError, match="initial_lr"):
+        StepLR(optimizer, step_size=2, last_epoch=3)
+    with pytest.raises(ValueError, match="step_size"):
+        StepLR(optimizer, step_size=0)
+
+
+# ---------------------------------------------------------------------------- against PyTorch
+def torch_run(torch, factory, grads_per_step):
+    params = [torch.tensor(p.detach().numpy(), requires_grad=True) for p in make_params()]
+    optimizer = factory(params)
+    history = []
+    for grads in grads_per_step:
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else torch.tensor(g)
+        optimizer.step()
+        history.append([p.detach().numpy().copy() for p in params])
+    return history
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+])
+def test_optimizers_match_pytorch(name, settings):
+    torch = pytest.importorskip("torch")
+    grads = gradient_sequence()
+    grads[2][1] = None
+    ours = run(lambda ps: getattr(optim, name)(ps, **settings), grads)
+    theirs = torch_run(torch, lambda ps: getattr(torch.optim, name)(ps, **settings), grads)
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        for i, (x, y) in enumerate(zip(a, b)):
+            numpy.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12,
+                                          err_msg=f"{name} parameter {i}, step {step + 1}")
+
+
+def test_schedulers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    pairs = [(lambda o: StepLR(o, 4, 0.3), lambda o: torch.optim.lr_scheduler.StepLR(o, 4, 0.3)),
+             (lambda o: ExponentialLR(o, 0.8), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.8)),
+             (lambda o: CosineAnnealingLR(o, 6, 0.05),
+              lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 6, 0.05))]
+    for ours_factory, theirs_factory in pairs:
+        ours = lr_sequence(ours_factory, 20, lrs=(0.5,))
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+        scheduler = theirs_factory(optimizer)
+        theirs = [scheduler.get_last_lr()]
+        for _ in range(20):
+            optimizer.step()
+            scheduler.step()
+            theirs.append(scheduler.get_last_lr())
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -1,0 +1,66 @@
+"""``Conv2d``: 2-D cross-correlation over NCHW images, with PyTorch's default initialisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinynet.nn import functional as F
+from tinynet.nn.modules.linear import check_size, empty_parameter, reset_fan_in_uniform
+from tinynet.nn.modules.module import Module
+from tinynet.ops.conv import pair
+from tinynet.tensor import Tensor
+
+
+class Conv2d(Module):
+    """2-D convolution: (N, in_channels, H, W) → (N, out_channels, H_out, W_out).
+
+    ``weight`` is (out_channels, in_channels, kh, kw); weight and bias start uniform in
+    ±1/sqrt(in_channels·kh·kw), as in PyTorch. ``kernel_size``, ``stride``, ``padding`` and
+    ``dilation`` take an int or a pair.
+
+    >>> conv = nn.Conv2d(1, 8, kernel_size=3, padding=1)
+    >>> conv(tn.randn(4, 1, 28, 28)).shape
+    (4, 8, 28, 28)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 dilation: int | tuple[int, int] = 1, bias: bool = True,
+                 device: str | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_size("Conv2d", in_channels=in_channels, out_channels=out_channels)
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = pair(kernel_size, "Conv2d: kernel_size")
+        self.stride = pair(stride, "Conv2d: stride")
+        self.padding = pair(padding, "Conv2d: padding")
+        self.dilation = pair(dilation, "Conv2d: dilation")
+        for name, values, least in (("kernel_size", self.kernel_size, 1), ("stride", self.stride, 1),
+                                    ("padding", self.padding, 0), ("dilation", self.dilation, 1)):
+            if min(values) < least:
+                raise ValueError(f"Conv2d: {name} must be >= {least}, got {values}")
+        self.weight = empty_parameter((self.out_channels, self.in_channels) + self.kernel_size, dtype)
+        if bias:
+            self.bias = empty_parameter((self.out_channels,), dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Draw fresh initial values (from the generator ``tn.manual_seed`` seeds)."""
+        reset_fan_in_uniform(self.weight, self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text

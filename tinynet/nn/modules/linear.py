@@ -1,0 +1,73 @@
+"""``Linear``: y = x Wᵀ + b, with PyTorch's default initialisation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy
+
+from tinynet import backend
+from tinynet.nn import functional as F
+from tinynet.nn import init
+from tinynet.nn.modules.module import Module, Parameter
+from tinynet.tensor import Tensor
+
+
+def check_size(layer: str, **sizes: Any) -> None:
+    """Layer sizes are non-negative ints; say which one is not."""
+    for name, value in sizes.items():
+        if not isinstance(value, (int, numpy.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{layer}: {name} must be a non-negative int, got {value!r}")
+
+
+def empty_parameter(shape: tuple[int, ...], dtype: Any) -> Parameter:
+    """An uninitialised CPU parameter; layers fill it with ``nn.init`` then move it."""
+    return Parameter(numpy.empty(shape, dtype=numpy.dtype(dtype or backend.default_float)))
+
+
+def reset_fan_in_uniform(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default for Linear and Conv: weight by kaiming_uniform_(a=sqrt(5)), which is
+    U(±1/sqrt(fan_in)), and bias by U(±1/sqrt(fan_in))."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
+class Linear(Module):
+    """Fully connected layer: input (..., in_features) → output (..., out_features).
+
+    ``weight`` is (out_features, in_features) and, like ``bias``, starts uniform in
+    ±1/sqrt(in_features), as in PyTorch.
+
+    >>> layer = nn.Linear(3, 2)
+    >>> layer(tn.randn(8, 3)).shape
+    (8, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: str | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_size("Linear", in_features=in_features, out_features=out_features)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = empty_parameter((self.out_features, self.in_features), dtype)
+        if bias:
+            self.bias = empty_parameter((self.out_features,), dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Draw fresh initial values (from the generator ``tn.manual_seed`` seeds)."""
+        reset_fan_in_uniform(self.weight, self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")

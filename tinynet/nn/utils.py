@@ -1,0 +1,108 @@
+"""``tinynet.nn.utils``: count parameters, flatten them to one vector and back, clip gradients.
+
+>>> nn.utils.count_parameters(nn.Linear(10, 5))
+55
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from tinynet import backend
+from tinynet.nn.modules.module import Module
+from tinynet.ops import cat
+from tinynet.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "count_parameters", "parameters_to_vector", "vector_to_parameters"]
+
+
+def count_parameters(module: Module) -> int:
+    """The number of learnable numbers in ``module`` (a parameter shared by two layers counts
+    once).
+
+    >>> nn.utils.count_parameters(nn.Sequential(nn.Linear(1, 190), nn.LeakyReLU(), nn.Linear(190, 1)))
+    571
+    """
+    if not isinstance(module, Module):
+        raise TypeError(f"count_parameters: expected an nn.Module, got {type(module).__name__}")
+    return sum(param.numel() for param in module.parameters())
+
+
+def _as_list(parameters: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{fn}: expected Tensors, got {type(p).__name__}")
+    return params
+
+
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor, in order.
+
+    It is differentiable: the vector is built with tinynet ops, so gradients flow back to the
+    parameters (useful for Hessian work and for interpolating between two models).
+    """
+    params = _as_list(parameters, "parameters_to_vector")
+    if not params:
+        raise ValueError("parameters_to_vector: got no parameters")
+    devices = {p.device for p in params}
+    if len(devices) > 1:
+        raise RuntimeError(f"parameters_to_vector: parameters are on different devices: "
+                           f"{sorted(devices)}")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place.
+
+    The inverse of ``parameters_to_vector``. Unlike PyTorch, the parameters get copies, not
+    views of ``vec``, so changing ``vec`` later leaves the model alone.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, got {type(vec).__name__}")
+    params = _as_list(parameters, "vector_to_parameters")
+    total = sum(p.numel() for p in params)
+    if vec.ndim != 1 or vec.shape[0] != total:
+        raise ValueError(f"vector_to_parameters: vec has shape {tuple(vec.shape)} but the "
+                         f"parameters hold {total} numbers: expected shape ({total},)")
+    offset = 0
+    for p in params:
+        n = p.numel()
+        piece = vec.data[offset:offset + n].reshape(p.shape)
+        p.data[...] = backend.to_device(piece, p.device)
+        offset += n
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Scale the gradients so that their total norm (all of them as one vector) is at most
+    ``max_norm``; return the total norm before clipping.
+
+    Each ``.grad`` is replaced by a scaled copy rather than scaled in place, because backward
+    may hand two parameters the same gradient array.
+
+    >>> loss.backward()
+    >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    >>> optimizer.step()
+    """
+    params = [p for p in _as_list(parameters, "clip_grad_norm_") if p.grad is not None]
+    norm_type = float(norm_type)
+    if not params:
+        return Tensor(backend.xp_of("cpu").asarray(0.0, dtype=backend.default_float))
+    grads = [p.grad.data for p in params]
+    xp = backend.get_array_module(grads[0])
+    if math.isinf(norm_type):
+        per_grad = [float(xp.abs(g).max()) if g.size else 0.0 for g in grads]
+        total = max(per_grad)
+    else:
+        total = sum(float((xp.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
+                           "is non-finite, so it cannot be clipped; pass error_if_nonfinite=False "
+                           "to scale them by it anyway")
+    clip_coef = max_norm / (total + 1e-6)
+    if clip_coef < 1:
+        for p in params:
+            p.grad = Tensor(p.grad.data * xp.asarray(clip_coef, dtype=p.grad.dtype))
+    return Tensor(xp.asarray(total, dtype=grads[0].dtype))

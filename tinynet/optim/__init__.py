@@ -1,0 +1,17 @@
+"""Optimizers and learning-rate schedulers, as ``torch.optim``.
+
+>>> import tinynet.optim as optim
+>>> optimizer = optim.Adam(model.parameters(), lr=1e-3)
+>>> scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)
+>>> for x, y in batches:
+...     optimizer.zero_grad()
+...     loss_fn(model(x), y).backward()
+...     optimizer.step()
+"""
+
+from tinynet.optim import lr_scheduler
+from tinynet.optim.adam import Adam, AdamW
+from tinynet.optim.optimizer import Optimizer
+from tinynet.optim.sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]

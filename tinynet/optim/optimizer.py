@@ -1,0 +1,160 @@
+"""``Optimizer``: the base class that holds parameter groups and per-parameter state.
+
+A subclass only writes ``step``. Updates work on raw arrays (``p.data``, ``p.grad.data``), so
+a step records no graph and keeps none alive, and they never write into ``p.grad``: backward
+may give several parameters the same gradient array.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tinynet import backend
+from tinynet.autograd import enable_grad
+from tinynet.tensor import Tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class of every optimizer.
+
+    ``params`` is an iterable of tensors, or of dicts that each hold ``'params'`` and their own
+    settings (parameter groups); settings a group leaves out come from the constructor.
+
+    >>> optim.SGD([{"params": model[0].parameters(), "lr": 1e-2},
+    ...            {"params": model[2].parameters()}], lr=1e-3, momentum=0.9)
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
+                            "dicts, got a single Tensor; wrap it in a list")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{type(self).__name__}: parameters must be in an ordered collection "
+                            "(a list), not a set whose order changes between runs")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own settings (e.g. to unfreeze layers mid-training)."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict, got "
+                            f"{type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: parameters must be in an ordered collection (a list), "
+                            "not a set whose order changes between runs")
+        else:
+            params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name} can't optimize a non-leaf Tensor (shape "
+                                 f"{tuple(p.shape)}): it is computed from others, so its value "
+                                 "is not free to change")
+        group = {**self.defaults, **param_group, "params": params}
+        self._check_group(group)
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in taken for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{name}: a parameter group holds the same parameter twice")
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate a group's settings (each optimizer checks its own); raise ValueError."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter: to ``None`` (default), or to fresh zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad = None if set_to_none else Tensor(p.grad.xp.zeros_like(p.grad.data))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; ``closure`` (optional) recomputes the
+        loss and returns it."""
+        raise NotImplementedError(f"{type(self).__name__} defines no step")
+
+    @staticmethod
+    def _evaluate(closure: Callable[[], Any] | None) -> Any:
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ----------------------------------------------------------------- saving and loading
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`` as in
+        PyTorch: parameters are numbered in group order, and the state tensors are the live
+        ones (``copy.deepcopy`` for a snapshot). ``tn.save`` writes it to disk.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore settings and state saved by ``state_dict`` into an optimizer built over the
+        same parameters in the same order. State is copied onto each parameter's device (and
+        floating state into its dtype), so training continues exactly where it stopped.
+        """
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the saved state has {len(saved_groups)} "
+                             f"parameter groups, this optimizer has {len(self.param_groups)}")
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} holds "
+                                 f"{len(saved['params'])} parameters in the saved state but "
+                                 f"{len(group['params'])} here")
+        by_index = {saved_id: p for group, saved in zip(self.param_groups, saved_groups)
+                    for saved_id, p in zip(saved["params"], group["params"])}
+        state: dict[Tensor, dict[str, Any]] = {}
+        for key, values in state_dict["state"].items():
+            if key in by_index:
+                p = by_index[key]
+                state[p] = {k: _state_value_for(v, p) for k, v in values.items()}
+        self.state = state
+        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+                              "params": group["params"]}
+                             for group, saved in zip(self.param_groups, saved_groups)]
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _state_value_for(value: Any, param: Tensor) -> Any:
+    """A private copy of one saved state value, on ``param``'s device (floats in its dtype)."""
+    if isinstance(value, Tensor) or backend.is_array(value):
+        array = backend.to_device(value.data if isinstance(value, Tensor) else value, param.device)
+        dtype = param.dtype if array.dtype.kind == "f" else array.dtype
+        return Tensor(array.astype(dtype, copy=True))
+    return copy.deepcopy(value)

@@ -1,0 +1,58 @@
+"""``SGD``: stochastic gradient descent with optional momentum, dampening, Nesterov and L2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tinynet.optim.optimizer import Optimizer, ParamsT
+from tinynet.tensor import Tensor
+
+
+class SGD(Optimizer):
+    """Gradient descent, with PyTorch's exact update. For each parameter p with gradient g::
+
+        g = g + weight_decay · p                       (if weight_decay)
+        b = g  (first step),  b = momentum · b + (1 - dampening) · g   (if momentum)
+        g = g + momentum · b  (nesterov)   or   g = b  (plain momentum)
+        p = p - lr · g
+
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+    """
+
+    def __init__(self, params: ParamsT, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      nesterov=nesterov, weight_decay=weight_decay))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        for key in ("lr", "momentum", "weight_decay"):
+            if not group[key] >= 0:
+                raise ValueError(f"SGD: invalid {key} {group[key]!r}, expected a number >= 0")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening, "
+                             f"got momentum={group['momentum']}, dampening={group['dampening']}")
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            nesterov, weight_decay = group["nesterov"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                direction = p.grad.data  # read only: backward may share this array
+                if weight_decay:
+                    direction = direction + weight_decay * p.data
+                if momentum:
+                    state = self.state.setdefault(p, {})
+                    buffer = state.get("momentum_buffer")
+                    if buffer is None:
+                        buffer = state["momentum_buffer"] = Tensor(direction.copy())
+                    else:
+                        buffer.data *= momentum
+                        buffer.data += (1 - dampening) * direction
+                    direction = direction + momentum * buffer.data if nesterov else buffer.data
+                p.data -= lr * direction
+        return loss
