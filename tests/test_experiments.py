@@ -154,7 +154,7 @@ def test_sweep_on_local_dask_cluster(tmp_path):
 def test_cli_lists_every_study(capsys):
     assert main(["list"]) == 0
     listed = capsys.readouterr().out
-    assert all(name in listed for name in studies.ORDER)
+    assert all(name in listed for name in studies.available())
 
 
 def test_unknown_setting_is_rejected(tmp_path):
@@ -163,7 +163,7 @@ def test_unknown_setting_is_rejected(tmp_path):
         execute(study, "smoke", tmp_path, overrides={"epochz": 3}, progress=False)
 
 
-@pytest.mark.parametrize("name", studies.ORDER)
+@pytest.mark.parametrize("name", studies.available())
 def test_study_smoke_run_writes_results_figures_and_summary(name, tmp_path):
     assert main([name, "--smoke", "--out", str(tmp_path), "--no-progress"]) == 0
     out = tmp_path / name
