@@ -112,8 +112,9 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
             excess = numpy.abs(exact - numeric) - (atol + rtol * numpy.abs(numeric))
             if excess.size and excess.max() > worst[0]:
                 r = int(excess.argmax())
-                where = (f"element {numpy.unravel_index(label, x.shape) if x.ndim else ()}"
-                         if isinstance(label, (int, numpy.integer)) else label)
+                where = label
+                if isinstance(label, (int, numpy.integer)):
+                    where = f"element {tuple(int(k) for k in numpy.unravel_index(label, x.shape))}"
                 out_where = f"output element {r}" if m <= max_full else "a random output direction"
                 worst = (excess.max(), f"input {i} (shape {tuple(x.shape)}), {where}, "
                                        f"{out_where}: analytic {exact[r]:.6g} vs numeric "

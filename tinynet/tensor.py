@@ -326,7 +326,7 @@ class Tensor:
         return ops.transpose(self, dim0, dim1)
 
     def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, dims[0] if len(dims) == 1 else dims)
+        return ops.permute(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
     @property
     def T(self) -> Tensor:
@@ -346,7 +346,7 @@ class Tensor:
         return ops.unsqueeze(self, dim)
 
     def expand(self, *sizes: Any) -> Tensor:
-        return ops.expand(self, sizes[0] if len(sizes) == 1 else sizes)
+        return ops.expand(self, sizes[0] if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes)
 
     def contiguous(self) -> Tensor:
         return self

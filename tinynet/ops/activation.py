@@ -71,7 +71,8 @@ class Tanh(Function):
 
 
 class Softplus(Function):
-    """log(1 + exp(beta·x)) / beta, linear above ``threshold`` as PyTorch; slope sigmoid(beta·x)."""
+    """log(1 + exp(beta·x)) / beta, linear above ``threshold`` as PyTorch; slope sigmoid(beta·x)
+    (1 in the linear part, as the forward there is x)."""
 
     def forward(self, x):
         xp = backend.get_array_module(x)
@@ -80,7 +81,9 @@ class Softplus(Function):
         return xp.where(bx > self.threshold, x, soft)
 
     def backward(self, g):
-        return (g * sigmoid(self.inputs[0] * self.beta),)
+        x = self.inputs[0]
+        linear_part = x.data * self.beta > self.threshold
+        return (g * where(linear_part, 1.0, sigmoid(x * self.beta)),)
 
 
 class LogSoftmax(Function):

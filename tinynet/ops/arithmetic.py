@@ -17,6 +17,11 @@ def binary(op: type[Function], a: Any, b: Any) -> Tensor:
     """Lift Python numbers next to a Tensor, and name the op and shapes when they can't broadcast."""
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
+    # PyTorch keeps the float operand's dtype next to an integer one (NumPy would give float64)
+    if a.dtype.kind in "biu" and b.dtype.kind == "f":
+        a = a.to(b.dtype)
+    elif b.dtype.kind in "biu" and a.dtype.kind == "f":
+        b = b.to(a.dtype)
     try:
         return op.apply(a, b)
     except ValueError as err:
@@ -152,6 +157,11 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """True division: integer operands give the default float dtype, as in PyTorch."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+        a, b = a.float(), b.float()
     return binary(Div, a, b)
 
 
@@ -182,7 +192,7 @@ def matmul(a: Any, b: Any) -> Tensor:
                          f"{a.shape[-1]} (last dim of the first) != "
                          f"{b.shape[-2 if b.ndim > 1 else 0]} (rows of the second)")
     if a.ndim == 1:
-        return matmul(a.unsqueeze(0), b).squeeze(-2)
+        return matmul(a.unsqueeze(0), b).squeeze(-2 if b.ndim > 1 else 0)
     if b.ndim == 1:
         return matmul(a, b.unsqueeze(-1)).squeeze(-1)
     try:

@@ -1,14 +1,23 @@
-"""2-D convolution as im2col + GEMM, built from two adjoint ops.
+"""2-D convolution as im2col + one GEMM, built from two adjoint ops.
 
 ``Im2Col`` copies every kernel-sized window of the input into a column, giving
-(N, C·kh·kw, Ho·Wo); ``Col2Im`` adds columns back onto the image. Each is the other's
+(C·kh·kw, N·Ho·Wo); ``Col2Im`` adds columns back onto the image. Each is the other's
 backward. A convolution is then ``weight (Cout, C·kh·kw) @ columns``, an ordinary matmul, so
 
 * the input gradient is ``col2im(weight.T @ grad)``, a transposed convolution;
-* the weight gradient is ``grad @ columns.T`` summed over the batch, a correlation;
+* the weight gradient is ``grad @ columns.T``, a correlation;
 
 and because all of these are tinynet ops, the gradient is differentiable again (HVPs through
-conv weights work). The per-sample layout makes ``weight @ columns`` come out in NCHW already.
+conv weights work).
+
+Layout. The columns of the whole batch sit side by side, so each of the three products is ONE
+large GEMM. The per-sample layout (N, C·kh·kw, Ho·Wo) it replaced made NumPy call BLAS once per
+sample: conv-b (32→64, 14×14, N=64) forward+backward took 31.5 ms against 9.2 ms for the
+columns side by side and 10.6 ms for PyTorch, and on a busy machine the 64 thread hand-offs
+per product cost up to 0.5 s. The product comes out channel-major, (Cout, N, Ho, Wo); the
+result is that array seen through a permutation, an NCHW *view*, not a copy. Elementwise ops
+keep that memory order, so a following conv or pool, and every backward, finds its data where
+it wants it without copying. Both ops therefore work on images in (C, N, H, W) memory order.
 """
 
 from __future__ import annotations
@@ -31,16 +40,17 @@ def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
 
 
 class Im2Col(Function):
-    """(N, C, H, W) → (N, C·kh·kw, Ho·Wo): one column per output pixel."""
+    """(N, C, H, W) → (C·kh·kw, N·Ho·Wo): one column per output pixel of the whole batch."""
 
     def forward(self, x):
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
-        n, c = x.shape[:2]
+        c = x.shape[1]
+        x = x.transpose(1, 0, 2, 3)  # channel-major: (C, N, H, W)
         if ph or pw:
             x = backend.get_array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
         windows = backend.sliding_window_view(x, span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
-        return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, -1)
+        return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, -1)
 
     def backward(self, g):
         return (Col2Im.apply(g, image_shape=self.inputs[0].shape, kernel=self.kernel,
@@ -48,25 +58,26 @@ class Im2Col(Function):
 
 
 class Col2Im(Function):
-    """(N, C·kh·kw, Ho·Wo) → (N, C, H, W), adding overlapping windows: the adjoint of Im2Col.
+    """(C·kh·kw, N·Ho·Wo) → (N, C, H, W), adding overlapping windows: the adjoint of Im2Col.
 
     One strided slice-add per kernel offset (kh·kw of them): on a 2-core CPU this measured
-    1.5-3.4x faster than a single ``np.add.at`` scatter.
+    1.5-3.4x faster than a single ``np.add.at`` scatter. The image is built channel-major and
+    returned as an NCHW view of it.
     """
 
     def forward(self, cols):
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
         n, c, h, w = self.image_shape
         ho, wo = output_size((h, w), self.kernel, self.stride, self.padding, self.dilation)
-        cols = cols.reshape(n, c, kh, kw, ho, wo)
+        cols = cols.reshape(c, kh, kw, n, ho, wo)
         xp = backend.get_array_module(cols)
-        image = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        image = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
                 top, left = i * dh, j * dw
                 image[:, :, top:top + sh * (ho - 1) + 1:sh, left:left + sw * (wo - 1) + 1:sw] += \
-                    cols[:, :, i, j]
-        return image[:, :, ph:ph + h, pw:pw + w]
+                    cols[:, i, j]
+        return image[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
 
     def backward(self, g):
         return (Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding,
@@ -115,8 +126,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise ValueError(f"conv2d: bias has shape {tuple(bias.shape)}, expected "
                          f"({weight.shape[0]},) for weight {tuple(weight.shape)}")
     n, (ho, wo) = input.shape[0], output_size(input.shape[2:], kernel, stride, padding, dilation)
+    c_out = weight.shape[0]
     cols = Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    out = (weight.reshape(weight.shape[0], -1) @ cols).reshape(n, weight.shape[0], ho, wo)
+    out = (weight.reshape(c_out, -1) @ cols).reshape(c_out, n, ho, wo).permute(1, 0, 2, 3)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
@@ -132,11 +144,15 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
         raise ValueError(f"conv_transpose2d: input {tuple(input.shape)} needs shape (N, C_in, H, W) "
                          f"with C_in = weight.shape[0], weight is {tuple(weight.shape)}")
+    if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
+                         f"than stride {stride}")
     n, c_in, h, w = input.shape
     c_out, kh, kw = weight.shape[1:]
     size = tuple((s - 1) * stride[i] - 2 * padding[i] + dilation[i] * ((kh, kw)[i] - 1)
                  + output_padding[i] + 1 for i, s in enumerate((h, w)))
-    cols = weight.reshape(c_in, -1).mT @ input.reshape(n, c_in, h * w)
+    # one GEMM over the whole batch, the columns in Col2Im's (C_out·kh·kw, N·H·W) layout
+    cols = weight.reshape(c_in, -1).mT @ input.permute(1, 0, 2, 3).reshape(c_in, n * h * w)
     out = Col2Im.apply(cols, image_shape=(n, c_out) + size, kernel=(kh, kw), stride=stride,
                        padding=padding, dilation=dilation)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)

@@ -7,11 +7,14 @@ its gradient adds the output gradient back through the same views.
 ``WindowGather`` (views → output) and ``WindowScatter`` (output → views) are adjoint ops, each
 the other's backward. ``winner`` picks one offset per output element (max pooling) or is
 None (average pooling: every offset, weight 1).
+
+Max pooling over non-overlapping tiles (stride = kernel, no padding: the 2×2 pool of every CNN)
+takes a faster path, ``_tile_max``: its winner is a ``TileWinner``, see there.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from tinynet import backend
 from tinynet.autograd import Function
@@ -35,19 +38,105 @@ def _pad(x: Any, padding, value: float) -> Any:
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
+class TileWinner(NamedTuple):
+    """Where each maximum of a non-overlapping max pool came from, found in two passes.
+
+    The pool runs first along W, over the kw elements of each row of a tile, then along H, over
+    the kh row maxima of the tile: ``col`` holds the winning column of every tile row and
+    ``row`` the winning row of every tile. ``order`` is the permutation that puts the N and C
+    axes in memory order (conv outputs are channel-major), so every array here is flat.
+
+    Why: the general path compares k·k strided views whose rows are only Wo long; the two
+    passes work on long contiguous runs instead: on
+    the benchmark's (64, 32, 28, 28) 2×2 pool, forward+backward went from 12.4 ms to 4.6 ms
+    (PyTorch: 10.1 ms) on the 2-core CPU. First the W pass, then the H pass keeps PyTorch's
+    tie rule: the first maximum in row-major order wins.
+    """
+
+    col: Any
+    row: Any
+    order: tuple[int, ...]
+
+
+def _memory_order(x: Any) -> tuple[int, ...]:
+    """(1, 0, 2, 3) when x is channel-major in memory (C before N), else (0, 1, 2, 3)."""
+    return (1, 0, 2, 3) if x.strides[1] > x.strides[0] and x.shape[0] > 1 else (0, 1, 2, 3)
+
+
+def _max_and_winner(planes: list[Any]) -> tuple[Any, Any]:
+    """Elementwise max over same-shaped arrays (a new array), and the index of the first array
+    that holds it."""
+    xp = backend.get_array_module(planes[0])
+    index = xp.int8 if len(planes) <= 127 else xp.int16
+    best, winner = planes[0], xp.zeros(planes[0].shape, dtype=index)
+    if len(planes) == 1:  # a 1×1 pool: the output must not share the input's memory
+        best = best.copy()
+    for k, plane in enumerate(planes[1:], 1):
+        better = plane > best  # strictly: at a tie the earlier plane keeps it
+        best = xp.maximum(best, plane)
+        # every winner so far is below k, so a maximum sets k exactly where `better` holds;
+        # 25x faster than xp.where(better, k, winner) or winner[better] = k on int8 here
+        winner = xp.maximum(winner, better.astype(index) * index(k))
+    return best, winner
+
+
+def _tile_max(x: Any, kernel: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, TileWinner]:
+    (kh, kw), (ho, wo) = kernel, out_hw
+    xp = backend.get_array_module(x)
+    order = _memory_order(x)
+    x = x.transpose(order)[:, :, :ho * kh, :wo * kw]
+    tile_rows = xp.ascontiguousarray(x.reshape(-1, kw).T)  # (kw, N·C·H·Wo): one row per column
+    row_max, col = _max_and_winner(list(tile_rows))
+    tiles = row_max.reshape(-1, kh, wo).transpose(1, 0, 2)  # (kh, N·C·Ho, Wo)
+    out, row = _max_and_winner(list(xp.ascontiguousarray(tiles)))  # copied: 1/3 faster
+    return out.reshape(x.shape[:2] + (ho, wo)).transpose(order), TileWinner(col, row, order)
+
+
+def _tile_scatter(g: Any, winner: TileWinner, kernel: tuple[int, int], image_shape) -> Any:
+    """Each output gradient onto the winning element of its tile; zeros elsewhere."""
+    (kh, kw), order = kernel, winner.order
+    xp = backend.get_array_module(g)
+    g = g.transpose(order)
+    lead, (ho, wo) = g.shape[:2], g.shape[2:]
+    g = g.reshape(-1, wo)
+    rows = xp.empty((g.shape[0], kh, wo), dtype=g.dtype)
+    for i in range(kh):
+        xp.multiply(g, winner.row == i, out=rows[:, i])
+    rows = rows.reshape(-1)
+    image = xp.empty((rows.size, kw), dtype=g.dtype)
+    for j in range(kw):
+        xp.multiply(rows, winner.col == j, out=image[:, j])
+    image = image.reshape(lead + (ho * kh, wo * kw))
+    h, w = (image_shape[i] for i in (2, 3))
+    if (h, w) != image.shape[2:]:  # rows and columns past the last whole tile get no gradient
+        full = xp.zeros(lead + (h, w), dtype=g.dtype)
+        full[:, :, :ho * kh, :wo * kw] = image
+        image = full
+    return image.transpose(order)
+
+
+def _tile_gather(image: Any, winner: TileWinner, kernel: tuple[int, int], out_hw) -> Any:
+    """The winning element of every tile: the adjoint of ``_tile_scatter``."""
+    (kh, kw), (ho, wo), order = kernel, out_hw, winner.order
+    image = image.transpose(order)
+    lead = image.shape[:2]
+    tile_rows = image[:, :, :ho * kh, :wo * kw].reshape(-1, kw)
+    row_values = sum(tile_rows[:, j] * (winner.col == j) for j in range(kw))
+    tiles = row_values.reshape(-1, kh, wo)
+    out = sum(tiles[:, i] * (winner.row == i) for i in range(kh))
+    return out.reshape(lead + (ho, wo)).transpose(order)
+
+
 class MaxPool2d(Function):
     """Max over each window. At ties the first offset (row-major) takes the gradient."""
 
     def forward(self, x):
-        xp = backend.get_array_module(x)
-        views = _views(_pad(x, self.padding, -xp.inf), self.kernel, self.stride, self.out_hw)
-        _, out = next(views)
-        out = out.copy()
-        self.winner = xp.zeros(out.shape, dtype=xp.int16)
-        for k, view in views:
-            better = view > out
-            xp.maximum(out, view, out=out)
-            self.winner[better] = k
+        if self.kernel == self.stride and self.padding == (0, 0):
+            out, self.winner = _tile_max(x, self.kernel, self.out_hw)
+            return out
+        padded = _pad(x, self.padding, -backend.get_array_module(x).inf)
+        views = [view for _, view in _views(padded, self.kernel, self.stride, self.out_hw)]
+        out, self.winner = _max_and_winner(views)
         return out
 
     def backward(self, g):
@@ -60,6 +149,8 @@ class WindowGather(Function):
 
     def forward(self, x):
         ho_wo = output_size(x.shape[2:], self.kernel, self.stride, self.padding)
+        if isinstance(self.winner, TileWinner):
+            return _tile_gather(x, self.winner, self.kernel, ho_wo)
         xp = backend.get_array_module(x)
         out = xp.zeros(x.shape[:2] + ho_wo, dtype=x.dtype)
         for k, view in _views(_pad(x, self.padding, 0), self.kernel, self.stride, ho_wo):
@@ -75,6 +166,8 @@ class WindowScatter(Function):
     """Add each output gradient back onto its window (onto the winner only, when set)."""
 
     def forward(self, g):
+        if isinstance(self.winner, TileWinner):
+            return _tile_scatter(g, self.winner, self.kernel, self.image_shape)
         xp = backend.get_array_module(g)
         n, c, h, w = self.image_shape
         (ph, pw) = self.padding

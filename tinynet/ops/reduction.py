@@ -95,12 +95,19 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
 
 
 def max(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
-    """Largest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    """Largest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
+
+    At ties the gradient is split evenly between the tied elements, as ``torch.max()`` and
+    ``torch.amax`` do; with ``dim`` too (where ``torch.max(dim)`` gives it all to the index).
+    """
     return _extreme(a, dim, keepdim, largest=True)
 
 
 def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
-    """Smallest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    """Smallest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
+
+    Ties share the gradient evenly, as in ``max``.
+    """
     return _extreme(a, dim, keepdim, largest=False)
 
 
@@ -110,12 +117,12 @@ def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     out = a.data.argmax(axis=dim)
-    return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None else out)
+    return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     out = a.data.argmin(axis=dim)
-    return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None else out)
+    return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 
 
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:

@@ -1,0 +1,418 @@
+"""tinynet.nn.functional through the op factory: linear, conv2d, conv_transpose2d, pools,
+activations, softmax/log_softmax, losses, dropout; and an HVP through a small conv net."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_factory import (OpSpec, away_from, away_from_zero, cases, check_case, check_op, distinct,
+                        numpy_axis, op_settings, per_input, shapes, unchanged)
+
+import tinynet as tn
+import tinynet.nn.functional as F
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+# --------------------------------------------------------------------------- NumPy references
+def np_conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    kh, kw = w.shape[2:]
+    ho = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    wo = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((x.shape[0], w.shape[0], ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+            out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w)
+    return out if b is None else out + b[None, :, None, None]
+
+
+def np_conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1):
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    oph, opw = pair(output_padding)
+    n, _, h, wd = x.shape
+    kh, kw = w.shape[2:]
+    full = np.zeros((n, w.shape[1], (h - 1) * sh + dh * (kh - 1) + 1 + oph,
+                     (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
+    for i in range(h):
+        for j in range(wd):
+            full[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
+                np.einsum("nc,cokl->nokl", x[:, :, i, j], w)
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    return out if b is None else out + b[None, :, None, None]
+
+
+def np_pool(x, kernel_size, stride=None, padding=0, kind="max"):
+    (kh, kw), (ph, pw) = pair(kernel_size), pair(padding)
+    sh, sw = pair(kernel_size if stride is None else stride)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
+               constant_values=-np.inf if kind == "max" else 0.0)
+    ho, wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    out = np.zeros(x.shape[:2] + (ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            window = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            out[:, :, i, j] = window.max(axis=(2, 3)) if kind == "max" else window.mean(axis=(2, 3))
+    return out
+
+
+def np_log_softmax(x, dim):
+    axis = numpy_axis(dim, x.ndim)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def np_reduce(loss, reduction):
+    return {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](loss)
+
+
+def np_softplus(x, beta=1.0, threshold=20.0):
+    return np.where(x * beta > threshold, x, np.logaddexp(0.0, x * beta) / beta)
+
+
+# --------------------------------------------------------------------------- cases
+@st.composite
+def linear_cases(draw):
+    batch = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    input_shapes = (batch + (n_in,), (n_out, n_in))
+    return input_shapes + (((n_out,),) if draw(st.booleans()) else ()), {}
+
+
+def _fitting_size(draw, kernel, stride, padding, dilation):
+    """A spatial size the (dilated) kernel fits into once padded."""
+    span = dilation * (kernel - 1) + 1
+    smallest = max(1, span - 2 * padding)
+    return draw(st.integers(smallest, smallest + 2 * stride))
+
+
+@st.composite
+def conv_cases(draw):
+    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.sampled_from([1, 2, (1, 2)]))
+    padding = draw(st.sampled_from([0, 1, (1, 0)]))
+    dilation = draw(st.sampled_from([1, 2, (2, 1)]))
+    hw = tuple(_fitting_size(draw, kernel[i], pair(stride)[i], pair(padding)[i], pair(dilation)[i])
+               for i in range(2))
+    input_shapes = ((n, c_in) + hw, (c_out, c_in) + kernel)
+    if draw(st.booleans()):
+        input_shapes += ((c_out,),)
+    return input_shapes, {"stride": stride, "padding": padding, "dilation": dilation}
+
+
+@st.composite
+def conv_transpose_cases(draw):
+    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.sampled_from([1, 2, (2, 1)]))
+    dilation = draw(st.sampled_from([1, 2]))
+    padding = draw(st.sampled_from([0, 1]))
+    # smaller than the stride (PyTorch also allows up to the dilation; tinynet refuses that)
+    output_padding = draw(st.integers(0, min(pair(stride)) - 1))
+    hw = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    size = [(hw[i] - 1) * pair(stride)[i] - 2 * padding + dilation * (kernel[i] - 1) + 1
+            for i in range(2)]
+    if min(size) + output_padding < 1:  # nothing left once padding is cropped
+        padding = 0
+    input_shapes = ((n, c_in) + hw, (c_in, c_out) + kernel)
+    if draw(st.booleans()):
+        input_shapes += ((c_out,),)
+    return input_shapes, {"stride": stride, "padding": padding, "output_padding": output_padding,
+                          "dilation": dilation}
+
+
+@st.composite
+def pool_cases(draw):
+    kernel = draw(st.sampled_from([1, 2, 3, (2, 1), (1, 3)]))
+    stride = draw(st.sampled_from([None, 1, 2, (1, 2)]))
+    padding = draw(st.sampled_from([0, (pair(kernel)[0] // 2, pair(kernel)[1] // 2)]))
+    strides = pair(kernel if stride is None else stride)
+    hw = tuple(_fitting_size(draw, pair(kernel)[i], strides[i], pair(padding)[i], 1)
+               for i in range(2))
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    return ((n, c) + hw,), {"kernel_size": kernel, "stride": stride, "padding": padding}
+
+
+@st.composite
+def softmax_cases(draw):
+    shape = draw(shapes(max_dims=3))
+    rank = max(len(shape), 1)
+    return (shape,), {"dim": draw(st.integers(-rank, rank - 1))}
+
+
+@st.composite
+def class_cases(draw):
+    n, classes = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    target = np.array(draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)))
+    return ((n, classes),), {"target": target, "reduction": draw(st.sampled_from(REDUCTIONS))}
+
+
+def same_shape_pair_cases():
+    return shapes(max_dims=3).flatmap(lambda s: st.tuples(
+        st.just((s, s)), st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS)})))
+
+
+def _optional_bias(fn):
+    return lambda x, w, *bias, **kw: fn(x, w, bias[0] if bias else None, **kw)
+
+
+def np_cross_entropy(x, target, reduction):
+    return np_reduce(-np_log_softmax(x, 1)[np.arange(len(target)), target], reduction)
+
+
+def np_nll(x, target, reduction):
+    return np_reduce(-x[np.arange(len(target)), target], reduction)
+
+
+def np_bce_with_logits(x, y, reduction):
+    return np_reduce(np.logaddexp(0.0, x) - x * y, reduction)
+
+
+def seeded_dropout(x, p):
+    tn.manual_seed(1234)  # the same mask at every call, so finite differences see one function
+    return F.dropout(x, p)
+
+
+SOFTPLUS_SETTINGS = [(1.0, 20.0), (2.0, 1.0), (0.5, 0.5)]  # kinks at threshold/beta: 20, .5, 1
+
+SPECS = [
+    OpSpec("linear", _optional_bias(F.linear), linear_cases(),
+           lambda x, w, *b: x @ w.T + (b[0] if b else 0.0)),
+    OpSpec("conv2d", _optional_bias(F.conv2d), conv_cases(), np_conv2d),
+    OpSpec("conv_transpose2d", _optional_bias(F.conv_transpose2d), conv_transpose_cases(),
+           np_conv_transpose2d),
+    OpSpec("max_pool2d", F.max_pool2d, pool_cases(), np_pool, values=distinct()),
+    OpSpec("avg_pool2d", F.avg_pool2d, pool_cases(),
+           lambda x, **kw: np_pool(x, kind="avg", **kw)),
+    # pools of a channel-major view (C before N in memory), which is what conv2d returns
+    OpSpec("max_pool2d_channel_major", lambda x, **kw: F.max_pool2d(x.permute(1, 0, 2, 3), **kw),
+           pool_cases(), lambda x, **kw: np_pool(x.transpose(1, 0, 2, 3), **kw), values=distinct()),
+    OpSpec("avg_pool2d_channel_major", lambda x, **kw: F.avg_pool2d(x.permute(1, 0, 2, 3), **kw),
+           pool_cases(), lambda x, **kw: np_pool(x.transpose(1, 0, 2, 3), kind="avg", **kw)),
+    OpSpec("relu", F.relu, cases(shapes()), lambda x: np.maximum(x, 0), values=away_from_zero()),
+    OpSpec("tn.relu", tn.relu, cases(shapes()), lambda x: np.maximum(x, 0),
+           values=away_from_zero()),
+    OpSpec("leaky_relu", F.leaky_relu, cases(shapes(), negative_slope=st.sampled_from([0.01, 0.2])),
+           lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
+           values=away_from_zero()),
+    OpSpec("elu", F.elu, cases(shapes(), alpha=st.sampled_from([1.0, 0.5])),
+           lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x)), values=away_from_zero()),
+    OpSpec("sigmoid", F.sigmoid, cases(shapes()), lambda x: 1 / (1 + np.exp(-x)), low=-6, high=6),
+    OpSpec("tanh", tn.tanh, cases(shapes()), np.tanh),
+    OpSpec("softplus", lambda x, setting: F.softplus(x, *setting),
+           cases(shapes(), setting=st.sampled_from(SOFTPLUS_SETTINGS)),
+           lambda x, setting: np_softplus(x, *setting), values=away_from([0.5, 1.0]), low=-3,
+           high=3),
+    OpSpec("softmax", F.softmax, softmax_cases(),
+           lambda x, dim: np.exp(np_log_softmax(x, dim))),
+    OpSpec("log_softmax", F.log_softmax, softmax_cases(), np_log_softmax),
+    OpSpec("tn.log_softmax", tn.log_softmax, softmax_cases(), np_log_softmax),
+    OpSpec("cross_entropy", lambda x, target, reduction: F.cross_entropy(
+        x, tn.tensor(target), reduction=reduction), class_cases(), np_cross_entropy),
+    OpSpec("nll_loss", lambda x, target, reduction: F.nll_loss(
+        x, tn.tensor(target), reduction=reduction), class_cases(), np_nll),
+    OpSpec("mse_loss", F.mse_loss, same_shape_pair_cases(),
+           lambda x, y, reduction: np_reduce((x - y) ** 2, reduction)),
+    OpSpec("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
+           same_shape_pair_cases(), np_bce_with_logits, low=-4, high=4,
+           values=per_input(unchanged, lambda arrays: [np.abs(a) / 4 for a in arrays])),
+    OpSpec("dropout", seeded_dropout, cases(shapes(), p=st.sampled_from([0.0, 0.3, 0.5]))),
+    OpSpec("dropout_eval", lambda x: F.dropout(x, 0.5, training=False), cases(shapes()),
+           lambda x: x),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+@op_settings
+@given(data=st.data())
+def test_op(spec, data):
+    check_op(spec, data)
+
+
+# --------------------------------------------------------------------------- HVP through a conv net
+def test_hvp_through_conv_elu_maxpool_matches_finite_difference_of_gradients():
+    """The issue's acceptance check: H·v for conv2d → elu → max_pool2d → sum, w.r.t. the weight."""
+    rng = np.random.default_rng(0)
+    x = tn.tensor(rng.standard_normal((2, 3, 8, 8)))
+    w = tn.tensor(rng.standard_normal((4, 3, 3, 3)) * 0.5, requires_grad=True)
+    v = tn.tensor(rng.standard_normal((4, 3, 3, 3)))
+
+    def loss_of(weight):
+        return F.max_pool2d(F.elu(F.conv2d(x, weight, padding=1)), 2).sum()
+
+    def gradient_at(weight_array):
+        weight = tn.tensor(weight_array, requires_grad=True)
+        (g,) = tn.grad(loss_of(weight), [weight])
+        return g.numpy()
+
+    (g,) = tn.grad(loss_of(w), [w], create_graph=True)
+    (hv,) = tn.grad((g * v).sum(), [w])
+    eps = 1e-6
+    w0, v0 = w.detach().numpy(), v.numpy()
+    numeric = (gradient_at(w0 + eps * v0) - gradient_at(w0 - eps * v0)) / (2 * eps)
+    assert np.abs(numeric).max() > 1e-2  # a real curvature, not zero on both sides
+    np.testing.assert_allclose(hv.numpy(), numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_gradgradcheck_through_a_small_conv_net():
+    rng = np.random.default_rng(1)
+    x = tn.tensor(rng.standard_normal((1, 2, 5, 5)))
+    w = tn.tensor(rng.standard_normal((2, 2, 3, 3)), requires_grad=True)
+    b = tn.tensor(rng.standard_normal(2), requires_grad=True)
+    assert tn.gradgradcheck(
+        lambda w, b: F.avg_pool2d(F.softplus(F.conv2d(x, w, b, padding=1)), 2).sum(), (w, b))
+
+
+# --------------------------------------------------------------------------- ties in max pooling
+def test_max_pool_ties_give_the_gradient_to_the_first_element_as_documented():
+    """Documented in MaxPool2d: at ties the first offset (row-major) gets the gradient."""
+    x = tn.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    expected = np.zeros((4, 4))
+    expected[::2, ::2] = 1.0
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], expected)
+
+
+def test_max_pool_ties_match_pytorch():
+    torch = pytest.importorskip("torch")
+    data = np.array([[[[1.0, 2.0, 2.0, 0.0], [2.0, 0.0, 1.0, 1.0], [3.0, 3.0, 1.0, 1.0],
+                       [3.0, 3.0, 1.0, 0.0]]]])
+    for kernel, stride, padding in [(2, None, 0), (3, 1, 1), (2, 1, 0)]:
+        x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        F.max_pool2d(x, kernel, stride, padding).sum().backward()
+        torch.nn.functional.max_pool2d(tx, kernel, stride, padding).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+# --------------------------------------------------------------------------- PyTorch (optional)
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), ((1, 2), (2, 0), 2)])
+def test_conv_and_pools_match_pytorch(stride, padding, dilation):
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    rng = np.random.default_rng(2)
+    x_data, w_data = rng.standard_normal((2, 3, 9, 8)), rng.standard_normal((4, 3, 3, 2))
+    b_data = rng.standard_normal(4)
+    x, w, b = (tn.tensor(a, requires_grad=True) for a in (x_data, w_data, b_data))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x_data, w_data, b_data))
+    out = F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+    t_out = tF.conv2d(tx, tw, tb, stride=stride, padding=padding, dilation=dilation)
+    u_data = rng.standard_normal(out.shape)
+    out.backward(tn.tensor(u_data))
+    t_out.backward(torch.tensor(u_data))
+    for mine, theirs in [(out, t_out), (x.grad, tx.grad), (w.grad, tw.grad), (b.grad, tb.grad)]:
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), atol=1e-10)
+
+    wt_data = rng.standard_normal((3, 2, 2, 3))
+    out_t = F.conv_transpose2d(tn.tensor(x_data), tn.tensor(wt_data), stride=stride,
+                               padding=padding, dilation=dilation)
+    t_out_t = tF.conv_transpose2d(torch.tensor(x_data), torch.tensor(wt_data), stride=stride,
+                                  padding=padding, dilation=dilation)
+    np.testing.assert_allclose(out_t.numpy(), t_out_t.numpy(), atol=1e-10)
+
+    pool_padding = tuple(min(p, 1) for p in pair(padding))
+    for name in ("max_pool2d", "avg_pool2d"):
+        mine = getattr(F, name)(tn.tensor(x_data), 3, stride, pool_padding)
+        theirs = getattr(tF, name)(torch.tensor(x_data), 3, stride, pool_padding)
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-12)
+
+
+def test_losses_and_activations_match_pytorch():
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((5, 4)) * 3
+    target = np.array([0, 3, 3, 1, 2])
+    probs = rng.random((5, 4))
+    losses = [
+        lambda m, x: m.cross_entropy(x, lib_tensor(m, target)),
+        lambda m, x: m.cross_entropy(x, lib_tensor(m, target), reduction="sum"),
+        lambda m, x: m.nll_loss(m.log_softmax(x, 1), lib_tensor(m, target)),
+        lambda m, x: m.binary_cross_entropy_with_logits(x, lib_tensor(m, probs)),
+        lambda m, x: m.mse_loss(x, lib_tensor(m, probs), reduction="none").sum(),
+        lambda m, x: (m.softplus(x, 2.0, 1.0) * lib_tensor(m, probs)).sum(),
+        lambda m, x: (m.elu(x, 0.5) * lib_tensor(m, probs)).sum(),
+        lambda m, x: (m.leaky_relu(x, 0.1) * lib_tensor(m, probs)).sum(),
+        lambda m, x: (m.softmax(x, 0) * lib_tensor(m, probs)).sum(),
+    ]
+    for loss_of in losses:
+        x, tx = tn.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+        mine, theirs = loss_of(F, x), loss_of(tF, tx)
+        mine.backward()
+        theirs.backward()
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def lib_tensor(module, array):
+    """A constant tensor of whichever library ``module`` (F or torch's F) belongs to."""
+    if module is F:
+        return tn.tensor(array)
+    import torch
+    return torch.tensor(array)
+
+
+# --------------------------------------------------------------------------- dropout
+def test_dropout_zeroes_about_p_and_scales_the_rest():
+    tn.manual_seed(0)
+    x = tn.ones(200, 50, requires_grad=True)
+    y = F.dropout(x, 0.3)
+    kept = y.detach().numpy() != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.02
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.7)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())  # same mask, same scale
+
+
+def test_dropout_edge_cases():
+    x = tn.randn(4, 5)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros((4, 5)))
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="dropout"):
+            F.dropout(x, bad)
+
+
+def test_dropout_is_reproducible_with_manual_seed():
+    x = tn.ones(10, 10)
+    tn.manual_seed(5)
+    first = F.dropout(x, 0.5).numpy()
+    tn.manual_seed(5)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), first)
+
+
+# --------------------------------------------------------------------------- layout checks
+def test_conv2d_output_shapes_and_a_fixed_example():
+    x = tn.randn(8, 3, 32, 32)
+    assert F.conv2d(x, tn.randn(16, 3, 3, 3), padding=1).shape == (8, 16, 32, 32)
+    assert F.conv2d(x, tn.randn(4, 3, 5, 5), stride=2).shape == (8, 4, 14, 14)
+    assert F.conv2d(x, tn.randn(4, 3, 3, 3), dilation=(2, 1)).shape == (8, 4, 28, 30)
+    assert F.max_pool2d(x, 2).shape == (8, 3, 16, 16)
+    assert F.avg_pool2d(x, 3, stride=2, padding=1).shape == (8, 3, 16, 16)
+    image = np.arange(16.0).reshape(1, 1, 4, 4)
+    box = np.ones((1, 1, 2, 2))
+    check_case(OpSpec("conv2d", F.conv2d, cases(), np_conv2d), [image, box])
+    np.testing.assert_array_equal(F.conv2d(tn.tensor(image), tn.tensor(box)).numpy()[0, 0],
+                                  [[10, 14, 18], [26, 30, 34], [42, 46, 50]])
+
+
+def test_float32_network_stays_float32_and_warning_free():
+    tn.manual_seed(0)
+    x = tn.randn(2, 1, 6, 6)
+    w = tn.randn(2, 1, 3, 3, requires_grad=True)
+    lin = tn.randn(3, 8, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = F.max_pool2d(F.relu(F.conv2d(x, w, padding=1)), 3).flatten(1)
+        loss = F.cross_entropy(F.linear(h, lin), tn.tensor([0, 2]))
+        loss.backward()
+    assert loss.dtype == np.float32 and w.grad.dtype == np.float32 and lin.grad.dtype == np.float32

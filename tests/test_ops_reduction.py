@@ -1,0 +1,161 @@
+"""Reductions (sum, mean, var, std, max, min, amax, logsumexp) through the op factory, and ties."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_factory import OpSpec, check_op, dims, distinct, numpy_axis, op_settings, shapes
+
+import tinynet as tn
+from tinynet.ops import amax
+
+
+@st.composite
+def reduction_cases(draw, allow_none=True, allow_tuple=True, max_dims=3):
+    shape = draw(shapes(max_dims=max_dims))
+    dim = draw(dims(len(shape), allow_none=allow_none, allow_tuple=allow_tuple))
+    return (shape,), {"dim": dim, "keepdim": draw(st.booleans())}
+
+
+@st.composite
+def var_cases(draw):
+    (shape,), kwargs = draw(reduction_cases())
+    axes = range(len(shape)) if kwargs["dim"] is None else np.atleast_1d(kwargs["dim"])
+    count = int(np.prod([shape[d] for d in axes])) if shape else 1
+    kwargs["correction"] = draw(st.sampled_from([0, 1] if count > 1 else [0]))
+    return (shape,), kwargs
+
+
+def np_logsumexp(a, dim, keepdim):
+    axis = numpy_axis(dim, a.ndim)
+    top = np.max(a, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
+    return out if keepdim or a.ndim == 0 else np.squeeze(out, axis=axis)
+
+
+def np_reduce(name):
+    return lambda a, dim, keepdim: getattr(np, name)(a, axis=numpy_axis(dim, a.ndim),
+                                                     keepdims=keepdim)
+
+
+SPECS = [
+    OpSpec("sum", lambda a, dim, keepdim: a.sum(dim, keepdim), reduction_cases(), np_reduce("sum")),
+    OpSpec("tn.sum", lambda a, dim, keepdim: tn.sum(a, dim=dim, keepdim=keepdim), reduction_cases(),
+           np_reduce("sum")),
+    OpSpec("mean", lambda a, dim, keepdim: a.mean(dim, keepdim), reduction_cases(),
+           np_reduce("mean")),
+    OpSpec("var", lambda a, dim, keepdim, correction: a.var(dim, keepdim=keepdim,
+                                                             correction=correction),
+           var_cases(),
+           lambda a, dim, keepdim, correction: np.var(a, axis=numpy_axis(dim, a.ndim),
+                                                      keepdims=keepdim, ddof=correction)),
+    OpSpec("std", lambda a: a.std(), st.tuples(st.tuples(shapes(min_dims=1)).filter(
+        lambda s: np.prod(s[0]) > 1), st.just({})), lambda a: np.std(a, ddof=1), values=distinct()),
+    OpSpec("max", lambda a: a.max(), st.tuples(st.tuples(shapes()), st.just({})), np.max,
+           values=distinct()),
+    OpSpec("min", lambda a: tn.min(a), st.tuples(st.tuples(shapes()), st.just({})), np.min,
+           values=distinct()),
+    OpSpec("max_dim", lambda a, dim, keepdim: a.max(dim, keepdim).values,
+           reduction_cases(allow_none=False, allow_tuple=False), np_reduce("max"),
+           values=distinct()),
+    OpSpec("min_dim", lambda a, dim, keepdim: a.min(dim, keepdim=keepdim).values,
+           reduction_cases(allow_none=False, allow_tuple=False), np_reduce("min"),
+           values=distinct()),
+    OpSpec("amax", lambda a, dim, keepdim: amax(a, dim, keepdim), reduction_cases(),
+           np_reduce("max"), values=distinct()),
+    OpSpec("logsumexp", lambda a, dim, keepdim: a.logsumexp(dim, keepdim),
+           reduction_cases(allow_none=False), np_logsumexp),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+@op_settings
+@given(data=st.data())
+def test_op(spec, data):
+    check_op(spec, data)
+
+
+# --------------------------------------------------------------------------- indices, dtypes
+def test_max_min_with_dim_return_values_and_indices_like_pytorch():
+    x = tn.tensor([[1.0, 5.0, 3.0], [7.0, 0.0, 7.0]])
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(values.numpy(), [5.0, 7.0])
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])  # first of the tied maxima
+    assert indices.dtype == np.int64
+    values, indices = tn.min(x, dim=0, keepdim=True)
+    assert values.shape == (1, 3) and indices.shape == (1, 3)
+    np.testing.assert_array_equal(indices.numpy(), [[0, 1, 0]])
+    np.testing.assert_array_equal(x.argmax(1).numpy(), [1, 0])
+    np.testing.assert_array_equal(tn.argmin(x, 1, keepdim=True).numpy(), [[0], [1]])
+    scalar = tn.tensor(3.0)  # a 0-d tensor takes dim 0 and stays 0-d, as in PyTorch
+    assert scalar.max(0, keepdim=True).values.shape == () == scalar.max(-1, True).indices.shape
+
+
+def test_sum_of_bools_and_ints_is_int64_and_mean_of_ints_is_refused():
+    flags = tn.tensor([True, False, True])
+    assert flags.sum().dtype == np.int64 and flags.sum().item() == 2
+    assert tn.tensor([1, 2], dtype=tn.int32).sum().dtype == np.int64
+    with pytest.raises(TypeError, match="mean"):
+        tn.tensor([1, 2]).mean()
+
+
+def test_reduction_dim_out_of_range_names_the_op():
+    x = tn.ones(2, 3)
+    for call, name in [(lambda: x.sum(2), "sum"), (lambda: x.mean((0, -3)), "mean"),
+                       (lambda: x.max(5), "max"), (lambda: x.logsumexp(-3), "logsumexp")]:
+        with pytest.raises(IndexError, match=name):
+            call()
+
+
+def test_max_of_empty_tensor_is_an_error():
+    with pytest.raises(ValueError, match="max"):
+        tn.zeros(0).max()
+
+
+# --------------------------------------------------------------------------- ties
+def test_max_without_dim_splits_ties_evenly_like_pytorch():
+    """As torch.max() with no dim (and torch.amax): the gradient is shared by the tied maxima."""
+    x = tn.tensor([1.0, 3.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1 / 3, 1 / 3, 1 / 3])
+    y = tn.tensor([[2.0, -1.0], [-1.0, 2.0]], requires_grad=True)
+    tn.min(y).backward()
+    np.testing.assert_allclose(y.grad.numpy(), [[0.0, 0.5], [0.5, 0.0]])
+
+
+def test_max_with_dim_splits_ties_evenly_as_documented():
+    """Documented in tn.max: with ``dim`` too, the tied elements share the gradient
+    (torch.max(dim) sends it all to the returned index instead)."""
+    x = tn.tensor([[1.0, 4.0, 4.0], [2.0, 0.0, 1.0]], requires_grad=True)
+    (x.max(1).values * tn.tensor([2.0, 1.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+def test_ties_match_pytorch_where_pytorch_splits():
+    torch = pytest.importorskip("torch")
+    data = np.array([[1.0, 4.0, 4.0], [4.0, 0.0, 4.0]])
+    for tn_fn, torch_fn in [(lambda t: t.max(), lambda t: t.max()),
+                            (lambda t: t.min(), lambda t: t.min()),
+                            (lambda t: amax(t, 1).sum(), lambda t: t.amax(1).sum()),
+                            (lambda t: amax(t, (0, 1)), lambda t: t.amax((0, 1)))]:
+        x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        tn_fn(x).backward()
+        torch_fn(tx).backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    # with dim: the values and the index of the first maximum agree with PyTorch
+    values, indices = tn.tensor(data).max(1)
+    t_values, t_indices = torch.tensor(data).max(1)
+    np.testing.assert_array_equal(values.numpy(), t_values.numpy())
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+
+
+def test_logsumexp_is_finite_at_extreme_values():
+    x = tn.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or invalid-value warning
+        out = x.logsumexp(1)
+        out.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), [1e4, -1e4 + np.log(3.0)])
+    np.testing.assert_allclose(x.grad.numpy(), [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
