@@ -38,6 +38,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dask", metavar="ADDRESS", default=None,
                         help="run sweeps on a Dask distributed scheduler at ADDRESS")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads per process (default 1: the models are small, and "
+                             "sweeps run one process per job); 0 keeps the library's default")
 
 
 def _parse_value(text: str, default: Any) -> Any:
@@ -66,7 +69,7 @@ def _run_one(study: Study, args: argparse.Namespace, overrides: dict[str, Any]) 
     start = time.time()
     print(f"== {study.code} {study.name} ({args.profile}) -> {out}", flush=True)
     execute(study, args.profile, out, overrides=overrides, device=args.device, seed=args.seed,
-            jobs=args.jobs, dask=args.dask, progress=args.progress)
+            jobs=args.jobs, dask=args.dask, progress=args.progress, threads=args.threads or None)
     print(f"   done in {time.time() - start:.1f} s: {out / 'summary.md'}", flush=True)
 
 

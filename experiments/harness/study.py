@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy
+from threadpoolctl import threadpool_limits
 
 import tinynet as tn
 from experiments.harness import plots
@@ -90,11 +91,16 @@ class Context:
     @property
     def env(self) -> RunEnv:
         """What a sweep worker needs to train one run on its own."""
-        return RunEnv(out=str(self.checkpoints), device=self.device, seed=self.seed)
+        return RunEnv(out=str(self.checkpoints), device=self.device, seed=self.seed,
+                      progress=self.progress)
 
     def uses(self, dataset: Any) -> Any:
-        """Record where a data set came from (full download, offline subset…) and return it."""
-        self.data_sources.add(str(getattr(dataset, "source", type(dataset).__name__)))
+        """Record where a data set came from (full download, offline subset…) and return it.
+
+        ``dataset`` is anything with a ``.source`` (every tinynet data set), or a string that
+        says it (for studies whose sweep workers load the data themselves)."""
+        self.data_sources.add(dataset if isinstance(dataset, str)
+                              else str(getattr(dataset, "source", type(dataset).__name__)))
         return dataset
 
     def fit(self, name: str, model: Any, optimizer: Any, loss_fn: Callable, train: Any, *,
@@ -165,8 +171,13 @@ def is_finished(out: Path, profile: str) -> bool:
 
 def execute(study: Study, profile: str, out: Path, *, overrides: dict[str, Any] | None = None,
             device: str = "cpu", seed: int = 0, jobs: int = 1, dask: str | None = None,
-            progress: bool = True) -> Context:
-    """Run a study end to end and write ``results.json`` and ``summary.md`` into ``out``."""
+            progress: bool = True, threads: int | None = 1) -> Context:
+    """Run a study end to end and write ``results.json`` and ``summary.md`` into ``out``.
+
+    ``threads`` caps the BLAS threads of this process (None: the library's default). One is
+    the default because the studies' models are small: on a busy 2-core machine a
+    two-threaded OpenBLAS made an MLP step 10-100x slower than a single thread.
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {PROFILES}")
     settings = study.settings(profile, overrides)
@@ -175,12 +186,13 @@ def execute(study: Study, profile: str, out: Path, *, overrides: dict[str, Any] 
     ctx = Context(study, profile, SimpleNamespace(**settings), out, device=device, seed=seed,
                   jobs=jobs, dask=dask, progress=progress)
     started = time.time()
-    study.run(ctx)
+    with threadpool_limits(threads):
+        study.run(ctx)
     wall = time.time() - started
     results = {
         "study": study.name, "code": study.code, "title": study.title, "part": study.part,
         "question": study.question, "status": "finished", "profile": profile,
-        "settings": settings, "seed": seed, "device": device, "jobs": jobs,
+        "settings": settings, "seed": seed, "device": device, "jobs": jobs, "blas_threads": threads,
         "data_source": sorted(ctx.data_sources) or ["synthetic (generated in the study)"],
         "versions": versions(), "wall_time_s": round(wall, 2),
         "finished_at": time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -39,7 +39,7 @@ def run_sweep(fn: Callable[[dict[str, Any], RunEnv], Any], configs: list[dict[st
               env: RunEnv, jobs: int = 1, dask: str | None = None) -> list[Any]:
     """``[fn(c, env) for c in configs]``, possibly in parallel; results keep the configs' order."""
     if jobs == 1 and dask is None:
-        return [fn(c, RunEnv(env.out, env.device, env.seed, progress=True)) for c in configs]
+        return [fn(c, env) for c in configs]
     calls = (joblib.delayed(_single_threaded)(fn, c, env) for c in configs)
     if dask is None:
         return joblib.Parallel(n_jobs=jobs)(calls)
