@@ -33,6 +33,7 @@ SPECS = [
     OpSpec("div", lambda a, b: a / b, broadcast_cases(), np.divide,
            values=per_input(unchanged, away_from_zero(0.5))),
     OpSpec("neg", lambda a: -a, cases(shapes()), np.negative),
+    OpSpec("clone", lambda a: a.clone(), cases(shapes()), np.copy),
     OpSpec("pow_tensor", lambda a, b: a ** b, broadcast_cases(), np.power,
            values=per_input(positive(0.3), unchanged)),
     OpSpec("pow_int_exponent", lambda a, exponent: a ** exponent,

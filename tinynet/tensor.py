@@ -106,6 +106,10 @@ class Tensor:
         """
         autograd.backward(self, gradient, retain_graph, create_graph)
 
+    def clone(self) -> Tensor:
+        """A copy with its own memory; unlike ``detach`` it stays in the graph."""
+        return ops.clone(self)
+
     def detach(self) -> Tensor:
         """The same data, cut from the graph (no copy)."""
         return Tensor(self.data)

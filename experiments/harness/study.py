@@ -221,6 +221,18 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _headline(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_headline(v)}" for k, v in value.items())
+    if isinstance(value, list) and len(value) > 8:
+        return f"{len(value)} values, from {_headline(value[0])} to {_headline(value[-1])}"
+    if isinstance(value, list):
+        return ", ".join(_headline(v) for v in value)
+    return str(value)
+
+
 def summary_markdown(results: dict[str, Any], heading: str = "#", image_prefix: str = "") -> str:
     """The study's summary: question, settings, tables, figures and outcome checks."""
     h = heading
@@ -230,6 +242,10 @@ def summary_markdown(results: dict[str, Any], heading: str = "#", image_prefix: 
              f"`{results['device']}`, wall time {results['wall_time_s']:.1f} s\n"
              f"- data: {', '.join(results['data_source'])}\n"
              f"- settings: " + ", ".join(f"`{k}={v}`" for k, v in results["settings"].items()) + "\n"]
+    if results.get("records"):
+        parts.append(f"\n{h}# Headlines\n\n")
+        for key, value in results["records"].items():
+            parts.append(f"- `{key}`: {_headline(value)}\n")
     parts.append(f"\n{h}# Outcome\n\n")
     for c in results["checks"]:
         mark = "shown" if c["shown"] else "NOT shown"

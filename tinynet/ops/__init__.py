@@ -8,7 +8,7 @@ from tinynet.ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid,
                                     softplus, tanh)
 from tinynet.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
 from tinynet.ops.conv import conv2d, conv_transpose2d
-from tinynet.ops.elementwise import (abs, cast, clamp, compare, exp, log, maximum, minimum, sqrt,
+from tinynet.ops.elementwise import (abs, cast, clamp, clone, compare, exp, log, maximum, minimum, sqrt,
                                      to_device, where)
 from tinynet.ops.pool import avg_pool2d, max_pool2d
 from tinynet.ops.reduction import (amax, argmax, argmin, logsumexp, max, mean, min, sum, var)
@@ -17,7 +17,7 @@ from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, getitem, pad,
 
 __all__ = [
     "abs", "add", "amax", "argmax", "argmin", "avg_pool2d", "broadcast_to", "cast", "cat",
-    "clamp", "compare", "conv2d", "conv_transpose2d", "div", "elu", "exp", "expand", "flatten",
+    "clamp", "clone", "compare", "conv2d", "conv_transpose2d", "div", "elu", "exp", "expand", "flatten",
     "getitem", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
     "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow",
     "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum",

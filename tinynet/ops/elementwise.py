@@ -112,6 +112,14 @@ class Cast(Function):
         return (cast(g, self.inputs[0].dtype),)
 
 
+class Clone(Function):
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        return (g,)
+
+
 class ToDevice(Function):
     def forward(self, a):
         return backend.to_device(a, self.device)
@@ -171,6 +179,11 @@ def cast(a: Tensor, dtype: Any) -> Tensor:
     if dtype.kind not in "fc":  # integer and bool results carry no gradient
         return Tensor(a.data.astype(dtype))
     return Cast.apply(a, dtype=dtype)
+
+
+def clone(a: Tensor) -> Tensor:
+    """A copy of ``a`` with its own memory that stays in the graph (gradient flows through)."""
+    return Clone.apply(a)
 
 
 def to_device(a: Tensor, device: str) -> Tensor:
