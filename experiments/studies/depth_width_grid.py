@@ -6,7 +6,6 @@ MLP trained on MNIST, resumable, returning plain numbers.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,20 +28,6 @@ from tinynet.optim import SGD, Adam
 def _dataset(name: str, train: bool) -> Any:
     """Loaded once per process: a sweep worker trains many models on the same data."""
     return DATASETS[name](train=train)
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Small matrix products gain little from BLAS threads, and on a busy 2-core machine two
-    threads per run collapse (measured 10-100x slower per step): every run uses one, so that
-    its timings are comparable."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1):
-        yield
 
 
 def train_mlp(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
@@ -76,21 +61,20 @@ def train_mlp(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     result = {"name": config["name"], "widths": list(config["widths"]),
               "params": count_parameters(model), "source": _dataset(config["dataset"], True).source,
               "train_size": len(train), "steps_per_epoch": len(loader), "diverged": False}
-    with _one_blas_thread():
-        try:
-            history = fit(model, optimizer, F.cross_entropy, loader, epochs=config["epochs"],
-                          test_loader=DataLoader(test, batch_size=1000), device=env.device,
-                          checkpoint=Path(env.out) / f"{config['name']}.npz",
-                          progress=env.progress, desc=config["name"])
-        except TrainingDiverged:
-            result.update(diverged=True, train_loss=None, train_acc=None, test_loss=None,
-                          test_acc=None, seconds=None, history=[])
-        else:
-            final_train = evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000),
-                                   env.device)
-            result.update(train_loss=final_train["loss"], train_acc=final_train["acc"],
-                          test_loss=history.last["test_loss"], test_acc=history.last["test_acc"],
-                          seconds=history.last["seconds"], history=history.rows)
+    try:
+        history = fit(model, optimizer, F.cross_entropy, loader, epochs=config["epochs"],
+                      test_loader=DataLoader(test, batch_size=1000), device=env.device,
+                      checkpoint=Path(env.out) / f"{config['name']}.npz",
+                      progress=env.progress, desc=config["name"])
+    except TrainingDiverged:
+        result.update(diverged=True, train_loss=None, train_acc=None, test_loss=None,
+                      test_acc=None, seconds=None, history=[])
+    else:
+        final_train = evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000),
+                               env.device)
+        result.update(train_loss=final_train["loss"], train_acc=final_train["acc"],
+                      test_loss=history.last["test_loss"], test_acc=history.last["test_acc"],
+                      seconds=history.last["seconds"], history=history.rows)
     write_json(done, result)
     return read_json(done)  # the same JSON types whether the run was trained now or earlier
 
