@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +96,21 @@ def main(argv: list[str] | None = None) -> int:
         _common(parser)
         parser.add_argument("--force", action="store_true", help="rerun finished studies")
         args = parser.parse_args(rest)
-        start = time.time()
+        start, failed = time.time(), []
         for study in studies.all_studies():
             if not args.force and is_finished(args.out / study.name, args.profile):
                 print(f"== {study.code} {study.name}: finished already (use --force to rerun)")
                 continue
-            _run_one(study, args, {})
+            try:
+                _run_one(study, args, {})
+            except Exception:  # one broken study must not cost the others' results
+                traceback.print_exc()
+                failed.append(study.name)
         md, page = build_report(args.out, studies.ORDER)
         print(f"all studies done in {time.time() - start:.1f} s; report: {md}, {page}")
-        return 0
+        if failed:
+            print(f"FAILED: {', '.join(failed)} (their checkpoints are kept: rerun to resume)")
+        return 1 if failed else 0
     study = studies.load(command)
     profile = "smoke" if "--smoke" in rest else "quick" if "--quick" in rest else "full"
     args = _study_parser(study, profile).parse_args(rest)
