@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy
@@ -10,6 +11,19 @@ from experiments.harness import Context
 from tinynet.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Subset
 
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}
+
+
+@functools.lru_cache(maxsize=2)
+def load_split(name: str, train: bool) -> Any:
+    """A data set's train or test split, read once per process (a sweep asks for it per run)."""
+    return DATASETS[name](train=train)
+
+
+def data_source(dataset: Any) -> str:
+    """Where a (possibly subsampled) data set came from: the ``source`` of the innermost one."""
+    while not hasattr(dataset, "source") and hasattr(dataset, "dataset"):
+        dataset = dataset.dataset
+    return str(getattr(dataset, "source", type(dataset).__name__))
 
 
 def subsample(dataset: Any, samples: int, seed: int) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +11,7 @@ from scipy.stats import spearmanr
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import DATASETS, subsample
+from experiments.datasets import data_source, load_split, subsample
 from experiments.harness import Context, Study, evaluate, fit
 from experiments.harness.files import read_json, write_json
 from experiments.harness.sweep import RunEnv
@@ -30,19 +29,6 @@ def mlp_parameters(inputs: int, width: int, classes: int = 10) -> int:
     (4015, 494470)
     """
     return (inputs + 1) * width + (width + 1) * width + (width + 1) * classes
-
-
-@functools.lru_cache(maxsize=2)
-def load_split(name: str, train: bool) -> Any:
-    """A data set's train or test split, read once per process (a sweep asks for it per run)."""
-    return DATASETS[name](train=train)
-
-
-def data_source(dataset: Any) -> str:
-    """Where a (possibly subsampled) data set came from: the ``source`` of the innermost one."""
-    while not hasattr(dataset, "source") and hasattr(dataset, "dataset"):
-        dataset = dataset.dataset
-    return str(getattr(dataset, "source", type(dataset).__name__))
 
 
 def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:

@@ -3,7 +3,6 @@ loss, accuracy, input sensitivity ‖∂L/∂x‖_F and sharpness (top Hessian e
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +14,7 @@ from scipy.stats import spearmanr
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import DATASETS, subsample
+from experiments.datasets import data_source, load_split, subsample
 from experiments.harness import Context, Study, evaluate, fit
 from experiments.harness.files import read_json, write_json
 from experiments.harness.sweep import RunEnv
@@ -23,19 +22,6 @@ from experiments.models import mlp
 from tinynet.data import DataLoader
 from tinynet.hessian import hessian_eigenvalues, input_sensitivity
 from tinynet.optim import Adam
-
-
-@functools.lru_cache(maxsize=2)
-def load_split(name: str, train: bool) -> Any:
-    """A data set's train or test split, read once per process (a sweep asks for it per run)."""
-    return DATASETS[name](train=train)
-
-
-def data_source(dataset: Any) -> str:
-    """Where a (possibly subsampled) data set came from: the ``source`` of the innermost one."""
-    while not hasattr(dataset, "source") and hasattr(dataset, "dataset"):
-        dataset = dataset.dataset
-    return str(getattr(dataset, "source", type(dataset).__name__))
 
 
 def fixed_batch(dataset: Any, samples: int, seed: int, device: str) -> tuple[tn.Tensor, tn.Tensor]:
