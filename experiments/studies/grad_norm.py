@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 from collections.abc import Callable
@@ -130,24 +129,8 @@ def summarise(task: str, rows: numpy.ndarray) -> dict[str, Any]:
     }
 
 
-def _single_threaded_blas() -> contextlib.AbstractContextManager:
-    # Small matrix products are many times faster on one BLAS thread than on two threads
-    # contending with other processes for two cores (measured: 0.15 ms against 5 ms for a
-    # 64x784 @ 784x128 product on this machine under load).
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
 def run(ctx: Context) -> None:
     """Train on the function and on MNIST, logging every iteration; plot, tabulate, check."""
-    with _single_threaded_blas():
-        _run(ctx)
-
-
-def _run(ctx: Context) -> None:
     s = ctx.settings
     logs: dict[str, numpy.ndarray] = {}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import json
@@ -71,45 +70,34 @@ def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     Snapshots go to files next to the run's checkpoint, so a resumed run keeps the ones it
     wrote before the interruption and a finished run is not trained again.
     """
-    with _single_threaded_blas():
-        train, test = load_data(config["dataset"], config["train_samples"], config["test_samples"],
-                                env.seed)
-        train_loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True,
-                                  seed=config["seed"])
-        test_loader = DataLoader(test, batch_size=1000)
-        tn.manual_seed(config["seed"])
-        model = mlp(config["widths"], "relu", flatten=True).to(env.device)
-        optimizer = Adam(model.parameters(), lr=config["lr"])
-        name, every = f"run{config['run']}", config["every"]
-        folder = Path(env.out) / f"{name}-weights"
-        if not snapshot_path(folder, 0).exists():  # the model is still at its initialisation here
-            start = {f"train_{k}": v for k, v in
-                     evaluate(model, F.cross_entropy, train_loader, env.device).items()}
-            start.update({f"test_{k}": v for k, v in
-                          evaluate(model, F.cross_entropy, test_loader, env.device).items()})
-            save_snapshot(folder, 0, model, start)
+    train, test = load_data(config["dataset"], config["train_samples"], config["test_samples"],
+                            env.seed)
+    train_loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True,
+                              seed=config["seed"])
+    test_loader = DataLoader(test, batch_size=1000)
+    tn.manual_seed(config["seed"])
+    model = mlp(config["widths"], "relu", flatten=True).to(env.device)
+    optimizer = Adam(model.parameters(), lr=config["lr"])
+    name, every = f"run{config['run']}", config["every"]
+    folder = Path(env.out) / f"{name}-weights"
+    if not snapshot_path(folder, 0).exists():  # the model is still at its initialisation here
+        start = {f"train_{k}": v for k, v in
+                 evaluate(model, F.cross_entropy, train_loader, env.device).items()}
+        start.update({f"test_{k}": v for k, v in
+                      evaluate(model, F.cross_entropy, test_loader, env.device).items()})
+        save_snapshot(folder, 0, model, start)
 
-        def snapshot(epoch: int, history: Any) -> None:
-            if (epoch + 1) % every == 0:
-                save_snapshot(folder, epoch + 1, model, history.last)
+    def snapshot(epoch: int, history: Any) -> None:
+        if (epoch + 1) % every == 0:
+            save_snapshot(folder, epoch + 1, model, history.last)
 
-        history = fit(model, optimizer, F.cross_entropy, train_loader, epochs=config["epochs"],
-                      test_loader=test_loader, eval_every=every, device=env.device,
-                      checkpoint=Path(env.out) / f"{name}.npz", desc=name,
-                      progress=env.progress and config["progress"],
-                      on_epoch=snapshot)
+    history = fit(model, optimizer, F.cross_entropy, train_loader, epochs=config["epochs"],
+                  test_loader=test_loader, eval_every=every, device=env.device,
+                  checkpoint=Path(env.out) / f"{name}.npz", desc=name,
+                  progress=env.progress,
+                  on_epoch=snapshot)
     return {"history": history.to_dict(), "folder": str(folder),
             "first_layer": first_layer_size(model), "source": getattr(train, "source", None)}
-
-
-def _single_threaded_blas() -> contextlib.AbstractContextManager:
-    # Small matrix products are many times faster on one BLAS thread than on two threads
-    # contending with other processes for two cores (measured on this machine under load).
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
 
 
 def run(ctx: Context) -> None:
@@ -120,8 +108,7 @@ def run(ctx: Context) -> None:
     configs = [{"run": i, "seed": 1000 * ctx.seed + i, "dataset": s.dataset, "widths": s.widths,
                 "lr": s.lr, "batch_size": s.batch_size, "epochs": s.epochs, "every": s.every,
                 "train_samples": s.train_samples, "test_samples": s.test_samples,
-                # run_sweep turns progress bars on for jobs=1 whatever --no-progress says
-                "progress": ctx.progress}
+}
                for i in range(s.runs)]
     results = ctx.sweep(train_one, configs)
     epochs = list(range(0, s.epochs + 1, s.every))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,16 +93,6 @@ def minimise_gradient_norm(loss: Callable[[], tn.Tensor], params: list[tn.Tensor
     return norms
 
 
-def _single_threaded_blas() -> contextlib.AbstractContextManager:
-    # Small matrix products are many times faster on one BLAS thread than on two threads
-    # contending with other processes for two cores (measured on this machine under load).
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
 def find_critical_point(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     """One repetition (a sweep item): train, minimise ‖∇L‖², take the Hessian's eigenvalues.
 
@@ -113,46 +102,45 @@ def find_critical_point(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     done = Path(env.out) / f"rep{config['rep']}.json"
     if done.exists() and read_json(done).get("format") == RESULT_FORMAT:
         return read_json(done)
-    with _single_threaded_blas():
-        data = FunctionDataset(config["function"], n=config["points"])
-        x, y = (t.double().to(env.device) for t in data.tensors)
-        tn.manual_seed(config["seed"])
-        model = mlp(config["widths"], config["activation"]).double().to(env.device)
-        params = list(model.parameters())
+    data = FunctionDataset(config["function"], n=config["points"])
+    x, y = (t.double().to(env.device) for t in data.tensors)
+    tn.manual_seed(config["seed"])
+    model = mlp(config["widths"], config["activation"]).double().to(env.device)
+    params = list(model.parameters())
 
-        def loss() -> tn.Tensor:
-            return F.mse_loss(model(x), y)
+    def loss() -> tn.Tensor:
+        return F.mse_loss(model(x), y)
 
-        norm_at_init = float(grad_norm(loss, params, create_graph=False).item())
-        fit(model, Adam(params, lr=config["lr"]), F.mse_loss,
-            DataLoader(TensorDataset(x, y), batch_size=len(x)), epochs=config["train_epochs"],
-            classification=False, device=env.device, checkpoint_every=config["checkpoint_every"],
-            checkpoint=Path(env.out) / f"rep{config['rep']}.npz",
-            progress=env.progress and config["progress"], desc=f"rep{config['rep']}")
-        trained_loss = float(loss().item())
-        trained_norm = float(grad_norm(loss, params, create_graph=False).item())
+    norm_at_init = float(grad_norm(loss, params, create_graph=False).item())
+    fit(model, Adam(params, lr=config["lr"]), F.mse_loss,
+        DataLoader(TensorDataset(x, y), batch_size=len(x)), epochs=config["train_epochs"],
+        classification=False, device=env.device, checkpoint_every=config["checkpoint_every"],
+        checkpoint=Path(env.out) / f"rep{config['rep']}.npz",
+        progress=env.progress, desc=f"rep{config['rep']}")
+    trained_loss = float(loss().item())
+    trained_norm = float(grad_norm(loss, params, create_graph=False).item())
 
-        norms = minimise_gradient_norm(loss, params, config["minimiser"], config["minimise_steps"],
-                                       config["minimiser_lr"])
-        final_gradient = numpy.concatenate([g.numpy().ravel() for g in tn.grad(loss(), params)])
-        matrix = hessian(loss, params).numpy()
-        eigenvalues, eigenvectors = numpy.linalg.eigh((matrix + matrix.T) / 2)  # exact symmetry
-        shares = minimal_ratio(eigenvalues, config["zero_tol"])
-        in_eigenbasis = (eigenvectors.T @ final_gradient) ** 2
-        flat = numpy.abs(eigenvalues) <= config["zero_tol"] * numpy.abs(eigenvalues).max()
-        result = {
-            "format": RESULT_FORMAT, "rep": config["rep"], "seed": config["seed"],
-            "train_epochs": config["train_epochs"],
-            "grad_norm_at_init": norm_at_init, "trained_loss": trained_loss,
-            "trained_grad_norm": trained_norm, "loss": float(loss().item()),
-            "grad_norm": float(numpy.linalg.norm(final_gradient)), **shares,
-            # meaningless where the gradient is down to rounding noise
-            "flat_gradient_share": (float(in_eigenbasis[flat].sum() / in_eigenbasis.sum())
-                                    if numpy.linalg.norm(final_gradient) > 1e-12 else None),
-            "lowest_over_largest": float(eigenvalues[0] / numpy.abs(eigenvalues).max()),
-            "evaluations": len(norms), "norm_trace": _thin(norms),
-            "eigenvalues": eigenvalues.tolist(), "parameters": count_parameters(model),
-        }
+    norms = minimise_gradient_norm(loss, params, config["minimiser"], config["minimise_steps"],
+                                   config["minimiser_lr"])
+    final_gradient = numpy.concatenate([g.numpy().ravel() for g in tn.grad(loss(), params)])
+    matrix = hessian(loss, params).numpy()
+    eigenvalues, eigenvectors = numpy.linalg.eigh((matrix + matrix.T) / 2)  # exact symmetry
+    shares = minimal_ratio(eigenvalues, config["zero_tol"])
+    in_eigenbasis = (eigenvectors.T @ final_gradient) ** 2
+    flat = numpy.abs(eigenvalues) <= config["zero_tol"] * numpy.abs(eigenvalues).max()
+    result = {
+        "format": RESULT_FORMAT, "rep": config["rep"], "seed": config["seed"],
+        "train_epochs": config["train_epochs"],
+        "grad_norm_at_init": norm_at_init, "trained_loss": trained_loss,
+        "trained_grad_norm": trained_norm, "loss": float(loss().item()),
+        "grad_norm": float(numpy.linalg.norm(final_gradient)), **shares,
+        # meaningless where the gradient is down to rounding noise
+        "flat_gradient_share": (float(in_eigenbasis[flat].sum() / in_eigenbasis.sum())
+                                if numpy.linalg.norm(final_gradient) > 1e-12 else None),
+        "lowest_over_largest": float(eigenvalues[0] / numpy.abs(eigenvalues).max()),
+        "evaluations": len(norms), "norm_trace": _thin(norms),
+        "eigenvalues": eigenvalues.tolist(), "parameters": count_parameters(model),
+    }
     write_json(done, result)
     return result
 
@@ -177,8 +165,7 @@ def run(ctx: Context) -> None:
                 "activation": s.activation, "lr": s.lr, "checkpoint_every": s.checkpoint_every,
                 "minimiser": s.minimiser, "minimise_steps": s.minimise_steps,
                 "minimiser_lr": s.minimiser_lr, "zero_tol": s.zero_tol,
-                # run_sweep turns progress bars on for jobs=1 whatever --no-progress says
-                "progress": ctx.progress}
+}
                for i in range(s.repeats)]
     results = ctx.sweep(find_critical_point, configs)
     for r in results:
