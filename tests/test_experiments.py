@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -163,10 +164,17 @@ def test_unknown_setting_is_rejected(tmp_path):
         execute(study, "smoke", tmp_path, overrides={"epochz": 3}, progress=False)
 
 
+@pytest.fixture(scope="module")
+def smoke_root(tmp_path_factory):
+    """Every study run once in its smoke profile through ``experiments all``, then reported."""
+    root = tmp_path_factory.mktemp("runs")
+    assert main(["all", "--smoke", "--out", str(root), "--no-progress"]) == 0
+    return root
+
+
 @pytest.mark.parametrize("name", studies.available())
-def test_study_smoke_run_writes_results_figures_and_summary(name, tmp_path):
-    assert main([name, "--smoke", "--out", str(tmp_path), "--no-progress"]) == 0
-    out = tmp_path / name
+def test_study_smoke_run_writes_results_figures_and_summary(name, smoke_root):
+    out = smoke_root / name
     results = json.loads((out / "results.json").read_text())
     assert results["status"] == "finished" and results["profile"] == "smoke"
     assert results["data_source"] and results["wall_time_s"] >= 0 and results["checks"]
@@ -176,25 +184,27 @@ def test_study_smoke_run_writes_results_figures_and_summary(name, tmp_path):
     assert results["code"] in summary and "Outcome" in summary
 
 
+def test_all_skips_finished_studies(smoke_root, capsys):
+    assert main(["all", "--smoke", "--out", str(smoke_root), "--no-progress"]) == 0
+    assert capsys.readouterr().out.count("finished already") == len(studies.available())
+
+
+def test_report_has_every_study_and_every_figure_it_references(smoke_root):
+    report = (smoke_root / "report.md").read_text()
+    page = (smoke_root / "report.html").read_text()
+    for name in studies.ORDER:
+        assert f"`{name}`" in report, f"{name} missing from the report"
+        results = json.loads((smoke_root / name / "results.json").read_text())
+        assert f"#{results['code'].lower()}-{name}" in report  # the contents list links to it
+    for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report):
+        assert (smoke_root / target).is_file(), f"the report shows {target}, which does not exist"
+    assert page.count("data:image/png;base64,") == report.count("![")
+    assert "Contents" in page and "All studies" in page and "not run" not in report
+
+
 def test_cli_setting_flags_override_profile(tmp_path):
     assert main(["simulate_function", "--smoke", "--out", str(tmp_path), "--no-progress",
                  "--epochs", "4", "--functions", "cos"]) == 0
     results = json.loads((tmp_path / "simulate_function" / "results.json").read_text())
     assert results["settings"]["epochs"] == 4 and results["settings"]["functions"] == ["cos"]
     assert all(len(run["rows"]) <= 4 for run in results["runs"].values())
-
-
-def test_report_has_every_finished_study_and_its_figures(tmp_path):
-    for name in studies.ORDER[:2]:
-        main([name, "--smoke", "--out", str(tmp_path), "--no-progress"])
-    assert main(["report", "--out", str(tmp_path)]) == 0
-    report = (tmp_path / "report.md").read_text()
-    page = (tmp_path / "report.html").read_text()
-    for name in studies.ORDER[:2]:
-        results = json.loads((tmp_path / name / "results.json").read_text())
-        assert f"`{name}`" in report
-        for figure in results["figures"]:
-            assert f"{name}/{figure['file']}" in report
-            assert (tmp_path / name / figure["file"]).exists()
-    assert page.count("data:image/png;base64,") == report.count("![")
-    assert "Contents" in page and "All studies" in page

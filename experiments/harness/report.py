@@ -30,7 +30,7 @@ def _status(results: dict[str, Any]) -> str:
 
 
 def _anchor(results: dict[str, Any]) -> str:
-    return re.sub(r"[^a-z0-9-]", "", f"{results['code']}-{results['study']}".lower())
+    return re.sub(r"[^a-z0-9_-]", "", f"{results['code']}-{results['study']}".lower())
 
 
 def build_markdown(root: Path, order: list[str]) -> str:
