@@ -73,7 +73,7 @@ STUDY = Study(
     profiles={
         "full": {"dataset": "mnist", "epochs": 10, "batch_size": 64, "lr": 1e-3,
                  "train_samples": 0, "test_samples": 0},
-        "quick": {"epochs": 2, "train_samples": 20000},
+        "quick": {"epochs": 2},
         "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256},
     },
     run=run,

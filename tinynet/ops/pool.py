@@ -14,6 +14,7 @@ takes a faster path, ``_tile_max``: its winner is a ``TileWinner``, see there.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from tinynet import backend
@@ -43,8 +44,8 @@ class TileWinner(NamedTuple):
 
     The pool runs first along W, over the kw elements of each row of a tile, then along H, over
     the kh row maxima of the tile: ``col`` holds the winning column of every tile row and
-    ``row`` the winning row of every tile. ``order`` is the permutation that puts the N and C
-    axes in memory order (conv outputs are channel-major), so every array here is flat.
+    ``row`` the winning row of every tile. ``order`` lists the axes of (N, C, H, W) outermost
+    first in memory (see ``_memory_order``), so every array here is a flat run.
 
     Why: the general path compares k·k strided views whose rows are only Wo long; the two
     passes work on long contiguous runs instead. On the benchmark's (64, 32, 28, 28) 2×2 pool,
@@ -58,9 +59,25 @@ class TileWinner(NamedTuple):
     order: tuple[int, ...]
 
 
+# Memory orders of (N, C, H, W) the tile path works in without copying: conv outputs are
+# batch-innermost (C, H, W, N), see ops/conv.py; anything else is treated as NCHW.
+_LAYOUTS = ((1, 2, 3, 0), (0, 1, 2, 3))
+
+
 def _memory_order(x: Any) -> tuple[int, ...]:
-    """(1, 0, 2, 3) when x is channel-major in memory (C before N), else (0, 1, 2, 3)."""
-    return (1, 0, 2, 3) if x.strides[1] > x.strides[0] and x.shape[0] > 1 else (0, 1, 2, 3)
+    """The axis order in which ``x`` is contiguous, from ``_LAYOUTS``; NCHW when none is."""
+    return next((order for order in _LAYOUTS if x.transpose(order).flags.c_contiguous),
+                (0, 1, 2, 3))
+
+
+def _inverse(order: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(order.index(axis) for axis in range(len(order)))
+
+
+def _split(shape: tuple[int, ...], order: tuple[int, ...]) -> tuple[tuple, tuple]:
+    """The axes before H and after W of an array transposed by ``order``."""
+    at = order.index(2)
+    return shape[:at], shape[at + 2:]
 
 
 def _max_and_winner(planes: list[Any]) -> tuple[Any, Any]:
@@ -84,12 +101,18 @@ def _tile_max(x: Any, kernel: tuple[int, int], out_hw: tuple[int, int]) -> tuple
     (kh, kw), (ho, wo) = kernel, out_hw
     xp = backend.get_array_module(x)
     order = _memory_order(x)
-    x = x.transpose(order)[:, :, :ho * kh, :wo * kw]
-    tile_rows = xp.ascontiguousarray(x.reshape(-1, kw).T)  # (kw, N·C·H·Wo): one row per column
-    row_max, col = _max_and_winner(list(tile_rows))
-    tiles = row_max.reshape(-1, kh, wo).transpose(1, 0, 2)  # (kh, N·C·Ho, Wo)
-    out, row = _max_and_winner(list(xp.ascontiguousarray(tiles)))  # copied: 1/3 faster
-    return out.reshape(x.shape[:2] + (ho, wo)).transpose(order), TileWinner(col, row, order)
+    x = x.transpose(order)  # (lead…, H, W, tail…)
+    lead, tail = _split(x.shape, order)
+    x = x[(slice(None),) * len(lead) + (slice(0, ho * kh), slice(0, wo * kw))]
+    trail = math.prod(tail)
+    # W pass: the kw columns of every tile row, each made one contiguous plane
+    planes = xp.ascontiguousarray(x.reshape(-1, kw, trail).transpose(1, 0, 2))
+    row_max, col = _max_and_winner(list(planes))  # (lead·H·Wo, trail)
+    # H pass: the kh row maxima of every tile
+    tiles = row_max.reshape(-1, kh, wo * trail).transpose(1, 0, 2)
+    out, row = _max_and_winner(list(xp.ascontiguousarray(tiles)))  # (lead·Ho, Wo·trail)
+    out = out.reshape(lead + (ho, wo) + tail).transpose(_inverse(order))
+    return out, TileWinner(col, row, order)
 
 
 def _tile_scatter(g: Any, winner: TileWinner, kernel: tuple[int, int], image_shape) -> Any:
@@ -97,34 +120,36 @@ def _tile_scatter(g: Any, winner: TileWinner, kernel: tuple[int, int], image_sha
     (kh, kw), order = kernel, winner.order
     xp = backend.get_array_module(g)
     g = g.transpose(order)
-    lead, (ho, wo) = g.shape[:2], g.shape[2:]
-    g = g.reshape(-1, wo)
-    rows = xp.empty((g.shape[0], kh, wo), dtype=g.dtype)
+    lead, tail = _split(g.shape, order)
+    (ho, wo), trail = g.shape[len(lead):len(lead) + 2], math.prod(tail)
+    g = g.reshape(-1, wo * trail)
+    rows = xp.empty((g.shape[0], kh, wo * trail), dtype=g.dtype)
     for i in range(kh):
         xp.multiply(g, winner.row == i, out=rows[:, i])
-    rows = rows.reshape(-1)
-    image = xp.empty((rows.size, kw), dtype=g.dtype)
+    rows = rows.reshape(-1, trail)
+    image = xp.empty((rows.shape[0], kw, trail), dtype=g.dtype)
     for j in range(kw):
         xp.multiply(rows, winner.col == j, out=image[:, j])
-    image = image.reshape(lead + (ho * kh, wo * kw))
-    h, w = (image_shape[i] for i in (2, 3))
-    if (h, w) != image.shape[2:]:  # rows and columns past the last whole tile get no gradient
-        full = xp.zeros(lead + (h, w), dtype=g.dtype)
-        full[:, :, :ho * kh, :wo * kw] = image
+    image = image.reshape(lead + (ho * kh, wo * kw) + tail)
+    h, w = (image_shape[order[i]] for i in (len(lead), len(lead) + 1))
+    if (h, w) != (ho * kh, wo * kw):  # rows and columns past the last whole tile get no gradient
+        full = xp.zeros(lead + (h, w) + tail, dtype=g.dtype)
+        full[(slice(None),) * len(lead) + (slice(0, ho * kh), slice(0, wo * kw))] = image
         image = full
-    return image.transpose(order)
+    return image.transpose(_inverse(order))
 
 
 def _tile_gather(image: Any, winner: TileWinner, kernel: tuple[int, int], out_hw) -> Any:
     """The winning element of every tile: the adjoint of ``_tile_scatter``."""
     (kh, kw), (ho, wo), order = kernel, out_hw, winner.order
     image = image.transpose(order)
-    lead = image.shape[:2]
-    tile_rows = image[:, :, :ho * kh, :wo * kw].reshape(-1, kw)
+    lead, tail = _split(image.shape, order)
+    image = image[(slice(None),) * len(lead) + (slice(0, ho * kh), slice(0, wo * kw))]
+    tile_rows = image.reshape(-1, kw, math.prod(tail))
     row_values = sum(tile_rows[:, j] * (winner.col == j) for j in range(kw))
-    tiles = row_values.reshape(-1, kh, wo)
+    tiles = row_values.reshape(-1, kh, wo * math.prod(tail))
     out = sum(tiles[:, i] * (winner.row == i) for i in range(kh))
-    return out.reshape(lead + (ho, wo)).transpose(order)
+    return out.reshape(lead + (ho, wo) + tail).transpose(_inverse(order))
 
 
 class MaxPool2d(Function):
