@@ -206,8 +206,10 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], reta
                 continue
             input_grads = fn.backward(g)
             for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):
-                if needs and tg is not None:
-                    _accumulate(grads, _node(t), tg)
+                if needs and tg is not None:  # inline _accumulate: this loop is the hot path
+                    node = t if t.grad_fn is None else t.grad_fn
+                    previous = grads.get(node)
+                    grads[node] = tg if previous is None else previous + tg
             if not retain_graph:
                 fn.release()
     if targets is not None:

@@ -31,7 +31,7 @@ class LeakyReLU(Function):
 
     def backward(self, g):
         x = self.inputs[0].data
-        slope = backend.get_array_module(x).where(x > 0, 1, self.negative_slope)
+        slope = backend.get_array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
         return (g * _mask(slope, g),)
 
 
