@@ -135,12 +135,12 @@ class Linear(Function):
         # The shapes fit by construction, so the ops are applied directly, without the checks of
         # the ``matmul``/``transpose`` wrappers (a tenth of a small MLP's training step).
         x, weight = self.inputs[:2]
-        gx = MatMul.apply(g, weight) if self.needs_input_grad[0] else None
-        gw = gb = None
-        if self.needs_input_grad[1]:
-            if x.ndim != 2:  # fold batch dims: the weight gradient sums over all of them
-                g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-            gw = MatMul.apply(Permute.apply(g, dims=(1, 0)), x)
+        shape = x.shape
+        if x.ndim != 2:  # fold batch dims (or a lone sample) into the rows of a matrix
+            g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        gx = MatMul.apply(g, weight).reshape(shape) if self.needs_input_grad[0] else None
+        gw = MatMul.apply(Permute.apply(g, dims=(1, 0)), x) if self.needs_input_grad[1] else None
+        gb = None
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
             gb = sum_to(g, self.inputs[2].shape)
         return gx, gw, gb
