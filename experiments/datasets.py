@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import functools
+import math
+from pathlib import Path
 from typing import Any
 
 import numpy
 
-from experiments.harness import Context
+import tinynet as tn
+import tinynet.nn.functional as F
+from experiments.harness import Context, evaluate, fit
+from experiments.harness.sweep import RunEnv
+from experiments.models import mlp
 from tinynet.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Subset
+from tinynet.optim import Adam
 
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}
 
@@ -46,3 +53,30 @@ def image_data(ctx: Context, name: str, batch_size: int, train_samples: int = 0,
     test = subsample(test, test_samples, ctx.seed + 1)
     return (DataLoader(train, batch_size=batch_size, shuffle=True, seed=ctx.seed),
             DataLoader(test, batch_size=1000), shape)
+
+
+def train_mlp_classifier(name: str, hidden: list[int], config: dict[str, Any],
+                         env: RunEnv) -> dict[str, Any]:
+    """Train a ReLU MLP ``pixels → hidden… → 10`` with Adam (resumable, a sweep run) and measure
+    it after training on the whole train and test sets.
+
+    ``config`` names ``dataset``, ``train_samples``, ``test_samples``, ``batch_size``, ``lr`` and
+    ``epochs``. Returns the model, its History, the two splits, the final metrics and the splits'
+    data sources.
+    """
+    train = subsample(load_split(config["dataset"], True), config["train_samples"], env.seed)
+    test = subsample(load_split(config["dataset"], False), config["test_samples"], env.seed + 1)
+    tn.manual_seed(env.seed)
+    model = mlp([math.prod(train[0][0].shape), *hidden, 10], "relu", flatten=True).to(env.device)
+    loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True, seed=env.seed)
+    history = fit(model, Adam(model.parameters(), lr=config["lr"]), F.cross_entropy, loader,
+                  epochs=config["epochs"], device=env.device, checkpoint=Path(env.out) / f"{name}.npz",
+                  progress=env.progress, desc=name)
+    # Measured after training, on the whole sets, with the final weights: not running means.
+    return {"model": model, "history": history, "train": train, "test": test,
+            "steps": len(loader) * len(history.rows),
+            "final_train": evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000),
+                                    env.device),
+            "final_test": evaluate(model, F.cross_entropy, DataLoader(test, batch_size=1000),
+                                   env.device),
+            "sources": [data_source(train), data_source(test)]}

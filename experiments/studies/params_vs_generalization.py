@@ -9,16 +9,11 @@ from typing import Any
 
 from scipy.stats import spearmanr
 
-import tinynet as tn
-import tinynet.nn.functional as F
-from experiments.datasets import data_source, load_split, subsample
-from experiments.harness import Context, Study, evaluate, fit
+from experiments.datasets import train_mlp_classifier
+from experiments.harness import Context, Study
 from experiments.harness.files import read_json, write_json
 from experiments.harness.sweep import RunEnv
-from experiments.models import mlp
-from tinynet.data import DataLoader
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import Adam
 
 
 def mlp_parameters(inputs: int, width: int, classes: int = 10) -> int:
@@ -37,23 +32,13 @@ def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     done = Path(env.out) / f"{name}.json"
     if done.exists():  # measured already: a resumed sweep skips the evaluation too
         return read_json(done)
-    train = subsample(load_split(config["dataset"], True), config["train_samples"], env.seed)
-    test = subsample(load_split(config["dataset"], False), config["test_samples"], env.seed + 1)
-    image_size = math.prod(train[0][0].shape)
-    tn.manual_seed(env.seed)
-    model = mlp([image_size, config["width"], config["width"], 10], "relu", flatten=True)
-    history = fit(model.to(env.device), Adam(model.parameters(), lr=config["lr"]), F.cross_entropy,
-                  DataLoader(train, batch_size=config["batch_size"], shuffle=True, seed=env.seed),
-                  epochs=config["epochs"], device=env.device, checkpoint=Path(env.out) / f"{name}.npz",
-                  progress=env.progress, desc=name)
-    # Measured after training, on the whole sets, with the final weights: not running means.
-    final_train = evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000), env.device)
-    final_test = evaluate(model, F.cross_entropy, DataLoader(test, batch_size=1000), env.device)
-    result = {"width": config["width"], "parameters": count_parameters(model),
+    run = train_mlp_classifier(name, [config["width"], config["width"]], config, env)
+    final_train, final_test = run["final_train"], run["final_test"]
+    result = {"width": config["width"], "parameters": count_parameters(run["model"]),
               "train_loss": final_train["loss"], "train_acc": final_train["acc"],
               "test_loss": final_test["loss"], "test_acc": final_test["acc"],
-              "seconds": history.last["seconds"], "history": history.to_dict(),
-              "sources": [data_source(train), data_source(test)]}
+              "seconds": run["history"].last["seconds"], "history": run["history"].to_dict(),
+              "sources": run["sources"]}
     write_json(done, result)
     return result
 

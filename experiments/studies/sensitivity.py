@@ -14,14 +14,11 @@ from scipy.stats import spearmanr
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import data_source, load_split, subsample
-from experiments.harness import Context, Study, evaluate, fit
+from experiments.datasets import subsample, train_mlp_classifier
+from experiments.harness import Context, Study
 from experiments.harness.files import read_json, write_json
 from experiments.harness.sweep import RunEnv
-from experiments.models import mlp
-from tinynet.data import DataLoader
 from tinynet.hessian import hessian_eigenvalues, input_sensitivity
-from tinynet.optim import Adam
 
 
 def fixed_batch(dataset: Any, samples: int, seed: int, device: str) -> tuple[tn.Tensor, tn.Tensor]:
@@ -36,18 +33,9 @@ def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     done = Path(env.out) / f"{name}.json"
     if done.exists():  # measured already: a resumed sweep skips the Hessian too
         return read_json(done)
-    train = subsample(load_split(config["dataset"], True), config["train_samples"], env.seed)
-    test = subsample(load_split(config["dataset"], False), config["test_samples"], env.seed + 1)
-    image_size = math.prod(train[0][0].shape)
-    tn.manual_seed(env.seed)
-    model = mlp([image_size, *config["widths"], 10], "relu", flatten=True).to(env.device)
-    loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True, seed=env.seed)
-    history = fit(model, Adam(model.parameters(), lr=config["lr"]), F.cross_entropy, loader,
-                  epochs=config["epochs"], device=env.device, checkpoint=Path(env.out) / f"{name}.npz",
-                  progress=env.progress, desc=name)
-    model.eval()
-    final_train = evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000), env.device)
-    final_test = evaluate(model, F.cross_entropy, DataLoader(test, batch_size=1000), env.device)
+    run = train_mlp_classifier(name, config["widths"], config, env)
+    model, history, train, test = run["model"], run["history"], run["train"], run["test"]
+    final_train, final_test = run["final_train"], run["final_test"]
     # Sensitivity and sharpness are measured on fixed batches, the same for every model, so the
     # numbers compare across batch sizes.
     x_test, y_test = fixed_batch(test, config["probe_samples"], env.seed + 3, env.device)
@@ -60,9 +48,9 @@ def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
               "test_acc": final_test["acc"],
               "sensitivity": input_sensitivity(model, F.cross_entropy, x_test, y_test),
               "sensitivity_train": input_sensitivity(model, F.cross_entropy, x_train, y_train),
-              "sharpness": float(sharpness), "steps": len(loader) * len(history.rows),
+              "sharpness": float(sharpness), "steps": run["steps"],
               "seconds": history.last["seconds"], "history": history.to_dict(),
-              "sources": [data_source(train), data_source(test)]}
+              "sources": run["sources"]}
     write_json(done, result)
     return result
 
