@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from tinynet import backend
 from tinynet.autograd import Function
+from tinynet.ops.arithmetic import Mul
 from tinynet.ops.elementwise import where
 from tinynet.tensor import Tensor
 
 
-def _mask(condition, like: Tensor) -> Tensor:
-    return Tensor(condition.astype(like.dtype, copy=False))
+def _scaled(g: Tensor, factor) -> Tensor:
+    """``g`` times a same-shaped constant array, as one Mul op (no Python-number lifting or
+    broadcast checks: ReLU-family backwards run for every layer of every step)."""
+    return Mul.apply(g, Tensor(factor.astype(g.dtype, copy=False)))
 
 
 class ReLU(Function):
@@ -22,7 +25,7 @@ class ReLU(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, g):
-        return (g * _mask(self.inputs[0].data > 0, g),)
+        return (_scaled(g, self.inputs[0].data > 0),)
 
 
 class LeakyReLU(Function):
@@ -32,7 +35,7 @@ class LeakyReLU(Function):
     def backward(self, g):
         x = self.inputs[0].data
         slope = backend.get_array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
-        return (g * _mask(slope, g),)
+        return (_scaled(g, slope),)
 
 
 class ELU(Function):
