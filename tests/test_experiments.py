@@ -208,3 +208,21 @@ def test_cli_setting_flags_override_profile(tmp_path):
     results = json.loads((tmp_path / "simulate_function" / "results.json").read_text())
     assert results["settings"]["epochs"] == 4 and results["settings"]["functions"] == ["cos"]
     assert all(len(run["rows"]) <= 4 for run in results["runs"].values())
+
+
+def test_wall_time_of_a_resumed_study_includes_the_interrupted_part(tmp_path, monkeypatch):
+    study = studies.load("simulate_function")
+    real_run = study.run
+
+    def interrupted(ctx):
+        time.sleep(0.5)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        execute(study, "smoke", tmp_path, progress=False)
+    monkeypatch.setattr(study, "run", real_run)
+    execute(study, "smoke", tmp_path, progress=False)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["wall_time_s"] >= 0.5
+    assert not list(tmp_path.glob("checkpoints/*/interrupted_wall_time_s"))

@@ -185,10 +185,19 @@ def execute(study: Study, profile: str, out: Path, *, overrides: dict[str, Any] 
     tn.manual_seed(seed)
     ctx = Context(study, profile, SimpleNamespace(**settings), out, device=device, seed=seed,
                   jobs=jobs, dask=dask, progress=progress)
+    # Time spent by earlier executions that were interrupted counts too, so a resumed study
+    # reports its whole wall time, not only the part after the resume.
+    spent_before = ctx.checkpoints / "interrupted_wall_time_s"
+    earlier = float(spent_before.read_text()) if spent_before.exists() else 0.0
     started = time.time()
-    with threadpool_limits(threads):
-        study.run(ctx)
-    wall = time.time() - started
+    try:
+        with threadpool_limits(threads):
+            study.run(ctx)
+    except BaseException:
+        write_text(spent_before, str(earlier + time.time() - started))
+        raise
+    wall = earlier + time.time() - started
+    spent_before.unlink(missing_ok=True)
     results = {
         "study": study.name, "code": study.code, "title": study.title, "part": study.part,
         "question": study.question, "status": "finished", "profile": profile,
