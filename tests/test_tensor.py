@@ -184,3 +184,16 @@ def test_len_and_iteration():
     assert len(x) == 3 and [row.tolist() for row in x] == [[1, 2], [3, 4], [5, 6]]
     with pytest.raises(TypeError, match="0-d"):
         len(tn.tensor(1.0))
+
+
+def test_set_num_threads_caps_blas_and_can_be_restored():
+    pytest.importorskip("threadpoolctl")
+    before = tn.get_num_threads()
+    try:
+        tn.set_num_threads(1)
+        assert tn.get_num_threads() == 1
+    finally:
+        tn.set_num_threads(before)
+    assert tn.get_num_threads() == before
+    with pytest.raises(ValueError, match="positive"):
+        tn.set_num_threads(0)

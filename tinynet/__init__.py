@@ -15,7 +15,7 @@ CuPy).
 from tinynet.tensor import Tensor  # first: every other module builds on it
 from tinynet import cuda
 from tinynet.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinynet.backend import manual_seed
+from tinynet.backend import get_num_threads, manual_seed, set_num_threads
 from tinynet.factories import (arange, bool_, float16, float32, float64, from_numpy, full, int8,
                                int32, int64, ones, ones_like, rand, randint, randn, randperm,
                                tensor, uint8, zeros, zeros_like)
@@ -31,12 +31,12 @@ from tinynet.serialization import load, save
 __version__ = "0.1.0"
 
 __all__ = [
-    "GradcheckError", "Tensor", "abs", "arange", "argmax", "argmin", "bool_", "cat", "clamp",
-    "cuda", "enable_grad", "exp", "flatten", "float16", "float32", "float64", "from_numpy", "full",
-    "grad", "gradcheck", "gradgradcheck", "hessian", "int8", "int32", "int64", "is_grad_enabled",
-    "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "permute", "rand", "randint",
-    "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "softmax",
-    "sqrt", "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "uint8", "unsqueeze", "var",
-    "viz", "where", "zeros", "zeros_like",
+    "abs", "arange", "argmax", "argmin", "bool_", "cat", "clamp", "cuda", "enable_grad", "exp",
+    "flatten", "float16", "float32", "float64", "from_numpy", "full", "get_num_threads", "grad",
+    "gradcheck", "GradcheckError", "gradgradcheck", "hessian", "int32", "int64", "int8",
+    "is_grad_enabled", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "nn", "no_grad", "ones", "ones_like", "optim", "permute",
+    "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled",
+    "set_num_threads", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh", "Tensor",
+    "tensor", "transpose", "uint8", "unsqueeze", "var", "viz", "where", "zeros", "zeros_like",
 ]
