@@ -15,12 +15,12 @@ from experiments.harness import Context, evaluate, fit
 from experiments.harness.sweep import RunEnv
 from experiments.models import mlp
 from tinynet.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Subset
-from tinynet.optim import Adam
+from tinynet.optim import SGD, Adam
 
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def load_split(name: str, train: bool) -> Any:
     """A data set's train or test split, read once per process (a sweep asks for it per run)."""
     return DATASETS[name](train=train)
@@ -55,24 +55,34 @@ def image_data(ctx: Context, name: str, batch_size: int, train_samples: int = 0,
             DataLoader(test, batch_size=1000), shape)
 
 
-def train_mlp_classifier(name: str, hidden: list[int], config: dict[str, Any],
-                         env: RunEnv) -> dict[str, Any]:
-    """Train a ReLU MLP ``pixels → hidden… → 10`` with Adam (resumable, a sweep run) and measure
-    it after training on the whole train and test sets.
+def train_mlp_classifier(name: str, hidden: list[int], config: dict[str, Any], env: RunEnv, *,
+                         test_each_epoch: bool = False) -> dict[str, Any]:
+    """Train a ReLU MLP ``pixels → hidden… → classes`` (resumable: a sweep run), then measure it
+    on the whole train and test sets with the final weights (not running means; dropout off).
 
-    ``config`` names ``dataset``, ``train_samples``, ``test_samples``, ``batch_size``, ``lr`` and
-    ``epochs``. Returns the model, its History, the two splits, the final metrics and the splits'
-    data sources.
+    ``config`` names ``dataset``, ``train_samples``, ``test_samples`` (0: all), ``batch_size``,
+    ``lr`` and ``epochs``, and optionally ``dropout``, ``optimizer`` ("adam" or "sgd"),
+    ``weight_decay`` and ``momentum``. ``test_each_epoch`` adds test metrics to every row of the
+    History. Returns the model, its History, the two splits, the number of steps, the final
+    metrics and the splits' data sources. A NaN loss raises ``TrainingDiverged``.
     """
     train = subsample(load_split(config["dataset"], True), config["train_samples"], env.seed)
     test = subsample(load_split(config["dataset"], False), config["test_samples"], env.seed + 1)
     tn.manual_seed(env.seed)
-    model = mlp([math.prod(train[0][0].shape), *hidden, 10], "relu", flatten=True).to(env.device)
+    classes = len(load_split(config["dataset"], True).classes)
+    widths = [math.prod(train[0][0].shape), *hidden, classes]
+    model = mlp(widths, "relu", dropout=config.get("dropout", 0.0), flatten=True).to(env.device)
+    decay = config.get("weight_decay", 0.0)
+    if config.get("optimizer", "adam") == "adam":
+        optimizer = Adam(model.parameters(), lr=config["lr"], weight_decay=decay)
+    else:
+        optimizer = SGD(model.parameters(), lr=config["lr"], momentum=config.get("momentum", 0.0),
+                        weight_decay=decay)
     loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True, seed=env.seed)
-    history = fit(model, Adam(model.parameters(), lr=config["lr"]), F.cross_entropy, loader,
-                  epochs=config["epochs"], device=env.device, checkpoint=Path(env.out) / f"{name}.npz",
+    history = fit(model, optimizer, F.cross_entropy, loader, epochs=config["epochs"],
+                  test_loader=DataLoader(test, batch_size=1000) if test_each_epoch else None,
+                  device=env.device, checkpoint=Path(env.out) / f"{name}.npz",
                   progress=env.progress, desc=name)
-    # Measured after training, on the whole sets, with the final weights: not running means.
     return {"model": model, "history": history, "train": train, "test": test,
             "steps": len(loader) * len(history.rows),
             "final_train": evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000),

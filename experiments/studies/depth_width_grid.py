@@ -6,28 +6,16 @@ MLP trained on MNIST, resumable, returning plain numbers.
 
 from __future__ import annotations
 
-import functools
+import math
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import tinynet as tn
-import tinynet.nn.functional as F
-from experiments.budget import CLASSES, INPUTS, depth_range, mlp_widths, width_for_budget
-from experiments.datasets import DATASETS, subsample
-from experiments.harness import Context, Study, TrainingDiverged, evaluate, fit
+from experiments.budget import CLASSES, INPUTS, depth_range, mlp_widths, params, width_for_budget
+from experiments.datasets import data_source, load_split, subsample, train_mlp_classifier
+from experiments.harness import Context, Study, TrainingDiverged
 from experiments.harness.files import read_json, write_json
 from experiments.harness.sweep import RunEnv
-from experiments.models import mlp
-from tinynet.data import DataLoader
-from tinynet.nn.utils import count_parameters
-from tinynet.optim import SGD, Adam
-
-
-@functools.lru_cache(maxsize=4)
-def _dataset(name: str, train: bool) -> Any:
-    """Loaded once per process: a sweep worker trains many models on the same data."""
-    return DATASETS[name](train=train)
 
 
 def train_mlp(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
@@ -47,33 +35,21 @@ def train_mlp(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
     done = Path(env.out) / f"{config['name']}.json"
     if done.exists():
         return read_json(done)
-    train = subsample(_dataset(config["dataset"], True), config["train_samples"], env.seed)
-    test = subsample(_dataset(config["dataset"], False), config["test_samples"], env.seed + 1)
-    tn.manual_seed(env.seed)
-    model = mlp(config["widths"], "relu", dropout=config.get("dropout", 0.0), flatten=True)
-    model.to(env.device)
-    if config.get("optimizer", "adam") == "adam":
-        optimizer = Adam(model.parameters(), lr=config["lr"], weight_decay=config.get("weight_decay", 0.0))
-    else:
-        optimizer = SGD(model.parameters(), lr=config["lr"], momentum=config.get("momentum", 0.0),
-                        weight_decay=config.get("weight_decay", 0.0))
-    loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True, seed=env.seed)
+    train_size = len(subsample(load_split(config["dataset"], True), config["train_samples"], env.seed))
     result = {"name": config["name"], "widths": list(config["widths"]),
-              "params": count_parameters(model), "source": _dataset(config["dataset"], True).source,
-              "train_size": len(train), "steps_per_epoch": len(loader), "diverged": False}
+              "params": params(config["widths"]),
+              "source": data_source(load_split(config["dataset"], True)), "train_size": train_size,
+              "steps_per_epoch": math.ceil(train_size / config["batch_size"]), "diverged": False}
     try:
-        history = fit(model, optimizer, F.cross_entropy, loader, epochs=config["epochs"],
-                      test_loader=DataLoader(test, batch_size=1000), device=env.device,
-                      checkpoint=Path(env.out) / f"{config['name']}.npz",
-                      progress=env.progress, desc=config["name"])
+        run = train_mlp_classifier(config["name"], config["widths"][1:-1], config, env,
+                                   test_each_epoch=True)
     except TrainingDiverged:
         result.update(diverged=True, train_loss=None, train_acc=None, test_loss=None,
                       test_acc=None, seconds=None, history=[])
     else:
-        final_train = evaluate(model, F.cross_entropy, DataLoader(train, batch_size=1000),
-                               env.device)
+        history, final_train, final_test = run["history"], run["final_train"], run["final_test"]
         result.update(train_loss=final_train["loss"], train_acc=final_train["acc"],
-                      test_loss=history.last["test_loss"], test_acc=history.last["test_acc"],
+                      test_loss=final_test["loss"], test_acc=final_test["acc"],
                       seconds=history.last["seconds"], history=history.rows)
     write_json(done, result)
     return read_json(done)  # the same JSON types whether the run was trained now or earlier
