@@ -1,4 +1,4 @@
-"""Every ```python block in docs/*.md runs, so the documentation can never go stale.
+"""Every ```python block in docs/*.md and README.md runs, so the documentation can never go stale.
 
 The blocks of one page run in order in one shared namespace, as a reader would type them.
 A block that should not run belongs in a fence of another language (```text, ```bash, ```pycon).
@@ -22,7 +22,8 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
             for match in FENCE.finditer(text)]
 
 
-PAGES = sorted(page for page in DOCS.glob("*.md") if python_blocks(page.read_text("utf-8")))
+PAGES = sorted(page for page in [*DOCS.glob("*.md"), DOCS.parent / "README.md"]
+               if python_blocks(page.read_text("utf-8")))
 
 
 def test_block_extraction():
