@@ -11,7 +11,8 @@
 
 from tinynet.optim import lr_scheduler
 from tinynet.optim.adam import Adam, AdamW
+from tinynet.optim.lbfgs import LBFGS
 from tinynet.optim.optimizer import Optimizer
 from tinynet.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "Adam", "AdamW", "LBFGS", "Optimizer", "lr_scheduler"]
