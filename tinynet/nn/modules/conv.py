@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.nn import functional as F
-from tinynet.nn.modules.linear import check_size, empty_parameter, reset_fan_in_uniform
+from tinynet.nn.modules.linear import add_weight_and_bias, check_size, reset_fan_in_uniform
 from tinynet.nn.modules.module import Module
 from tinynet.ops.conv import pair
 from tinynet.tensor import Tensor
@@ -38,14 +38,8 @@ class Conv2d(Module):
                                     ("padding", self.padding, 0), ("dilation", self.dilation, 1)):
             if min(values) < least:
                 raise ValueError(f"Conv2d: {name} must be >= {least}, got {values}")
-        self.weight = empty_parameter((self.out_channels, self.in_channels) + self.kernel_size, dtype)
-        if bias:
-            self.bias = empty_parameter((self.out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-        if device is not None:
-            self.to(device)
+        add_weight_and_bias(self, (self.out_channels, self.in_channels) + self.kernel_size, bias, dtype,
+                            device)
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values (from the generator ``tn.manual_seed`` seeds)."""

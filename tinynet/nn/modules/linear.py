@@ -36,6 +36,20 @@ def reset_fan_in_uniform(weight: Parameter, bias: Parameter | None) -> None:
         init.uniform_(bias, -bound, bound)
 
 
+def add_weight_and_bias(layer: Module, weight_shape: tuple[int, ...], bias: bool, dtype: Any,
+                        device: str | None) -> None:
+    """Register ``weight`` (and ``bias``, of length ``weight_shape[0]``, or None), draw PyTorch's
+    default initial values on the CPU, then move to ``device``: Linear and Conv2d share this."""
+    layer.weight = empty_parameter(weight_shape, dtype)
+    if bias:
+        layer.bias = empty_parameter(weight_shape[:1], dtype)
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
+    if device is not None:
+        layer.to(device)
+
+
 class Linear(Module):
     """Fully connected layer: input (..., in_features) → output (..., out_features).
 
@@ -52,14 +66,7 @@ class Linear(Module):
         super().__init__()
         check_size("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = empty_parameter((self.out_features, self.in_features), dtype)
-        if bias:
-            self.bias = empty_parameter((self.out_features,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-        if device is not None:
-            self.to(device)
+        add_weight_and_bias(self, (self.out_features, self.in_features), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values (from the generator ``tn.manual_seed`` seeds)."""
