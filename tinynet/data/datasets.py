@@ -31,8 +31,7 @@ import numpy
 from tinynet.data.dataset import Dataset
 from tinynet.data.download import (DataWarning, DownloadError, Resource, data_root, download_resource,
                                    find_verified, md5_of_bytes, md5_of_file)
-from tinynet.data.images import images_to_float, read_image_archive
-from tinynet.tensor import Tensor
+from tinynet.data.images import images_to_float, labelled_image, read_image_archive
 
 OFFLINE_SUBSET = "offline-subset"
 
@@ -94,13 +93,8 @@ class _ImageArrayDataset(Dataset):
         return len(self.targets)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image: Any = Tensor(images_to_float(self.data[index][None])[0])
-        label: Any = int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            label = self.target_transform(label)
-        return image, label
+        return labelled_image(self.data[index], self.targets[index], self.transform,
+                              self.target_transform)
 
     def get_batch(self, indices: numpy.ndarray) -> Any:
         if self.transform is not None or self.target_transform is not None:

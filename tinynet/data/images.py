@@ -45,6 +45,19 @@ def images_to_float(images: numpy.ndarray) -> numpy.ndarray:
     return scaled[:, None] if images.ndim == 3 else numpy.ascontiguousarray(scaled.transpose(0, 3, 1, 2))
 
 
+def labelled_image(pixels: numpy.ndarray, label: Any, transform: Callable | None,
+                   target_transform: Callable | None) -> tuple[Any, Any]:
+    """One uint8 image as a float Tensor in [0, 1] (C, H, W) and its int label, transformed:
+    the ``__getitem__`` of every image data set."""
+    image: Any = Tensor(images_to_float(pixels[None])[0])
+    target: Any = int(label)
+    if transform is not None:
+        image = transform(image)
+    if target_transform is not None:
+        target = target_transform(target)
+    return image, target
+
+
 class ImageFolder(Dataset):
     """Images in ``root/<class>/<name>.jpg|.jpeg|.png``, labelled by their folder, as torchvision's.
 
@@ -97,13 +110,7 @@ class ImageFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         pixels = self.data[index] if self.data is not None else decode_image(self.samples[index][0])
-        image: Any = Tensor(images_to_float(pixels[None])[0])
-        label: Any = int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            label = self.target_transform(label)
-        return image, label
+        return labelled_image(pixels, self.targets[index], self.transform, self.target_transform)
 
     def get_batch(self, indices: numpy.ndarray) -> Any:
         if self.data is None or self.transform is not None or self.target_transform is not None:
