@@ -81,9 +81,18 @@ class _ImageArrayDataset(Dataset):
     data: numpy.ndarray
     targets: numpy.ndarray
 
-    def __init__(self, transform: Callable | None, target_transform: Callable | None) -> None:
+    def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
+                 transform: Callable | None = None, target_transform: Callable | None = None,
+                 download: bool = False) -> None:
         self.transform = transform
         self.target_transform = target_transform
+        self.root = data_root(root)
+        self.train = train
+        self.data, self.targets, self.source = self._load(download)
+
+    def _load(self, allow_download: bool) -> tuple[numpy.ndarray, numpy.ndarray, str]:
+        """(data, targets, source) of the split ``self.train`` selects, from ``self.root``."""
+        raise NotImplementedError(f"{type(self).__name__} must define _load")
 
     @property
     def class_to_idx(self) -> dict[str, int]:
@@ -138,14 +147,6 @@ class MNIST(_ImageArrayDataset):
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
                "7 - seven", "8 - eight", "9 - nine"]
     offline_subset: str | None = "mnist_subset.npz"  # in tinynet/data/assets; None: no fallback
-
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
-                 transform: Callable | None = None, target_transform: Callable | None = None,
-                 download: bool = False) -> None:
-        super().__init__(transform, target_transform)
-        self.root = data_root(root)
-        self.train = train
-        self.data, self.targets, self.source = self._load(download)
 
     def _load(self, allow_download: bool) -> tuple[numpy.ndarray, numpy.ndarray, str]:
         split = "train" if self.train else "test"
@@ -301,14 +302,6 @@ class CIFAR10(_ImageArrayDataset):
     test_batches = (Resource("test_batch", "40351d587109b95175f43aff81a1287e"),)
     jpeg_copy = Resource("cifar10-jpeg/CIFAR-10-images-d7d0561.tar.gz", "39eeb9170fa04bc0bc4643091ee1f95e")
     classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
-                 transform: Callable | None = None, target_transform: Callable | None = None,
-                 download: bool = False) -> None:
-        super().__init__(transform, target_transform)
-        self.root = data_root(root)
-        self.train = train
-        self.data, self.targets, self.source = self._load(download)
 
     def _load(self, allow_download: bool) -> tuple[numpy.ndarray, numpy.ndarray, str]:
         folders = [self.root / name for name in self.folders]
