@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+import re
 import sys
 import tarfile
 from pathlib import Path
@@ -17,8 +18,8 @@ from hypothesis import strategies as st
 import tinynet as tn
 from tinynet.data import (CIFAR10, FUNCTIONS, MNIST, OFFLINE_SUBSET, DataLoader, DataWarning, Dataset,
                           FashionMNIST, FunctionDataset, ImageFolder, RandomLabels, Subset, TensorDataset,
-                          extract_archive, load_offline_subset, random_split, read_idx, read_image_archive,
-                          restricted_loads)
+                          decode_image, extract_archive, load_offline_subset, random_split, read_idx,
+                          read_image_archive, restricted_loads)
 from tinynet.data import datasets as datasets_module
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -67,6 +68,24 @@ def test_read_idx_rejects_wrong_magic_and_wrong_sizes():
         read_idx(good + b"\x00")
     with pytest.raises(ValueError, match="inside its header"):
         read_idx(good[:6])
+
+
+def test_read_idx_names_the_file_of_a_corrupt_gzip_or_an_impossible_header(tmp_path):
+    good = gzip.compress(idx_bytes(numpy.arange(600, dtype=numpy.uint8).reshape(20, 30), 0x08))
+    path = tmp_path / "images.idx.gz"
+    for damaged in (good[:len(good) // 2], good[:10] + bytes(b ^ 0x5A for b in good[10:])):
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=f"{re.escape(str(path))} is a corrupt or truncated gzip"):
+            read_idx(path)
+    # dims whose product wraps to 0 in int64 (3 * 2**64): NumPy's prod would accept an empty body
+    overflowing = bytes([0, 0, 0x08, 5]) + numpy.array([1 << 16] * 4 + [3], dtype=">u4").tobytes()
+    for content in (overflowing, gzip.compress(overflowing)):
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=f"read_idx: {re.escape(str(path))}'s header .* declares "
+                                             f"{3 << 64} bytes"):
+            read_idx(path)
+    with pytest.raises(ValueError, match="read_idx: labels.gz has more than 6 bytes of values"):
+        read_idx(gzip.compress(idx_bytes(numpy.zeros(6, numpy.uint8), 0x08) + bytes(100)), name="labels.gz")
 
 
 def test_mnist_rejects_idx_files_of_the_wrong_kind(tmp_path, monkeypatch):
@@ -402,6 +421,26 @@ def test_image_folder_errors(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # as if Pillow were not installed
     with pytest.raises(ImportError, match=r"tinynet\[images\]"):
         ImageFolder(tmp_path / "empty")[0]
+
+
+def test_image_folder_names_truncated_files_and_decompression_bombs(tmp_path, monkeypatch):
+    image_module = pytest.importorskip("PIL.Image")
+    make_image_tree(tmp_path / "imgs")
+    paths = sorted((tmp_path / "imgs").rglob("*.png"))
+    for path in paths[:2]:
+        path.write_bytes(path.read_bytes()[:60])  # cut off inside the pixel data
+    folder = ImageFolder(tmp_path / "imgs")
+    with pytest.raises(ValueError, match=f"{re.escape(str(paths[0]))} is not a readable image"):
+        folder[0]
+    with pytest.raises(ValueError, match=r"2 of the 6 images .* can't be read") as caught:
+        ImageFolder(tmp_path / "imgs", preload=True)
+    assert all(str(path) in str(caught.value) for path in paths[:2])
+    intact = paths[2]
+    for limit in (20, 10):  # 30 pixels: past the limit Pillow warns about, then past twice it
+        monkeypatch.setattr(image_module, "MAX_IMAGE_PIXELS", limit)
+        with pytest.raises(ValueError, match=f"{re.escape(str(intact))} is refused as a possible "
+                                             "decompression bomb"):
+            decode_image(intact)
 
 
 def test_image_archive_read_and_extract(tmp_path):

@@ -3,7 +3,8 @@
 The server holds small files in the real formats (gzipped IDX files, a CIFAR-style tarball of
 pickled batches) and serves each one intact (``/good/``), corrupted (``/corrupt/``: same length,
 bytes changed), cut off halfway (``/truncated/``: Content-Length of the whole file, half the
-body), or not at all (``/missing/``: 404).
+body), endlessly (``/endless/``: no Content-Length, the file then 4 MiB of zeros), announcing a
+huge size (``/huge/``: Content-Length of 10 GiB), or not at all (``/missing/``: 404).
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ import http.server
 import io
 import os
 import pickle
+import re
 import tarfile
 import threading
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
 import numpy
 import pytest
 
-from tinynet.data import (CIFAR10, MNIST, OFFLINE_SUBSET, DataWarning, DownloadError, Resource, data_root,
-                          download_resource, find_verified)
+from tinynet.data import (CIFAR10, MNIST, OFFLINE_SUBSET, DataWarning, DownloadError, FashionMNIST, Resource,
+                          data_root, download_resource, find_verified)
 from tinynet.data import datasets as datasets_module
 from tinynet.data.download import md5_of_bytes
 
@@ -68,8 +71,8 @@ FILES["cifar-10-python.tar.gz"] = tar_gz({f"cifar-10-batches-py/{name}": content
 
 def resource(name: str) -> Resource:
     content = FILES[name]
-    raw_md5 = md5_of_bytes(gzip.decompress(content)) if name.endswith("ubyte.gz") else None
-    return Resource(name, md5_of_bytes(content), raw_md5)
+    raw = gzip.decompress(content) if name.endswith("ubyte.gz") else None
+    return Resource(name, md5_of_bytes(content), raw and md5_of_bytes(raw), len(content), raw and len(raw))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -82,13 +85,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         content = FILES[name]
-        body = {"good": content, "truncated": content[:len(content) // 2],
-                "corrupt": content[:-8] + bytes(b ^ 0xFF for b in content[-8:])}[mode]
+        body = {"good": content, "truncated": content[:len(content) // 2], "huge": content,
+                "corrupt": content[:-8] + bytes(b ^ 0xFF for b in content[-8:]),
+                "endless": content + bytes(4 << 20)}[mode]
         self.send_response(200)
-        self.send_header("Content-Length", str(len(content)))
+        if mode != "endless":  # without a length, the body ends when the connection closes
+            self.send_header("Content-Length", str(10 << 30 if mode == "huge" else len(content)))
         self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
+        try:
+            self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading, as it should
+            pass
         self.close_connection = True
 
     def log_message(self, *args):  # keep the test output quiet
@@ -142,6 +150,30 @@ def test_failed_download_leaves_nothing_at_the_final_path(tmp_path, server, mode
     with pytest.warns(DataWarning), pytest.raises(DownloadError, match=f"could not download {name}"):
         download_resource(resource(name), tmp_path, [f"{server}/{mode}/"])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", ["endless", "huge"])
+def test_download_stops_at_the_expected_size(tmp_path, server, mode):
+    name = "train-images-idx3-ubyte.gz"
+    with pytest.warns(DataWarning, match="more than the expected") as caught, \
+            pytest.raises(DownloadError, match=f"could not download {name}"):
+        download_resource(resource(name), tmp_path, [f"{server}/{mode}/"])
+    assert f"/{mode}/{name}" in str(caught[0].message) and list(tmp_path.iterdir()) == []
+
+
+def test_download_needs_the_expected_size(tmp_path, server):
+    unsized = Resource("train-images-idx3-ubyte.gz", md5_of_bytes(FILES["train-images-idx3-ubyte.gz"]))
+    with pytest.raises(ValueError, match="has no expected size"):
+        download_resource(unsized, tmp_path, [f"{server}/good/"])
+
+
+def test_builtin_mirrors_use_https_and_every_download_has_a_size():
+    for dataset in (MNIST, FashionMNIST, CIFAR10):
+        assert dataset.mirrors and all(mirror.startswith("https://") for mirror in dataset.mirrors)
+    for resources in (*MNIST.resources.values(), *FashionMNIST.resources.values(), (CIFAR10.archive,)):
+        for published in resources:
+            assert published.size > 0
+            assert published.raw_md5 is None or published.raw_size > published.size
 
 
 def test_unreachable_mirror_is_reported(tmp_path):
@@ -199,7 +231,8 @@ def test_corrupt_file_on_disk_is_reported_refetched_and_never_parsed(tmp_path, t
     (folder / "t10k-images-idx3-ubyte.gz").write_bytes(bad)
     parsed = []
     real_read_idx = datasets_module.read_idx
-    monkeypatch.setattr(datasets_module, "read_idx", lambda data: parsed.append(data) or real_read_idx(data))
+    monkeypatch.setattr(datasets_module, "read_idx",
+                        lambda data, name=None: parsed.append(data) or real_read_idx(data, name))
     with pytest.warns(DataWarning, match="checksum does not match"):
         test = MNIST(tmp_path, train=False, download=True)
     assert test.source.startswith("full: ") and len(test) == 5
@@ -217,6 +250,39 @@ def test_mnist_falls_back_to_subset_when_downloads_fail(tmp_path, tiny_mnist):
     assert "offline subset" in notice and "download failed" in notice
     assert leftovers(tmp_path / "mnist") == []
     assert not (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").exists()
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_a_corrupt_full_mnist_is_an_error_naming_the_file_not_a_fallback(tmp_path, tiny_mnist, download):
+    tiny_mnist("missing")
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(FILES["t10k-images-idx3-ubyte.gz"])
+    bad = folder / "t10k-labels-idx1-ubyte.gz"
+    bad.write_bytes(FILES["t10k-labels-idx1-ubyte.gz"][:-20])  # a truncated earlier download
+    with pytest.warns(DataWarning) as caught, \
+            pytest.raises(RuntimeError, match=f"{re.escape(str(bad))} is not a good copy.*Delete it and run "
+                                              "again with download=True"):
+        MNIST(tmp_path, train=False, download=download)
+    assert any("checksum does not match" in str(w.message) for w in caught)
+
+
+def test_a_gzip_bomb_on_disk_is_not_decompressed_past_the_expected_size(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    bomb = folder / "t10k-labels-idx1-ubyte.gz"  # 64 MiB of zeros in about 64 KiB
+    with gzip.open(bomb, "wb") as file:
+        for _ in range(64):
+            file.write(bytes(1 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.warns(DataWarning, match="holds more than the expected 10008 bytes"), \
+                pytest.raises(RuntimeError, match=f"{re.escape(str(bomb))} is not a good copy"):
+            MNIST(tmp_path, train=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
 
 
 # ----------------------------------------------------------------------------- CIFAR-10

@@ -4,8 +4,9 @@ Each data set is looked for under the data root (see :func:`~tinynet.data.data_r
 ``<root>/mnist`` (or torchvision's ``<root>/MNIST/raw``), Fashion-MNIST in ``<root>/fashion-mnist``,
 CIFAR-10 in ``<root>/cifar-10`` or ``<root>``. A file counts only when its checksum matches; with
 ``download=True`` what is missing or bad is fetched from the known mirrors. When the full MNIST
-is not available, ``MNIST`` falls back to the small real subset shipped with tinynet, and says
-so. Every data set records where its data came from in ``source``, for experiments to report.
+is absent, ``MNIST`` falls back to the small real subset shipped with tinynet, and says so; a
+corrupt one is an error. Every data set records where its data came from in ``source``, for
+experiments to report.
 
 Samples are ``(image, label)``: the image a float32 Tensor in [0, 1] shaped (C, H, W) (then
 ``transform``), the label an int. ``data`` (uint8 images) and ``targets`` (int64 labels) expose
@@ -15,9 +16,9 @@ the whole set as NumPy arrays.
 from __future__ import annotations
 
 import codecs
-import gzip
 import importlib.resources
 import io
+import math
 import os
 import pickle
 import tarfile
@@ -29,44 +30,51 @@ from typing import Any
 import numpy
 
 from tinynet.data.dataset import Dataset
-from tinynet.data.download import (DataWarning, DownloadError, Resource, data_root, download_resource,
-                                   find_verified, md5_of_bytes, md5_of_file)
+from tinynet.data.download import (DataWarning, DownloadError, Resource, copies_of, data_root,
+                                   download_resource, find_verified, md5_of_bytes, md5_of_file, open_content,
+                                   read_at_most)
 from tinynet.data.images import images_to_float, labelled_image, read_image_archive
 
 OFFLINE_SUBSET = "offline-subset"
 
 # ----------------------------------------------------------------------------- IDX format
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_MAX_DEFLATE_RATIO = 1032  # deflate never expands data more than this, so no valid .gz holds more
 
 
-def read_idx(source: bytes | str | os.PathLike) -> numpy.ndarray:
+def read_idx(source: bytes | str | os.PathLike, name: str | None = None) -> numpy.ndarray:
     """Parse an IDX file (the format of MNIST): its bytes, or a path; gzipped or not.
 
     The header is two zero bytes, a type code, the number of dimensions, then each dimension as
-    a big-endian uint32; the values follow, big-endian. Raises ValueError on a bad magic number
-    or a size that does not match the header.
+    a big-endian uint32; the values follow, big-endian. A gzipped file is decompressed only as far
+    as its header says it reaches. Raises ValueError naming the file (``name``, else the path) on
+    a bad magic number, a corrupt gzip, or a size that does not match the header.
 
     >>> read_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
     array([7, 8, 9], dtype=uint8)
     """
-    content = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
-    name = "IDX data" if isinstance(source, (bytes, bytearray)) else str(source)
-    if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
-    if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] not in _IDX_DTYPES:
-        raise ValueError(f"read_idx: {name} is not an IDX file: magic bytes {content[:4].hex()} "
-                         "(expected 0000 then a type code 08/09/0b/0c/0d/0e and the number of dimensions)")
-    dtype, ndim = numpy.dtype(_IDX_DTYPES[content[2]]), content[3]
-    header = 4 + 4 * ndim
-    if len(content) < header:
-        raise ValueError(f"read_idx: {name} is truncated inside its header ({len(content)} bytes)")
-    shape = tuple(int(n) for n in numpy.frombuffer(content, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
-    if len(content) != expected:
-        raise ValueError(f"read_idx: {name} has {len(content)} bytes, but its header (shape {shape}, "
+    name = name or ("IDX data" if isinstance(source, (bytes, bytearray)) else str(source))
+    stored = len(source) if isinstance(source, (bytes, bytearray)) else os.path.getsize(source)
+    with open_content(source, name) as stream:
+        magic = stream.read(4)
+        if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+            raise ValueError(f"read_idx: {name} is not an IDX file: magic bytes {magic.hex()} (expected "
+                             "0000 then a type code 08/09/0b/0c/0d/0e and the number of dimensions)")
+        dtype, ndim = numpy.dtype(_IDX_DTYPES[magic[2]]), magic[3]
+        dims = stream.read(4 * ndim)
+        if len(dims) < 4 * ndim:
+            raise ValueError(f"read_idx: {name} is truncated inside its header ({4 + len(dims)} bytes)")
+        shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
+        expected = math.prod(shape) * dtype.itemsize  # Python ints: a huge header can't overflow
+        if expected > _MAX_DEFLATE_RATIO * stored:
+            raise ValueError(f"read_idx: {name}'s header (shape {shape}, {dtype.str}) declares {expected} "
+                             f"bytes of values, more than a file of {stored} bytes can hold: it is corrupt")
+        values = read_at_most(stream, expected)
+    if len(values) != expected:
+        found = f"more than {expected}" if len(values) > expected else len(values)
+        raise ValueError(f"read_idx: {name} has {found} bytes of values, but its header (shape {shape}, "
                          f"{dtype.str}) means {expected}: the file is truncated or corrupt")
-    values = numpy.frombuffer(content, dtype=dtype, offset=header).reshape(shape)
-    return values.astype(dtype.newbyteorder("="))  # a native-order, writable copy
+    return numpy.frombuffer(values, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 # ----------------------------------------------------------------------------- shared machinery
@@ -122,9 +130,10 @@ class MNIST(_ImageArrayDataset):
 
     Looks for the four IDX ``.gz`` files in ``<root>/mnist`` (or ``<root>/MNIST/raw``), accepting
     each by its published md5 or its decompressed md5. ``download=True`` fetches missing or bad
-    files from ``mirrors``. If the full set is still not there, the 10,000/2,000-digit subset
-    shipped with tinynet is used instead, with a :class:`DataWarning`; ``source`` says which
-    (``'full: <folder>'`` or ``'offline-subset'``).
+    files from ``mirrors``. If the full set is absent, the 10,000/2,000-digit subset shipped with
+    tinynet is used instead, with a :class:`DataWarning`; ``source`` says which (``'full: <folder>'``
+    or ``'offline-subset'``). A file that is there but corrupt is an error naming it, not a reason
+    to fall back.
 
     >>> train = MNIST(train=True)  # doctest: +SKIP
     >>> image, label = train[0]  # doctest: +SKIP
@@ -133,16 +142,17 @@ class MNIST(_ImageArrayDataset):
     """
 
     folders = ("mnist", "MNIST/raw")  # under the root; downloads go to the first
-    mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+    mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/",
+               "https://storage.googleapis.com/cvdf-datasets/mnist/"]
     resources = {
         "train": (Resource("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                           "6bbc9ace898e44ae57da46a324031adb"),
+                           "6bbc9ace898e44ae57da46a324031adb", 9912422, 47040016),
                   Resource("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
-                           "a25bea736e30d166cdddb491f175f624")),
+                           "a25bea736e30d166cdddb491f175f624", 28881, 60008)),
         "test": (Resource("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
-                          "2646ac647ad5339dbf082846283269ea"),
+                          "2646ac647ad5339dbf082846283269ea", 1648877, 7840016),
                  Resource("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
-                          "27ae3e4e09519cfbb04c329615203637")),
+                          "27ae3e4e09519cfbb04c329615203637", 4542, 10008)),
     }
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
                "7 - seven", "8 - eight", "9 - nine"]
@@ -154,15 +164,16 @@ class MNIST(_ImageArrayDataset):
         found, failure = [], None
         for resource in self.resources[split]:
             copy = find_verified(resource, folders)
-            if copy is None and allow_download:
+            if copy is None and allow_download and failure is None:
                 try:
                     download_resource(resource, folders[0], self.mirrors)
                     copy = find_verified(resource, folders[:1])
                 except DownloadError as err:
                     failure = str(err)
             if copy is None:
-                break
-            found.append(copy)
+                self._refuse_bad_copies(resource, folders, failure)
+            else:
+                found.append(copy)
         if len(found) == 2:
             (image_bytes, image_path), (label_bytes, label_path) = found
             images, labels = self._parse(image_bytes, image_path, label_bytes, label_path)
@@ -179,9 +190,21 @@ class MNIST(_ImageArrayDataset):
                       "TINYNET_DATA at the full data, or pass download=True.", DataWarning, stacklevel=3)
         return (*load_offline_subset(self.train), OFFLINE_SUBSET)
 
+    def _refuse_bad_copies(self, resource: Resource, folders: list[Path], failure: str | None) -> None:
+        """Stop when ``resource`` is on disk but corrupt: the offline subset stands in only for data
+        that is absent, never for a full set that is damaged."""
+        bad = copies_of(resource, folders)
+        if bad:
+            download = f", and the download failed ({failure})" if failure else ""
+            raise RuntimeError(
+                f"{type(self).__name__}: {', '.join(map(str, bad))} is not a good copy of "
+                f"{resource.filename} (its checksum matches neither the published file nor its content: "
+                f"corrupt, truncated or a different file){download}. Delete it and run again with "
+                f"download=True, or replace it with the published {resource.filename} (md5 {resource.md5}).")
+
     def _parse(self, image_bytes: bytes, image_path: Path, label_bytes: bytes,
                label_path: Path) -> tuple[numpy.ndarray, numpy.ndarray]:
-        images, labels = read_idx(image_bytes), read_idx(label_bytes)
+        images, labels = read_idx(image_bytes, str(image_path)), read_idx(label_bytes, str(label_path))
         if images.ndim != 3 or images.dtype != numpy.uint8:
             raise ValueError(f"{type(self).__name__}: {image_path} holds {images.dtype} of shape "
                              f"{images.shape}, expected uint8 images (N, H, W)")
@@ -205,16 +228,17 @@ class FashionMNIST(MNIST):
     """
 
     folders = ("fashion-mnist", "FashionMNIST/raw")
-    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    mirrors = ["https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+               "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"]
     resources = {
         "train": (Resource("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                           "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+                           "f4a8712d7a061bf5bd6d2ca38dc4d50a", 26421880, 47040016),
                   Resource("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
-                           "9018921c3c673c538a1fc5bad174d6f9")),
+                           "9018921c3c673c538a1fc5bad174d6f9", 29515, 60008)),
         "test": (Resource("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
-                          "8181f5470baa50b63fa0f6fddb340f0a"),
+                          "8181f5470baa50b63fa0f6fddb340f0a", 4422102, 7840016),
                  Resource("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
-                          "15d484375f8d13e6eb1aabb0c3f46965")),
+                          "15d484375f8d13e6eb1aabb0c3f46965", 5148, 10008)),
     }
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                "Bag", "Ankle boot"]
@@ -292,7 +316,7 @@ class CIFAR10(_ImageArrayDataset):
 
     folders = ("cifar-10", "")
     mirrors = ["https://www.cs.toronto.edu/~kriz/"]
-    archive = Resource("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a")
+    archive = Resource("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a", size=170498071)
     batch_folder = "cifar-10-batches-py"
     train_batches = (Resource("data_batch_1", "c99cafc152244af753f735de768cd75f"),
                      Resource("data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),

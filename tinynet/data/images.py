@@ -10,6 +10,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,12 +32,28 @@ def _pillow_image() -> Any:
     return Image
 
 
-def decode_image(source: str | os.PathLike | bytes) -> numpy.ndarray:
-    """An image file (a path, or its bytes) as a uint8 RGB array of shape (H, W, 3)."""
+def decode_image(source: str | os.PathLike | bytes, name: str | None = None) -> numpy.ndarray:
+    """An image file (a path, or its bytes) as a uint8 RGB array of shape (H, W, 3).
+
+    A file Pillow can't decode (truncated, corrupt, not an image) or one with more pixels than
+    ``PIL.Image.MAX_IMAGE_PIXELS`` (a possible decompression bomb, which Pillow only warns about
+    up to twice that) raises ValueError naming the file (``name``, else the path).
+    """
     image_module = _pillow_image()
+    name = name or ("image data" if isinstance(source, bytes) else str(source))
     file = io.BytesIO(source) if isinstance(source, bytes) else source
-    with image_module.open(file) as image:
-        return numpy.asarray(image.convert("RGB"), dtype=numpy.uint8)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", image_module.DecompressionBombWarning)
+            with image_module.open(file) as image:
+                return numpy.asarray(image.convert("RGB"), dtype=numpy.uint8)
+    except (image_module.DecompressionBombWarning, image_module.DecompressionBombError) as err:
+        raise ValueError(f"decode_image: {name} is refused as a possible decompression bomb: {err} "
+                         "Raise PIL.Image.MAX_IMAGE_PIXELS if the file is trusted.") from None
+    except FileNotFoundError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as err:  # what Pillow raises for bad files
+        raise ValueError(f"decode_image: {name} is not a readable image ({err})") from None
 
 
 def images_to_float(images: numpy.ndarray) -> numpy.ndarray:
@@ -98,7 +115,15 @@ class ImageFolder(Dataset):
         self.data: numpy.ndarray | None = self._decode_all() if preload else None
 
     def _decode_all(self) -> numpy.ndarray:
-        images = [decode_image(path) for path, _ in self.samples]
+        images, failures = [], []
+        for path, _ in self.samples:
+            try:
+                images.append(decode_image(path))
+            except ValueError as err:
+                failures.append(str(err).removeprefix("decode_image: "))
+        if failures:
+            raise ValueError(f"ImageFolder(preload=True): {len(failures)} of the {len(self.samples)} images "
+                             f"in {self.root} can't be read:\n  " + "\n  ".join(failures))
         shapes = {image.shape for image in images}
         if len(shapes) != 1:
             raise ValueError(f"ImageFolder(preload=True): images in {self.root} differ in size "
@@ -140,10 +165,10 @@ def read_image_archive(archive: str | os.PathLike, prefix: str = "",
     >>> data, targets, classes = read_image_archive(archive, "test/")  # doctest: +SKIP
     """
     images, names = [], []
-    for class_name, _, content in iter_archive_images(archive, prefix):
+    for class_name, member, content in iter_archive_images(archive, prefix):
         if limit is not None and len(images) >= limit:
             break
-        images.append(decode_image(content))
+        images.append(decode_image(content, f"{member} in {archive}"))
         names.append(class_name)
     if not images:
         raise FileNotFoundError(f"read_image_archive: no images matching {prefix or ''}<class>/<file> "
