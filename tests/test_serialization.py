@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
 import os
+import subprocess
+import sys
 import zipfile
 
 import numpy
@@ -17,6 +20,11 @@ import tinynet.nn as nn
 import tinynet.nn.functional as F
 from tinynet import optim, serialization
 from tinynet.optim.lr_scheduler import StepLR
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 cuda_only = pytest.mark.skipif(not tn.cuda.is_available(), reason="needs CuPy and a CUDA GPU")
 
@@ -202,6 +210,38 @@ def test_a_crash_mid_write_leaves_no_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_save_removes_the_temporary_files_of_killed_writes(tmp_path):
+    path = tmp_path / "model.npz"
+    writer = ("import sys, time, numpy, tinynet as tn\n"
+              "real = numpy.lib.format.write_array\n"
+              "def stall(fp, array, *args, **kwargs):\n"
+              "    real(fp, array, *args, **kwargs)\n"
+              "    print('writing', flush=True)\n"
+              "    time.sleep(600)\n"
+              "numpy.lib.format.write_array = stall\n"
+              "tn.save({'w': tn.ones(1000)}, sys.argv[1])\n")
+    for _ in range(2):  # two writes SIGKILLed mid-file
+        process = subprocess.Popen([sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE,
+                                   text=True)
+        assert process.stdout.readline() == "writing\n"
+        process.kill()
+        process.wait()
+        process.stdout.close()
+    stale = sorted(name for name in os.listdir(tmp_path) if name.endswith(".tmp"))
+    assert len(stale) == 2 and not path.exists()
+    unrelated = [tmp_path / ".other.npz.0123456789ab.tmp", tmp_path / ".model.npz.notes.tmp"]
+    for other in unrelated:
+        other.write_bytes(b"not ours")
+    in_progress = tmp_path / ".model.npz.abcdefabcdef.tmp"
+    with open(in_progress, "xb") as live:
+        if fcntl is not None:  # a write in progress holds its lock (on Windows: it is open)
+            fcntl.flock(live, fcntl.LOCK_EX)
+        tn.save({"w": tn.zeros(3)}, path)
+        kept = [path.name, in_progress.name, *(other.name for other in unrelated)]
+        assert sorted(os.listdir(tmp_path)) == sorted(kept)
+    assert tn.load(path)["w"].tolist() == [0.0, 0.0, 0.0]
+
+
 def test_save_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tn.save({}, tmp_path / "missing" / "x.npz")
@@ -244,6 +284,82 @@ def test_loading_a_damaged_structure_entry(tmp_path):
             numpy.lib.format.write_array(member, numpy.array("{not json"))
     with pytest.raises(ValueError, match="damaged structure"):
         tn.load(path)
+
+
+def npz_with(path, members: dict[str, bytes], compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def npy_bytes(array) -> bytes:
+    buffer = io.BytesIO()
+    numpy.lib.format.write_array(buffer, numpy.asarray(array))
+    return buffer.getvalue()
+
+
+def test_loading_refuses_members_that_are_not_npy_arrays(tmp_path):
+    good = tmp_path / "good.npz"
+    tn.save({"w": tn.ones(3)}, good)
+    with zipfile.ZipFile(good) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for extra in ("payload.pkl", "notes"):
+        path = npz_with(tmp_path / "extra.npz", {**members, extra: b"\x80\x04anything"})
+        with pytest.raises(ValueError, match=f"member '{extra}' is not a .npy array"):
+            tn.load(path)
+
+
+def test_loading_refuses_arrays_declared_larger_than_their_member(tmp_path):
+    small = npy_bytes(numpy.zeros(10))
+    buffer = io.BytesIO()  # the header of a terabyte array, followed by 10 values
+    numpy.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
+                                                     "shape": (10 ** 12,)})
+    header = buffer.getvalue() + bytes(80)
+    for compression in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        path = npz_with(tmp_path / "lying.npz", {"w.npy": header}, compression)
+        with pytest.raises(ValueError, match=r"member 'w.npy' declares 8000000000000 bytes of values "
+                                             r"\(shape \(1000000000000,\), float64\) but holds at most 80"):
+            tn.load(path)
+    cut = npz_with(tmp_path / "cut.npz", {"w.npy": small[:-8]})  # one value short
+    with pytest.raises(ValueError, match="declares 80 bytes of values .* but holds at most 72"):
+        tn.load(cut)
+    packed = tmp_path / "packed.npz"
+    numpy.savez_compressed(packed, w=numpy.zeros(100000))  # compresses 800 kB to under 1 kB
+    assert tn.load(packed)["w"].shape == (100000,)
+
+
+def structure_entry(path, root_json: str):
+    header = f'{{"format": "{serialization.FORMAT}", "version": 1, "root": {root_json}}}'
+    return npz_with(path, {serialization.STRUCTURE_KEY + ".npy": npy_bytes(numpy.array(header))})
+
+
+@pytest.mark.parametrize("depth", [serialization.MAX_DEPTH + 5, 100000])
+def test_loading_a_structure_nested_too_deep_is_a_value_error(tmp_path, depth):
+    nested = '{"list": [' * depth + '{"value": 1}' + "]}" * depth
+    with pytest.raises(ValueError, match=f"damaged structure.*nested deeper than {serialization.MAX_DEPTH}"):
+        tn.load(structure_entry(tmp_path / "deep.npz", nested))
+
+
+def test_save_and_load_agree_on_the_deepest_nesting(tmp_path):
+    deepest = 1
+    for _ in range(serialization.MAX_DEPTH):
+        deepest = [deepest]
+    tn.save(deepest, tmp_path / "deepest.npz")
+    assert tn.load(tmp_path / "deepest.npz") == deepest
+    with pytest.raises(ValueError, match=f"tn.save: containers nested deeper than {serialization.MAX_DEPTH}"):
+        tn.save([deepest], tmp_path / "deep-save.npz")
+    assert not (tmp_path / "deep-save.npz").exists()
+
+
+def test_load_accepts_weights_only_like_pytorch(tmp_path):
+    path = tmp_path / "model.npz"
+    tn.save({"w": tn.ones(2)}, path)
+    for weights_only in (None, True, False):  # tinynet never unpickles, whatever is asked
+        assert tn.load(path, weights_only=weights_only)["w"].tolist() == [1.0, 1.0]
+    assert tn.load(path, "cpu", weights_only=True)["w"].device == "cpu"
+    with pytest.raises(TypeError, match="weights_only must be a bool or None"):
+        tn.load(path, weights_only="yes")
 
 
 # ---------------------------------------------------------------------------- devices

@@ -34,12 +34,12 @@ from tinynet.data.download import (DataWarning, DownloadError, Resource, copies_
                                    download_resource, find_verified, md5_of_bytes, md5_of_file, open_content,
                                    read_at_most)
 from tinynet.data.images import images_to_float, labelled_image, read_image_archive
+from tinynet.serialization import MAX_DEFLATE_RATIO
 
 OFFLINE_SUBSET = "offline-subset"
 
 # ----------------------------------------------------------------------------- IDX format
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-_MAX_DEFLATE_RATIO = 1032  # deflate never expands data more than this, so no valid .gz holds more
 
 
 def read_idx(source: bytes | str | os.PathLike, name: str | None = None) -> numpy.ndarray:
@@ -66,7 +66,7 @@ def read_idx(source: bytes | str | os.PathLike, name: str | None = None) -> nump
             raise ValueError(f"read_idx: {name} is truncated inside its header ({4 + len(dims)} bytes)")
         shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
         expected = math.prod(shape) * dtype.itemsize  # Python ints: a huge header can't overflow
-        if expected > _MAX_DEFLATE_RATIO * stored:
+        if expected > MAX_DEFLATE_RATIO * stored:
             raise ValueError(f"read_idx: {name}'s header (shape {shape}, {dtype.str}) declares {expected} "
                              f"bytes of values, more than a file of {stored} bytes can hold: it is corrupt")
         values = read_at_most(stream, expected)
