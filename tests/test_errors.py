@@ -103,6 +103,70 @@ def test_pool_errors_name_op_and_shapes():
         F.max_pool2d(tn.randn(8, 8), 2)
 
 
+def test_a_fractional_padding_is_a_type_error_naming_padding():
+    x, w = tn.randn(1, 1, 4, 4), tn.randn(1, 1, 3, 3)
+    with raises(TypeError, "conv2d: padding", "1.5", "float"):
+        F.conv2d(x, w, padding=1.5)
+    with raises(TypeError, "conv2d: stride", "(1, 2.0)"):
+        F.conv2d(x, w, stride=(1, 2.0))
+    with raises(TypeError, "conv_transpose2d: padding", "1.5"):
+        F.conv_transpose2d(x, w, padding=1.5)
+    with raises(TypeError, "max_pool2d: padding", "0.5"):
+        F.max_pool2d(x, 2, padding=0.5)
+    with raises(ValueError, "conv2d: padding", "(1, 1, 1)"):
+        F.conv2d(x, w, padding=(1, 1, 1))
+    assert F.conv2d(x, w, padding=np.int64(1)).shape == (1, 1, 4, 4)  # NumPy integers are integers
+
+
+def test_conv_transpose2d_validates_like_conv2d():
+    x, w = tn.randn(1, 1, 3, 3), tn.randn(1, 1, 3, 3)
+    with raises(ValueError, "conv_transpose2d", "padding (-1, -1) >= 0"):
+        F.conv_transpose2d(x, w, padding=-1)
+    with raises(ValueError, "conv_transpose2d", "(1, 1, 3, 3)", "padding (3, 3)", "-1x-1", "too small"):
+        F.conv_transpose2d(x, w, padding=3)
+    with raises(ValueError, "conv_transpose2d", "stride (0, 0)", "must be >= 1"):
+        F.conv_transpose2d(x, w, stride=0)
+    with raises(ValueError, "conv_transpose2d", "dilation (0, 0)"):
+        F.conv_transpose2d(x, w, dilation=0)
+    with raises(ValueError, "conv_transpose2d", "output_padding (-1, -1)", "stride (2, 2)"):
+        F.conv_transpose2d(x, w, stride=2, output_padding=-1)
+    assert F.conv_transpose2d(x, w, padding=2).shape == (1, 1, 1, 1)  # the smallest output left
+
+
+def test_pools_of_an_empty_batch_are_empty_as_in_pytorch():
+    for pool in (F.max_pool2d, F.avg_pool2d):
+        for args in ((2,), (3, 1, 1), (2, 1)):
+            x = tn.zeros(0, 3, 6, 6, requires_grad=True)
+            out = pool(x, *args)
+            assert out.shape == (0, 3) + out.shape[2:] and out.shape[2] > 0
+            out.sum().backward()
+            assert x.grad.shape == (0, 3, 6, 6)
+    from_conv = F.conv2d(tn.zeros(0, 2, 6, 6), tn.randn(3, 2, 1, 1))  # the conv's memory layout
+    assert F.max_pool2d(from_conv, 2).shape == (0, 3, 3, 3)
+
+
+def test_logsumexp_over_an_empty_dim_is_minus_infinity():
+    x = tn.zeros(3, 0, requires_grad=True)
+    out = x.logsumexp(1)
+    assert out.shape == (3,) and out.tolist() == [-np.inf] * 3
+    out.sum().backward()
+    assert x.grad.shape == (3, 0)
+    assert x.logsumexp(1, keepdim=True).shape == (3, 1)
+    assert tn.logsumexp(x, (0, 1)).item() == -np.inf
+    assert tn.zeros(0, 3).logsumexp(1).shape == (0,)  # no rows: an empty result, not -inf
+
+
+def test_clip_grad_norm_refuses_a_negative_max_norm():
+    p = tn.ones(3, requires_grad=True)
+    p.grad = tn.ones(3)
+    for bad in (-1.0, float("nan")):
+        with raises(ValueError, "clip_grad_norm_", "max_norm", "reverse"):
+            tn.nn.utils.clip_grad_norm_([p], bad)
+    assert p.grad.tolist() == [1.0, 1.0, 1.0]
+    tn.nn.utils.clip_grad_norm_([p], 0.0)  # zero is a valid bound: the gradients vanish
+    assert p.grad.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_loss_errors_name_op_shapes_and_dtypes():
     logits = tn.randn(4, 3)
     with raises(ValueError, "cross_entropy", "(4, 3)", "(5,)"):

@@ -86,6 +86,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     >>> optimizer.step()
     """
+    if not max_norm >= 0:  # PyTorch would flip every gradient's sign; NaN fails this too
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm} (a negative bound "
+                         "would reverse the gradients)")
     params = [p for p in _as_list(parameters, "clip_grad_norm_") if p.grad is not None]
     norm_type = float(norm_type)
     if not params:

@@ -29,6 +29,7 @@ variants alternating, one BLAS thread unless said otherwise):
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from tinynet import backend
@@ -37,13 +38,23 @@ from tinynet.tensor import Tensor
 
 
 def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    """``3`` → ``(3, 3)``; a pair stays a pair."""
-    if isinstance(value, int):
-        return value, value
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+    """``3`` → ``(3, 3)``; a pair stays a pair. ``name`` (``'conv2d: padding'``) heads the
+    errors: TypeError for what is not an integer (``1.5``), ValueError for a wrong length."""
+    try:
+        items = (operator.index(value),) * 2
+    except TypeError:
+        try:
+            items = tuple(value)
+        except TypeError:
+            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} "
+                            f"({type(value).__name__})") from None
+    if len(items) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return value
+    try:
+        return operator.index(items[0]), operator.index(items[1])
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} with "
+                        f"{', '.join(type(v).__name__ for v in items)} items") from None
 
 
 class Im2Col(Function):
@@ -97,13 +108,19 @@ def output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[in
                  for i in range(2))
 
 
+def check_arguments(op: str, kernel: tuple[int, int], stride: tuple[int, int],
+                    padding: tuple[int, int], dilation: tuple[int, int]) -> None:
+    """ValueError unless stride, dilation and kernel are >= 1 and padding >= 0."""
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(kernel) < 1:
+        raise ValueError(f"{op}: stride {stride} and dilation {dilation} must be >= 1, kernel "
+                         f"{kernel} >= 1 and padding {padding} >= 0")
+
+
 def check_window(op: str, input: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
                  padding: tuple[int, int], dilation: tuple[int, int]) -> None:
     if input.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
-    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(kernel) < 1:
-        raise ValueError(f"{op}: stride {stride} and dilation {dilation} must be >= 1, kernel "
-                         f"{kernel} >= 1 and padding {padding} >= 0")
+    check_arguments(op, kernel, stride, padding, dilation)
     for i, axis in enumerate(("height", "width")):
         span = dilation[i] * (kernel[i] - 1) + 1
         if span > input.shape[2 + i] + 2 * padding[i]:
@@ -120,8 +137,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     >>> F.conv2d(x, w, padding=1).shape
     (8, 16, 32, 32)
     """
-    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), \
-        pair(dilation, "dilation")
+    stride, padding, dilation = pair(stride, "conv2d: stride"), pair(padding, "conv2d: padding"), \
+        pair(dilation, "conv2d: dilation")
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (C_out, C_in, kh, kw), got {tuple(weight.shape)}")
     kernel = tuple(weight.shape[2:])
@@ -145,19 +162,25 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
     ``weight`` is (C_in, C_out, kh, kw): the same tensor a conv2d from C_out to C_in would use.
     """
-    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), \
-        pair(dilation, "dilation")
-    output_padding = pair(output_padding, "output_padding")
+    op = "conv_transpose2d"
+    stride, padding = pair(stride, f"{op}: stride"), pair(padding, f"{op}: padding")
+    dilation = pair(dilation, f"{op}: dilation")
+    output_padding = pair(output_padding, f"{op}: output_padding")
     if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
-        raise ValueError(f"conv_transpose2d: input {tuple(input.shape)} needs shape (N, C_in, H, W) "
+        raise ValueError(f"{op}: input {tuple(input.shape)} needs shape (N, C_in, H, W) "
                          f"with C_in = weight.shape[0], weight is {tuple(weight.shape)}")
-    if output_padding[0] >= stride[0] or output_padding[1] >= stride[1]:
-        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
-                         f"than stride {stride}")
     n, c_in, h, w = input.shape
     c_out, kh, kw = weight.shape[1:]
+    check_arguments(op, (kh, kw), stride, padding, dilation)
+    if not all(0 <= extra < step for extra, step in zip(output_padding, stride)):
+        raise ValueError(f"{op}: output_padding {output_padding} must be >= 0 and smaller "
+                         f"than stride {stride}")
     size = tuple((s - 1) * stride[i] - 2 * padding[i] + dilation[i] * ((kh, kw)[i] - 1)
                  + output_padding[i] + 1 for i, s in enumerate((h, w)))
+    if min(size) < 1:
+        raise ValueError(f"{op}: input {tuple(input.shape)} with weight {tuple(weight.shape)}, stride "
+                         f"{stride}, padding {padding} and dilation {dilation} gives an output of "
+                         f"{size[0]}x{size[1]}, too small: reduce the padding")
     # one GEMM over the whole batch, the columns in Col2Im's (C_out·kh·kw, H·W·N) layout
     cols = weight.reshape(c_in, -1).mT @ input.permute(1, 2, 3, 0).reshape(c_in, h * w * n)
     out = Col2Im.apply(cols, image_shape=(n, c_out) + size, kernel=(kh, kw), stride=stride,

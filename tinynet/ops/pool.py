@@ -156,7 +156,7 @@ class MaxPool2d(Function):
     """Max over each window. At ties the first offset (row-major) takes the gradient."""
 
     def forward(self, x):
-        if self.kernel == self.stride and self.padding == (0, 0):
+        if self.kernel == self.stride and self.padding == (0, 0) and x.size:  # empty: no tiles to reshape
             out, self.winner = _tile_max(x, self.kernel, self.out_hw)
             return out
         padded = _pad(x, self.padding, -backend.get_array_module(x).inf)
@@ -207,9 +207,9 @@ class WindowScatter(Function):
 
 
 def _pool_args(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any):
-    kernel = pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else pair(stride, "stride")
-    padding = pair(padding, "padding")
+    kernel = pair(kernel_size, f"{op}: kernel_size")
+    stride = kernel if stride is None else pair(stride, f"{op}: stride")
+    padding = pair(padding, f"{op}: padding")
     check_window(op, input, kernel, stride, padding, (1, 1))
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")

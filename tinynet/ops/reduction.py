@@ -128,6 +128,8 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) without overflow: the max is taken out first, as a constant shift."""
     axes = _axes(dim, a.ndim, "logsumexp")
+    if any(a.shape[d] == 0 for d in axes):  # no terms: log(0) = -inf, as in PyTorch; nothing to shift
+        return sum(a, axes, keepdim) + float("-inf")
     with no_grad():
         shift = amax(a, axes, keepdim=True)
     xp = backend.get_array_module(shift.data)
