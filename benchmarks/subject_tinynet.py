@@ -67,7 +67,7 @@ def conv_workload(x: Any, w: Any, g: Any, padding: int) -> Workload:
     as the layer above would hand it back; PyTorch's peer gets it like its own output too."""
     tx, tw = _leaf(x), _leaf(w)
     with tn.no_grad():
-        like_output = numpy.empty_like(F.conv2d(tx, tw, padding=padding).data)
+        like_output = numpy.empty_like(F.conv2d(tx, tw, padding=padding).array)
     like_output[...] = g
     return _differentiable_workload(lambda: F.conv2d(tx, tw, padding=padding), [tx, tw],
                                     tn.Tensor(like_output))

@@ -189,7 +189,7 @@ def check_case(spec: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict[str, Any
     flags = list(spec.requires_grad) if spec.requires_grad is not None else [True] * len(arrays)
     inputs = [tn.tensor(a, requires_grad=f) for a, f in zip(arrays, flags)]
     differentiable = [t for t in inputs if t.requires_grad]
-    input_copies = [t.data.copy() for t in inputs]
+    input_copies = [t.array.copy() for t in inputs]
     kwarg_copies = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
 
     def call(*xs: tn.Tensor) -> tn.Tensor:
@@ -208,12 +208,12 @@ def check_case(spec: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict[str, Any
     del out
     got = _check_graph_freed(call, inputs, upstream_t)  # (5), and .grad from backward()
     for i, (e, g) in enumerate(zip(expected, got)):
-        e = np.zeros(differentiable[i].shape) if e is None else e.data
+        e = np.zeros(differentiable[i].shape) if e is None else e.array
         assert g is not None, f"{spec.name}: backward() left input {i}'s .grad unset"
         assert g.shape == differentiable[i].shape and g.dtype == np.float64, \
             f"{spec.name}: .grad of input {i} is {g.dtype} {g.shape}, expected float64 " \
             f"{differentiable[i].shape}"
-        np.testing.assert_allclose(g.data, e, rtol=1e-12, atol=1e-12,
+        np.testing.assert_allclose(g.array, e, rtol=1e-12, atol=1e-12,
                                    err_msg=f"{spec.name}: backward() and tn.grad disagree")
 
     # (3) second order, through the backward's own graph
@@ -228,7 +228,7 @@ def check_case(spec: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict[str, Any
 def _check_not_mutated(spec: OpSpec, inputs: list[tn.Tensor], input_copies: list[np.ndarray],
                        kwargs: dict[str, Any], kwarg_copies: dict[str, np.ndarray]) -> None:
     for i, (t, before) in enumerate(zip(inputs, input_copies)):
-        assert t.data.dtype == before.dtype and np.array_equal(t.data, before), \
+        assert t.array.dtype == before.dtype and np.array_equal(t.array, before), \
             f"{spec.name}: input {i} was modified in place"
     for k, before in kwarg_copies.items():
         assert np.array_equal(kwargs[k], before), f"{spec.name}: argument {k!r} was modified"
@@ -245,7 +245,7 @@ def _check_forward(spec: OpSpec, out: tn.Tensor, arrays: list[np.ndarray],
     expected = np.asarray(spec.reference(*[a.copy() for a in arrays], **kwargs))
     assert tuple(out.shape) == expected.shape, \
         f"{spec.name}: output shape {tuple(out.shape)}, reference {expected.shape}"
-    np.testing.assert_allclose(out.data, expected, rtol=1e-9, atol=1e-12,
+    np.testing.assert_allclose(out.array, expected, rtol=1e-9, atol=1e-12,
                                err_msg=f"{spec.name}: forward differs from the NumPy reference")
 
 

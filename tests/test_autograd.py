@@ -258,7 +258,7 @@ def _training_step(w1, w2, x, labels):
     loss.backward()
     with tn.no_grad():
         for w in (w1, w2):
-            w.data -= 0.1 * w.grad.data
+            w.array -= 0.1 * w.grad.array
             w.grad = None
     return loss.item()
 
@@ -275,8 +275,8 @@ def test_a_training_step_leaves_no_arrays_behind_with_gc_disabled():
     try:
         h = F.relu(F.linear(x, w1))
         loss = F.cross_entropy(F.linear(h, w2), labels)
-        arrays = [weakref.ref(t.data) for fn in graph_nodes(loss) for t in fn.inputs
-                  if t.grad_fn is not None] + [weakref.ref(h.data), weakref.ref(loss.data)]
+        arrays = [weakref.ref(t.array) for fn in graph_nodes(loss) for t in fn.inputs
+                  if t.grad_fn is not None] + [weakref.ref(h.array), weakref.ref(loss.array)]
         nodes = [weakref.ref(fn) for fn in graph_nodes(loss)]
         del h
         loss.backward()
@@ -347,4 +347,4 @@ def test_detach_cuts_the_graph_but_shares_data():
     y = (x * 2).detach()
     assert not y.requires_grad and y.grad_fn is None and y.is_leaf
     z = x.detach()
-    assert z.data is x.data
+    assert z.array is x.array

@@ -6,6 +6,7 @@ A block that should not run belongs in a fence of another language (```text, ```
 
 from __future__ import annotations
 
+import copy
 import re
 import traceback
 from pathlib import Path
@@ -49,3 +50,20 @@ def test_page_runs(page, tmp_path, monkeypatch):
         except Exception:
             pytest.fail(f"{page.name}: the python block at line {line} failed:\n"
                         f"{traceback.format_exc()}", pytrace=False)
+
+
+def test_the_readme_says_dask_is_for_trusted_clusters_and_its_tls_settings_are_dasks():
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    assert "`--dask` is for trusted clusters only" in readme and "tls://" in readme
+    settings = dict(re.findall(r"^export (DASK_\w+)=(\S+)", readme, re.MULTILINE))
+    assert len(settings) == 4
+    security = pytest.importorskip("distributed").Security
+    import dask.config
+    # the configuration a client started with these variables reads
+    fresh = dask.config.update(copy.deepcopy(dask.config.config), dask.config.collect_env(settings))
+    with dask.config.set(fresh):
+        client = security()
+    assert client.tls_ca_file == settings["DASK_DISTRIBUTED__COMM__TLS__CA_FILE"]
+    assert client.tls_client_cert == settings["DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT"]
+    assert client.tls_client_key == settings["DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY"]
+    assert client.require_encryption is True

@@ -35,7 +35,7 @@ class ExpWithConstantBackward(Function):
         return np.exp(x)
 
     def backward(self, g):
-        return (g * tn.Tensor(np.exp(self.inputs[0].data)),)
+        return (g * tn.Tensor(np.exp(self.inputs[0].array)),)
 
 
 class WrongAtOneElement(Function):
@@ -58,7 +58,7 @@ class ExpInPlace(Function):
         return x.copy()
 
     def backward(self, g):
-        return (g * tn.Tensor(self.inputs[0].data),)
+        return (g * tn.Tensor(self.inputs[0].array),)
 
 
 class ExpKeepingItsOutput(Function):

@@ -73,7 +73,7 @@ def finite_difference_hessian(f, params, eps: float = 1e-5) -> numpy.ndarray:
     """Column j = (∇f(θ + ε eⱼ) - ∇f(θ - ε eⱼ)) / 2ε, nudging the parameters in place."""
     columns = []
     for p in params:
-        values = p.data.reshape(-1)  # a view: writing it moves the parameter
+        values = p.array.reshape(-1)  # a view: writing it moves the parameter
         for k in range(p.numel()):
             original = values[k]
             values[k] = original + eps
@@ -289,13 +289,13 @@ def test_grad_norm_gradient_matches_finite_differences():
     direction = numpy.random.default_rng(3).standard_normal(sum(p.numel() for p in params))
     analytic = flat(tn.grad(grad_norm(f, params), params)) @ direction
     eps, values = 1e-6, []
-    base = [p.data.copy() for p in params]
+    base = [p.array.copy() for p in params]
     for sign in (1, -1):
         for p, b, step in zip(params, base, unflat(sign * eps * direction, params)):
-            p.data[...] = b + step.data
+            p.array[...] = b + step.array
         values.append(grad_norm(f, params, create_graph=False).item())
     for p, b in zip(params, base):
-        p.data[...] = b
+        p.array[...] = b
     assert analytic == pytest.approx((values[0] - values[1]) / (2 * eps), rel=1e-5)
 
 

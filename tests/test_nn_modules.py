@@ -177,11 +177,11 @@ def test_module_without_forward_says_so():
 def test_zero_grad():
     model = mlp(2, 3, 1)
     F.mse_loss(model(tn.randn(4, 2)), tn.zeros(4, 1)).backward()
-    old = model[0].weight.grad.data.copy()
+    old = model[0].weight.grad.array.copy()
     kept = model[0].weight.grad
     model.zero_grad(set_to_none=False)
     assert all(float(abs(p.grad).sum()) == 0 for p in model.parameters())
-    numpy.testing.assert_array_equal(kept.data, old)  # fresh zeros, the old array is untouched
+    numpy.testing.assert_array_equal(kept.array, old)  # fresh zeros, the old array is untouched
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -225,8 +225,8 @@ def test_load_state_dict_round_trip_and_copies():
     assert result.missing_keys == [] and result.unexpected_keys == []
     numpy.testing.assert_array_equal(source(x).detach().numpy(), target(x).detach().numpy())
     assert int(target.features[1].num_batches_tracked.item()) == 1
-    source.head.weight.data += 1  # the target got copies
-    assert not numpy.allclose(source.head.weight.data, target.head.weight.data)
+    source.head.weight.array += 1  # the target got copies
+    assert not numpy.allclose(source.head.weight.array, target.head.weight.array)
 
 
 def test_load_state_dict_errors_name_the_keys_and_shapes():
@@ -244,7 +244,7 @@ def test_load_state_dict_errors_name_the_keys_and_shapes():
                                            r"model is \(3, 2\)"):
         model.load_state_dict(bad)
     for key, value in model.state_dict().items():  # a failed load changed nothing
-        numpy.testing.assert_array_equal(value.data, before[key].data)
+        numpy.testing.assert_array_equal(value.array, before[key].array)
     result = model.load_state_dict({**missing, "extra": tn.zeros(1)}, strict=False)
     assert result.missing_keys == ["2.bias"] and result.unexpected_keys == ["extra"]
     with pytest.raises(RuntimeError, match="size mismatch"):
@@ -282,30 +282,30 @@ def test_manual_seed_makes_initialisation_reproducible():
     tn.manual_seed(7)
     second = mlp(1, 10, 18, 15, 4, 1).state_dict()
     third = mlp(1, 10, 18, 15, 4, 1).state_dict()
-    assert all(numpy.array_equal(first[k].data, second[k].data) for k in first)
-    assert not numpy.array_equal(first["0.weight"].data, third["0.weight"].data)
+    assert all(numpy.array_equal(first[k].array, second[k].array) for k in first)
+    assert not numpy.array_equal(first["0.weight"].array, third["0.weight"].array)
 
 
 def test_init_functions_follow_their_formulas():
     tn.manual_seed(0)
     w = tn.zeros(200, 300)
     nn.init.kaiming_normal_(w, nonlinearity="relu")
-    assert abs(float(w.data.std()) - math.sqrt(2 / 300)) < 0.02 * math.sqrt(2 / 300)
+    assert abs(float(w.array.std()) - math.sqrt(2 / 300)) < 0.02 * math.sqrt(2 / 300)
     nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu")
     bound = math.sqrt(3) * math.sqrt(2) / math.sqrt(200)
-    assert float(abs(w.data).max()) <= bound and float(abs(w.data).max()) > 0.99 * bound
+    assert float(abs(w.array).max()) <= bound and float(abs(w.array).max()) > 0.99 * bound
     nn.init.xavier_uniform_(w, gain=2.0)
     bound = 2.0 * math.sqrt(6 / 500)
-    assert float(abs(w.data).max()) <= bound and float(abs(w.data).max()) > 0.99 * bound
+    assert float(abs(w.array).max()) <= bound and float(abs(w.array).max()) > 0.99 * bound
     nn.init.xavier_normal_(w)
-    assert abs(float(w.data.std()) - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
+    assert abs(float(w.array.std()) - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
     nn.init.normal_(w, 3.0, 0.5)
-    assert abs(float(w.data.mean()) - 3) < 0.01 and abs(float(w.data.std()) - 0.5) < 0.01
+    assert abs(float(w.array.mean()) - 3) < 0.01 and abs(float(w.array.std()) - 0.5) < 0.01
     nn.init.uniform_(w, -2, -1)
-    assert -2 <= float(w.data.min()) and float(w.data.max()) <= -1
-    assert nn.init.constant_(w, 0.25) is w and float(w.data.mean()) == 0.25
-    assert float(nn.init.ones_(w).data.sum()) == w.numel()
-    assert float(abs(nn.init.zeros_(w).data).sum()) == 0
+    assert -2 <= float(w.array.min()) and float(w.array.max()) <= -1
+    assert nn.init.constant_(w, 0.25) is w and float(w.array.mean()) == 0.25
+    assert float(nn.init.ones_(w).array.sum()) == w.numel()
+    assert float(abs(nn.init.zeros_(w).array).sum()) == 0
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         nn.init.xavier_uniform_(tn.zeros(5))
     with pytest.raises(ValueError, match="fan_in"):
@@ -432,10 +432,10 @@ def test_batchnorm_training_normalises_and_updates_running_stats():
 
 def test_batchnorm_eval_uses_running_stats_and_affine_parameters():
     bn = nn.BatchNorm1d(2)
-    bn.running_mean.data[...] = [1.0, -1.0]
-    bn.running_var.data[...] = [4.0, 0.25]
-    bn.weight.data[...] = [2.0, 3.0]
-    bn.bias.data[...] = [0.5, 0.0]
+    bn.running_mean.array[...] = [1.0, -1.0]
+    bn.running_var.array[...] = [4.0, 0.25]
+    bn.weight.array[...] = [2.0, 3.0]
+    bn.bias.array[...] = [0.5, 0.0]
     x = tn.tensor([[3.0, 0.0], [1.0, -1.0]])
     expected = (x.detach().numpy() - [1.0, -1.0]) / numpy.sqrt(numpy.array([4.0, 0.25]) + 1e-5) * [2.0, 3.0] \
         + [0.5, 0.0]
@@ -484,8 +484,8 @@ def test_batchnorm_matches_pytorch():
     tn.manual_seed(0)
     ours = nn.BatchNorm2d(3, momentum=0.3)
     theirs = torch.nn.BatchNorm2d(3, momentum=0.3)
-    ours.weight.data[...] = [1.0, 2.0, 0.5]
-    ours.bias.data[...] = [0.0, -1.0, 0.3]
+    ours.weight.array[...] = [1.0, 2.0, 0.5]
+    ours.bias.array[...] = [0.0, -1.0, 0.3]
     theirs.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()})
     for _ in range(3):
         x = tn.randn(4, 3, 5, 5) * 2 + 0.5

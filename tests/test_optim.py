@@ -220,11 +220,11 @@ def test_step_never_changes_a_gradient_in_place(factory):
         grads[1] = shared
         for p, g in zip(params, grads):
             p.grad = g
-        arrays = [g.data for g in grads]
+        arrays = [g.array for g in grads]
         copies = [a.copy() for a in arrays]
         optimizer.step()
         for p, array, kept in zip(params, arrays, copies):
-            assert p.grad.data is array
+            assert p.grad.array is array
             numpy.testing.assert_array_equal(array, kept)
 
 
@@ -330,8 +330,8 @@ def test_optimizer_state_dict_layout_and_load_errors():
     fresh = optim.Adam([{"params": params[:2]}, {"params": params[2:]}])
     fresh.load_state_dict(state)
     assert fresh.param_groups[1]["lr"] == 0.1
-    state["state"][0]["exp_avg"].data[...] = 99  # load copied, so this changes nothing
-    assert float(fresh.state[params[0]]["exp_avg"].data.max()) < 99
+    state["state"][0]["exp_avg"].array[...] = 99  # load copied, so this changes nothing
+    assert float(fresh.state[params[0]]["exp_avg"].array.max()) < 99
 
 
 # ---------------------------------------------------------------------------- schedulers

@@ -33,7 +33,7 @@ def test_tensor_copies_its_data_and_from_numpy_shares_it():
     source[0] = 5.0
     assert copied.numpy()[0] == 0.0 and shared.numpy()[0] == 5.0
     again = tn.tensor(copied)
-    assert again.data is not copied.data and again.dtype == np.float64
+    assert again.array is not copied.array and again.dtype == np.float64
 
 
 def test_only_floating_tensors_can_require_grad():

@@ -75,13 +75,25 @@ class Function:
     """One differentiable op. Subclasses define ``forward`` (arrays) and ``backward`` (Tensors).
 
     Keyword arguments given to ``apply`` (``dim``, ``stride``…) become attributes of the
-    instance; ``forward`` may store arrays on ``self`` that ``backward`` needs.
+    instance; ``forward`` may store arrays on ``self`` that ``backward`` needs. Two class
+    attributes tell the walk more:
+
+    * ``saves_inputs``: backward reads the inputs' values (not only their shapes), so the walk
+      checks that no in-place op changed them since the forward;
+    * ``is_view``: the output shares the first input's memory (reshape, transpose, slicing), so
+      the two share a version counter.
     """
 
+    saves_inputs = True
+    is_view = False
     released = False  # set once the walk has freed this node's saved state
 
-    def __init__(self, **params: Any) -> None:
-        self.__dict__.update(params)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # apply() builds instances without calling __init__
+            raise TypeError(f"{cls.__name__}: an op receives its parameters as keyword arguments "
+                            f"of {cls.__name__}.apply(..., name=value), which become attributes; "
+                            "don't define __init__")
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -89,7 +101,7 @@ class Function:
         # is kept lean: no per-call helper functions, one pass over the inputs.
         fn = cls.__new__(cls)
         fn.__dict__ = params
-        arrays = [t.data for t in inputs]
+        arrays = [t.array for t in inputs]
         kind = type(arrays[0])
         for a in arrays:
             if type(a) is not kind:
@@ -97,13 +109,20 @@ class Function:
         out = fn.forward(*arrays)
         if not isinstance(out, backend.array_types):  # NumPy reductions return scalars
             out = backend.get_array_module(arrays[0]).asarray(out)
+        result = Tensor(out)
+        if cls.is_view:
+            result._version_counter = inputs[0]._version_counter
+            result._is_view = True
         if _grad_enabled:
-            needs = tuple([t.requires_grad for t in inputs])
-            if True in needs:
+            needs = tuple([t._requires_grad for t in inputs])
+            if True in needs and out.dtype.kind in "fc":  # integer results never require grad
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
-                return Tensor(out, True, fn)
-        return Tensor(out)
+                fn.saved_versions = tuple([t._version_counter[0] for t in inputs])
+                fn.output_counter = result._version_counter  # for self.output()
+                result._requires_grad = True
+                result.grad_fn = fn
+        return result
 
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
@@ -116,6 +135,12 @@ class Function:
 
         The forward keeps only the array, since holding the output Tensor would be a cycle.
         """
+        if self.output_counter[0] != 0:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output of {type(self).__name__} (shape "
+                f"{tuple(data.shape)}) is at version {self.output_counter[0]}; expected version 0 "
+                "instead. Change a clone() of it instead.")
         return Tensor(data, requires_grad=True, grad_fn=self)
 
     def release(self) -> None:
@@ -136,6 +161,30 @@ def _raise_device_mismatch(op: str, inputs: Sequence[Tensor]) -> None:
 def _node(t: Tensor) -> Any:
     """What the walk keys gradients on: the op that made ``t``, or ``t`` itself for a leaf."""
     return t.grad_fn if t.grad_fn is not None else t
+
+
+def _producer(t: Tensor, version: int) -> Any:
+    """The node that made the value of ``t`` an op saw at ``version``.
+
+    That is ``t``'s node unless a recorded in-place op has replaced ``t.grad_fn`` since; such an
+    op logs the ``grad_fn`` it replaced, with the version at which it did.
+    """
+    if t._version_counter[0] != version:
+        for changed_at, grad_fn in getattr(t, "_grad_fn_at_version", ()):
+            if changed_at >= version:
+                return grad_fn
+    return _node(t)
+
+
+def _check_unchanged(fn: Function) -> None:
+    """PyTorch's rule: backward may not run on saved values changed in place since the forward."""
+    for i, (t, version) in enumerate(zip(fn.inputs, fn.saved_versions)):
+        if t._version_counter[0] != version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: input {i} of {type(fn).__name__}, a {t.dtype} tensor of shape "
+                f"{tuple(t.shape)}, is at version {t._version_counter[0]}; expected version "
+                f"{version} instead. Change it after backward, or change a clone() of it.")
 
 
 def _topological_order(roots: Sequence[Function]) -> list[Function]:
@@ -160,28 +209,26 @@ def _topological_order(roots: Sequence[Function]) -> list[Function]:
                 "need to backward twice.")
         seen.add(id(fn))
         stack.append((fn, True))
-        for t in fn.inputs:
-            if t.grad_fn is not None and id(t.grad_fn) not in seen:
-                stack.append((t.grad_fn, False))
+        for t, version in zip(fn.inputs, fn.saved_versions):
+            node = _producer(t, version)
+            if node is not t and id(node) not in seen:
+                stack.append((node, False))
     postorder.reverse()
     return postorder
 
 
-def _accumulate(grads: dict[Any, Tensor], node: Any, g: Tensor) -> None:
-    grads[node] = grads[node] + g if node in grads else g
+def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph: bool,
+         create_graph: bool, targets: Sequence[Tensor] | None = None) -> dict[Any, Tensor]:
+    """Propagate ``grad_outputs`` from ``outputs`` back through the graph; the one graph walk.
 
-
-def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph: bool,
-                 create_graph: bool, targets: Sequence[Tensor] | None = None) -> dict[Any, Tensor]:
-    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
-
-    With ``targets`` (``tn.grad``) only the part of the graph leading to them is walked and the
-    gradients of the targets are returned. Without (``Tensor.backward``) every leaf that requires
-    grad accumulates into ``.grad``.
+    Returns the gradients that reach the leaves, keyed by leaf. With ``targets`` (``tn.grad``)
+    only the part of the graph leading to them is walked, and the gradients are those of the
+    targets, keyed by their node.
     """
     grads: dict[Any, Tensor] = {}
     for out, g in zip(outputs, grad_outputs):
-        _accumulate(grads, _node(out), g)
+        node = _node(out)
+        grads[node] = grads[node] + g if node in grads else g
     order = _topological_order([out.grad_fn for out in outputs if out.grad_fn is not None])
 
     target_nodes: set[int] = set()
@@ -189,8 +236,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], reta
     if targets is not None:
         target_nodes = {id(_node(t)) for t in targets}
         for fn in reversed(order):
-            if any(id(_node(t)) in target_nodes or id(_node(t)) in leads_to_target
-                   for t in fn.inputs):
+            if any(id(node) in target_nodes or id(node) in leads_to_target
+                   for node in map(_producer, fn.inputs, fn.saved_versions)):
                 leads_to_target.add(id(fn))
     results: dict[Any, Tensor] = {}
 
@@ -204,10 +251,18 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], reta
                     continue
             if g is None:
                 continue
+            if fn.saves_inputs:
+                _check_unchanged(fn)
             input_grads = fn.backward(g)
-            for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):
-                if needs and tg is not None:  # inline _accumulate: this loop is the hot path
-                    node = t if t.grad_fn is None else t.grad_fn
+            for t, needs, tg, version in zip(fn.inputs, fn.needs_input_grad, input_grads,
+                                             fn.saved_versions):
+                if needs and tg is not None:  # the hot path: _producer inlined for the usual case
+                    if t.grad_fn is None:
+                        node = t
+                    elif t._version_counter[0] == version:
+                        node = t.grad_fn
+                    else:
+                        node = _producer(t, version)
                     previous = grads.get(node)
                     grads[node] = tg if previous is None else previous + tg
             if not retain_graph:
@@ -215,11 +270,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], reta
     if targets is not None:
         results.update((node, g) for node, g in grads.items() if id(node) in target_nodes)
         return results
-    for leaf, g in grads.items():  # only leaves remain once every op has been walked
-        if isinstance(leaf, Tensor) and leaf.requires_grad:
-            g = g if create_graph else g.detach()
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
-    return grads
+    return grads  # only leaves remain once every op has been walked
 
 
 def _as_tuple(x: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
@@ -237,15 +288,19 @@ def _default_grad_outputs(outputs: tuple[Tensor, ...], grad_outputs: Any) -> lis
             raise RuntimeError(f"output of shape {tuple(out.shape)} does not require grad and has "
                                "no grad_fn: nothing it depends on has requires_grad=True")
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got "
                                    f"shape {tuple(out.shape)}; pass the upstream gradient")
-            g = Tensor(out.xp.ones_like(out.data))
+            g = Tensor(out.xp.ones_like(out.array))
         elif not isinstance(g, Tensor):
             g = Tensor(out.xp.asarray(g, dtype=out.dtype))
         if tuple(g.shape) != tuple(out.shape):
             raise ValueError(f"gradient has shape {tuple(g.shape)} but output has shape "
                              f"{tuple(out.shape)}")
+        if g.device != out.device:
+            raise RuntimeError(f"gradient is on {g.device} but the output is on {out.device}")
+        if g.dtype != out.dtype:  # PyTorch casts the seed gradient to the output's dtype
+            g = g.to(out.dtype)
         result.append(g)
     return result
 
@@ -254,7 +309,11 @@ def backward(tensor: Tensor, gradient: Tensor | None = None, retain_graph: bool 
              create_graph: bool = False) -> None:
     """The implementation of ``Tensor.backward``: accumulate d tensor / d leaf into ``leaf.grad``."""
     retain = create_graph if retain_graph is None else retain_graph
-    run_backward([tensor], _default_grad_outputs((tensor,), [gradient]), retain, create_graph)
+    leaf_grads = walk([tensor], _default_grad_outputs((tensor,), [gradient]), retain, create_graph)
+    for leaf, g in leaf_grads.items():
+        if isinstance(leaf, Tensor) and leaf.requires_grad:
+            g = g if create_graph else g.detach()
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -274,8 +333,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if not t.requires_grad:
             raise RuntimeError(f"input {i} of shape {tuple(t.shape)} does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
-    found = run_backward(outputs, _default_grad_outputs(outputs, grad_outputs), retain,
-                         create_graph, targets=inputs)
+    found = walk(outputs, _default_grad_outputs(outputs, grad_outputs), retain, create_graph,
+                 targets=inputs)
     result = []
     for i, t in enumerate(inputs):
         g = found.get(_node(t))

@@ -45,7 +45,7 @@ def tensor(data: Any, dtype: Any = None, device: str | None = None,
     dtype('int64')
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if backend.is_array(data):
         array = data.astype(dtype or data.dtype, copy=True)
         device = device or backend.device_of(data)

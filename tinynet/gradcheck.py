@@ -36,7 +36,7 @@ def _flat_outputs(func: Callable[..., Any], inputs: Sequence[Any]) -> numpy.ndar
     The graph is still recorded: for gradgradcheck, ``func`` itself calls backward.
     """
     outs = [o for o in _outputs(func(*inputs)) if o.requires_grad]
-    return numpy.concatenate([backend.to_numpy(o.data).astype(numpy.float64).ravel()
+    return numpy.concatenate([backend.to_numpy(o.array).astype(numpy.float64).ravel()
                               for o in outs] or [numpy.zeros(0)])
 
 
@@ -94,12 +94,12 @@ def gradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any], *, eps: 
                      allow_unused=True) if outputs else [None] * len(diff)
         for i, g in zip(diff, grads):
             n = inputs[i].numel()
-            analytic[i].append(numpy.zeros(n) if g is None else backend.to_numpy(g.data).ravel())
+            analytic[i].append(numpy.zeros(n) if g is None else backend.to_numpy(g.array).ravel())
 
     worst: tuple[float, str] = (-1.0, "")
     for i in diff:
         x = inputs[i]
-        base = backend.to_numpy(x.data)
+        base = backend.to_numpy(x.array)
         for label, p in _probes(x.numel(), max_full, n_random, rng):
             shifted = []
             for sign in (1, -1):

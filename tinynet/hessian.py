@@ -79,7 +79,7 @@ def _check_directions(v: Tensor | Iterable[Tensor], params: list[Tensor], op: st
                              f"{tuple(p.shape)}")
         if t.device != p.device:
             raise ValueError(f"{op}: v[{i}] is on {t.device} but params[{i}] on {p.device}")
-        result.append(Tensor(t.data.astype(p.dtype, copy=False)))
+        result.append(Tensor(t.array.astype(p.dtype, copy=False)))
     return result
 
 
@@ -104,7 +104,7 @@ def _sizes(params: list[Tensor]) -> list[int]:
 
 def _to_vector(tensors: list[Tensor]) -> numpy.ndarray:
     """Tensors flattened into one float64 NumPy vector, the format SciPy works in."""
-    return numpy.concatenate([backend.to_numpy(t.data).astype(numpy.float64).ravel()
+    return numpy.concatenate([backend.to_numpy(t.array).astype(numpy.float64).ravel()
                               for t in tensors])
 
 
@@ -188,7 +188,7 @@ def hessian(f: Loss, params: Tensor | Iterable[Tensor]) -> Tensor:
             unit = p.xp.zeros(p.numel(), dtype=p.dtype)
             unit[k] = 1
             basis[i] = Tensor(unit.reshape(p.shape))
-            matrix[row] = xp.concatenate([h.data.ravel() for h in graph.hvp(basis)])
+            matrix[row] = xp.concatenate([h.array.ravel() for h in graph.hvp(basis)])
             row += 1
     return Tensor(matrix)
 
@@ -387,7 +387,7 @@ def _mix(a: Tensor, b: Tensor, alpha: float, where: str) -> Tensor:
     with no_grad():
         if not a.is_floating_point():
             nearer = a if alpha < 0.5 else b
-            return Tensor(nearer.data.copy())
+            return Tensor(nearer.array.copy())
         mixed = a * (1 - alpha) + b.to(a.dtype) * alpha
     return mixed.requires_grad_(a.requires_grad)
 

@@ -110,7 +110,7 @@ def _encode(obj: Any, path: str, arrays: dict[str, numpy.ndarray], depth: int = 
         raise ValueError(f"tn.save: containers nested deeper than {MAX_DEPTH} levels at {path!r}; "
                          "tn.load would refuse the file")
     if isinstance(obj, Tensor):
-        return {"tensor": _store(backend.to_numpy(obj.data), path, arrays)}
+        return {"tensor": _store(backend.to_numpy(obj.array), path, arrays)}
     if backend.is_array(obj):
         return {"array": _store(backend.to_numpy(obj), path, arrays)}
     if isinstance(obj, dict):

@@ -1,8 +1,14 @@
 """The Tensor: an array (NumPy or CuPy), plus what autograd needs to know about it.
 
-A Tensor holds four things: ``data`` (the raw array), ``requires_grad``, ``grad`` (filled by
-backward) and ``grad_fn`` (the op that produced it, ``None`` for a leaf). Every method below
-that computes something is a one-line call into ``tinynet.ops``, where each op is written.
+A Tensor holds four things: ``array`` (the raw NumPy/CuPy array), ``requires_grad``, ``grad``
+(filled by backward) and ``grad_fn`` (the op that produced it, ``None`` for a leaf). As in
+PyTorch, ``.data`` is the same storage as a detached Tensor. Every method below that computes
+something is a one-line call into ``tinynet.ops``, where each op is written; in-place methods
+(``add_``, ``t[i] = v``…) live in ``tinynet/ops/inplace.py``.
+
+Each tensor carries a version counter, shared with its views, that every in-place change bumps.
+An op that needs an input's values in its backward remembers the version it saw, and the backward
+walk refuses to run on values changed since (PyTorch's rule).
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ from tinynet import backend
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
 
+def check_can_require_grad(dtype: Any, what: str = "Tensor") -> None:
+    """Only floating-point tensors can require grad: an integer gradient would be truncated."""
+    if dtype.kind not in "fc":
+        raise RuntimeError(f"only Tensors of floating point and complex dtype can require "
+                           f"gradients; this {what} has dtype {dtype}. Convert it first, for "
+                           "example with .float()")
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it when it requires grad.
 
@@ -28,39 +42,86 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "__weakref__")
+    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_is_view",
+                 "_grad_fn_at_version", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
     __hash__ = object.__hash__  # == is elementwise, identity is the hash
 
     def __init__(self, data: Any, requires_grad: bool = False, grad_fn: Any = None) -> None:
-        if not isinstance(data, backend.array_types):
+        if isinstance(data, Tensor):
+            data = data.array
+        elif not isinstance(data, backend.array_types):
             data = numpy.asarray(data)
-        self.data = data
-        self.requires_grad = requires_grad
+        if requires_grad and grad_fn is None:
+            check_can_require_grad(data.dtype)
+        self.array = data
+        self._requires_grad = requires_grad
         self.grad: Tensor | None = None
         self.grad_fn = grad_fn
+        self._version_counter = [0]  # a list so that views and detach() can share it
+        self._is_view = False
+
+    # ----------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        if value:
+            check_can_require_grad(self.dtype)
+        self._requires_grad = bool(value)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen (PyTorch's ``_version``)."""
+        return self._version_counter[0]
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a detached Tensor whose in-place changes autograd does not check.
+
+        >>> with tn.no_grad():
+        ...     w.data.mul_(0.5)     # or, equally, w.mul_(0.5)
+        """
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        if (value.shape, value.dtype, value.device) != (self.shape, self.dtype, self.device):
+            raise RuntimeError(
+                f"Tensor.data = value: expected a tensor of shape {tuple(self.shape)}, dtype "
+                f"{self.dtype} on {self.device}, got shape {tuple(value.shape)}, dtype "
+                f"{value.dtype} on {value.device}; tinynet only swaps storage of the same kind")
+        self.array = value.array
 
     # ----------------------------------------------------------------- what it is
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self) -> numpy.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def xp(self) -> Any:
         """The array module of this tensor's data: ``numpy`` or ``cupy``."""
-        return backend.get_array_module(self.data)
+        return backend.get_array_module(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -70,10 +131,10 @@ class Tensor:
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -84,7 +145,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        body = numpy.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        body = numpy.array2string(backend.to_numpy(self.array), separator=", ", prefix="tensor(")
         extras = []
         if self.dtype not in (backend.default_float, numpy.dtype(numpy.int64),
                               numpy.dtype(numpy.bool_)):
@@ -111,13 +172,12 @@ class Tensor:
         return ops.clone(self)
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no copy)."""
-        return Tensor(self.data)
+        """The same data, cut from the graph (no copy; in-place changes still count as its own)."""
+        out = Tensor(self.array)
+        out._version_counter = self._version_counter
+        return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if not self.is_leaf:
-            raise RuntimeError("requires_grad_ can only be changed on leaf tensors; "
-                               "use .detach().requires_grad_() for a new leaf")
         self.requires_grad = requires_grad
         return self
 
@@ -127,16 +187,16 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a tensor that requires grad; "
                                "use tensor.detach().numpy()")
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item(): only one-element tensors convert to a Python number, "
                              f"got shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self) -> Any:
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -145,7 +205,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is "
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
@@ -247,6 +307,57 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
+    # ----------------------------------------------------------------- in place (ops/inplace.py)
+    def __setitem__(self, index: Any, value: Any) -> None:
+        ops.inplace.setitem(self, index, value)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.inplace.add_(self, other, alpha)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.inplace.sub_(self, other, alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return ops.inplace.mul_(self, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return ops.inplace.div_(self, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return ops.inplace.pow_(self, exponent)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def zero_(self) -> Tensor:
+        return ops.inplace.zero_(self)
+
+    def fill_(self, value: Any) -> Tensor:
+        return ops.inplace.fill_(self, value)
+
+    def copy_(self, src: Any) -> Tensor:
+        return ops.inplace.copy_(self, src)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return ops.inplace.masked_fill_(self, mask, value)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        return ops.inplace.uniform_(self, a, b)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        return ops.inplace.normal_(self, mean, std)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+    __ipow__ = pow_
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return ops.inplace.matmul_(self, other)
+
     # ----------------------------------------------------------------- math methods
     def exp(self) -> Tensor:
         return ops.exp(self)
@@ -315,10 +426,10 @@ class Tensor:
         return ops.argmin(self, dim, keepdim)
 
     def any(self) -> Tensor:
-        return Tensor(self.xp.asarray(self.data.any()))
+        return Tensor(self.xp.asarray(self.array.any()))
 
     def all(self) -> Tensor:
-        return Tensor(self.xp.asarray(self.data.all()))
+        return Tensor(self.xp.asarray(self.array.all()))
 
     # ----------------------------------------------------------------- shape methods
     def reshape(self, *shape: Any) -> Tensor:

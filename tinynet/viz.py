@@ -52,7 +52,7 @@ def _shape_and_dtype(t: Tensor) -> str:
 
 def _values(t: Tensor) -> str:
     """The data of a small tensor, or a summary of a large one, for ``show_data``."""
-    array = backend.to_numpy(t.data)
+    array = backend.to_numpy(t.array)
     if array.ndim == 0:
         return f"data {array.item():.4g}" if array.dtype.kind in "fiu" else f"data {array.item()}"
     if array.size <= 6:

@@ -77,7 +77,7 @@ class DataLoader:
     def _to_tensors(self, batch: Any) -> Any:
         if isinstance(batch, tuple):
             return tuple(self._to_tensors(part) for part in batch)
-        array = batch.data if isinstance(batch, Tensor) else batch
+        array = batch.array if isinstance(batch, Tensor) else batch
         if self.device is not None:
             array = backend.to_device(array, self.device)
         return Tensor(array)

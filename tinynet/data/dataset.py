@@ -60,7 +60,7 @@ def collate(samples: Sequence[Any]) -> Any:
             raise TypeError("collate: samples must all be tuples of the same length")
         return tuple(collate([s[field] for s in samples]) for field in range(len(first)))
     if isinstance(first, Tensor):
-        arrays = [s.data for s in samples]
+        arrays = [s.array for s in samples]
         return backend.get_array_module(arrays[0]).stack(arrays)
     if backend.is_array(first):
         return backend.get_array_module(first).stack(samples)
@@ -85,7 +85,7 @@ def get_batch(dataset: Any, indices: numpy.ndarray) -> Any:
 def _raw_array(value: Any) -> Any:
     """The NumPy/CuPy array behind a Tensor, an array or anything array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     return value if backend.is_array(value) else numpy.asarray(value)
 
 
@@ -119,10 +119,10 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor(t.data[index]) for t in self.tensors)
+        return tuple(Tensor(t.array[index]) for t in self.tensors)
 
     def get_batch(self, indices: numpy.ndarray) -> tuple[Any, ...]:
-        return tuple(_take(t.data, indices) for t in self.tensors)
+        return tuple(_take(t.array, indices) for t in self.tensors)
 
 
 class Subset(Dataset):
@@ -190,7 +190,7 @@ def targets_of(dataset: Any) -> numpy.ndarray:
     if hasattr(dataset, "targets"):
         return numpy.asarray(backend.to_numpy(_raw_array(dataset.targets)))
     if isinstance(dataset, TensorDataset) and len(dataset.tensors) == 2:
-        return backend.to_numpy(dataset.tensors[1].data)
+        return backend.to_numpy(dataset.tensors[1].array)
     return backend.to_numpy(get_batch(dataset, numpy.arange(len(dataset)))[1])
 
 

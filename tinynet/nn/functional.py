@@ -64,11 +64,11 @@ def _class_loss(log_probs: Tensor, target: Tensor, reduction: str, op: str) -> T
                          f"{tuple(log_probs.shape)}: expected ({n},)")
     if target.device != log_probs.device:
         raise RuntimeError(f"{op}: input is on {log_probs.device} but target on {target.device}")
-    if n and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
-        raise ValueError(f"{op}: target holds class indices in [{int(target.data.min())}, "
-                         f"{int(target.data.max())}] but input has {classes} classes")
+    if n and (int(target.array.min()) < 0 or int(target.array.max()) >= classes):
+        raise ValueError(f"{op}: target holds class indices in [{int(target.array.min())}, "
+                         f"{int(target.array.max())}] but input has {classes} classes")
     rows = log_probs.xp.arange(n)
-    return _reduce(-log_probs[rows, target.data], reduction, op)
+    return _reduce(-log_probs[rows, target.array], reduction, op)
 
 
 def _same_shape(input: Tensor, target: Tensor, op: str) -> None:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
 
-import numpy
 
-from tinynet import backend
+from tinynet.autograd import no_grad
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -70,26 +68,22 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor: Tensor, values: Any) -> Tensor:
-    """Copy host ``values`` into ``tensor`` in place, on its device and in its dtype."""
-    tensor.data[...] = backend.to_device(numpy.asarray(values, dtype=tensor.dtype), tensor.device)
-    return tensor
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with values drawn from U(a, b)."""
-    return _fill(tensor, backend.generator("cpu").uniform(a, b, size=tensor.shape))
+    with no_grad():
+        return tensor.uniform_(a, b)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
-    return _fill(tensor, backend.generator("cpu").normal(mean, std, size=tensor.shape))
+    with no_grad():
+        return tensor.normal_(mean, std)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    tensor.data[...] = val
-    return tensor
+    with no_grad():
+        return tensor.fill_(val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -69,8 +69,8 @@ def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> 
     offset = 0
     for p in params:
         n = p.numel()
-        piece = vec.data[offset:offset + n].reshape(p.shape)
-        p.data[...] = backend.to_device(piece, p.device)
+        piece = vec.array[offset:offset + n].reshape(p.shape)
+        p.array[...] = backend.to_device(piece, p.device)
         offset += n
 
 
@@ -93,7 +93,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     norm_type = float(norm_type)
     if not params:
         return Tensor(backend.xp_of("cpu").asarray(0.0, dtype=backend.default_float))
-    grads = [p.grad.data for p in params]
+    grads = [p.grad.array for p in params]
     xp = backend.get_array_module(grads[0])
     if math.isinf(norm_type):
         per_grad = [float(xp.abs(g).max()) if g.size else 0.0 for g in grads]
@@ -107,5 +107,5 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     clip_coef = max_norm / (total + 1e-6)
     if clip_coef < 1:
         for p in params:
-            p.grad = Tensor(p.grad.data * xp.asarray(clip_coef, dtype=p.grad.dtype))
+            p.grad = Tensor(p.grad.array * xp.asarray(clip_coef, dtype=p.grad.dtype))
     return Tensor(xp.asarray(total, dtype=grads[0].dtype))

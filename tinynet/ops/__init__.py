@@ -4,6 +4,7 @@ The Tensor methods and the ``tinynet``/``tinynet.nn.functional`` namespaces are 
 the functions here.
 """
 
+from tinynet.ops import inplace
 from tinynet.ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax,
                                     softplus, tanh)
 from tinynet.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
@@ -18,7 +19,7 @@ from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, getitem, pad,
 __all__ = [
     "abs", "add", "amax", "argmax", "argmin", "avg_pool2d", "broadcast_to", "cast", "cat",
     "clamp", "clone", "compare", "conv2d", "conv_transpose2d", "div", "elu", "exp", "expand", "flatten",
-    "getitem", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
+    "getitem", "inplace", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
     "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow",
     "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum",
     "sum_to", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",

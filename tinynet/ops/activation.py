@@ -25,7 +25,7 @@ class ReLU(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, g):
-        return (_scaled(g, self.inputs[0].data > 0),)
+        return (_scaled(g, self.inputs[0].array > 0),)
 
 
 class LeakyReLU(Function):
@@ -33,7 +33,7 @@ class LeakyReLU(Function):
         return backend.get_array_module(x).where(x > 0, x, x * self.negative_slope)
 
     def backward(self, g):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         slope = backend.get_array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
         return (_scaled(g, slope),)
 
@@ -47,7 +47,7 @@ class ELU(Function):
         return self.out
 
     def backward(self, g):
-        positive = self.inputs[0].data > 0
+        positive = self.inputs[0].array > 0
         return (g * where(positive, 1.0, self.output(self.out) + self.alpha),)
 
 
@@ -85,7 +85,7 @@ class Softplus(Function):
 
     def backward(self, g):
         x = self.inputs[0]
-        linear_part = x.data * self.beta > self.threshold
+        linear_part = x.array * self.beta > self.threshold
         return (g * where(linear_part, 1.0, sigmoid(x * self.beta)),)
 
 

@@ -50,7 +50,7 @@ class Abs(Function):
 
     def backward(self, g):
         (a,) = self.inputs
-        return (g * _constant(a.xp.sign(a.data), a),)
+        return (g * _constant(a.xp.sign(a.array), a),)
 
 
 class Clamp(Function):
@@ -62,11 +62,11 @@ class Clamp(Function):
 
     def backward(self, g):
         (a,) = self.inputs
-        inside = a.data == a.data  # all True (False only at NaN)
+        inside = a.array == a.array  # all True (False only at NaN)
         if self.min is not None:
-            inside &= a.data >= self.min
+            inside &= a.array >= self.min
         if self.max is not None:
-            inside &= a.data <= self.max
+            inside &= a.array <= self.max
         return (g * _constant(inside, a),)
 
 
@@ -81,8 +81,8 @@ class Maximum(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        wins = a.data > b.data if self.largest else a.data < b.data
-        weight_a = wins + 0.5 * (a.data == b.data)
+        wins = a.array > b.array if self.largest else a.array < b.array
+        weight_a = wins + 0.5 * (a.array == b.array)
         ga = sum_to(g * _constant(weight_a, g), a.shape)
         gb = sum_to(g * _constant(1 - weight_a, g), b.shape)
         return ga, gb
@@ -93,8 +93,9 @@ class Minimum(Maximum):
 
     largest = False
 
-
 class Where(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return backend.get_array_module(a).where(self.condition, a, b)
 
@@ -105,6 +106,8 @@ class Where(Function):
 
 
 class Cast(Function):
+    saves_inputs = False
+
     def forward(self, a):
         return a.astype(self.dtype)
 
@@ -113,6 +116,8 @@ class Cast(Function):
 
 
 class Clone(Function):
+    saves_inputs = False
+
     def forward(self, a):
         return a.copy()
 
@@ -121,6 +126,8 @@ class Clone(Function):
 
 
 class ToDevice(Function):
+    saves_inputs = False
+
     def forward(self, a):
         return backend.to_device(a, self.device)
 
@@ -162,7 +169,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (all three broadcast)."""
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     a, b = as_tensor(a, like), as_tensor(b, like)
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition.array if isinstance(condition, Tensor) else condition
     xp = a.xp
     cond = xp.asarray(cond, dtype=bool)
     try:
@@ -177,7 +184,7 @@ def cast(a: Tensor, dtype: Any) -> Tensor:
     if a.dtype == dtype:
         return a
     if dtype.kind not in "fc":  # integer and bool results carry no gradient
-        return Tensor(a.data.astype(dtype))
+        return Tensor(a.array.astype(dtype))
     return Cast.apply(a, dtype=dtype)
 
 
@@ -201,7 +208,7 @@ def compare(name: str, a: Any, b: Any) -> Tensor:
     if a.device != b.device:
         raise RuntimeError(f"{name}: tensors on different devices: {a.device} and {b.device}")
     try:
-        return Tensor(getattr(a.xp, _COMPARISONS[name])(a.data, b.data))
+        return Tensor(getattr(a.xp, _COMPARISONS[name])(a.array, b.array))
     except ValueError:
         raise ValueError(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                          "broadcast together") from None

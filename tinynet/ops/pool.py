@@ -155,6 +155,8 @@ def _tile_gather(image: Any, winner: TileWinner, kernel: tuple[int, int], out_hw
 class MaxPool2d(Function):
     """Max over each window. At ties the first offset (row-major) takes the gradient."""
 
+    saves_inputs = False  # the window winners are kept from the forward
+
     def forward(self, x):
         if self.kernel == self.stride and self.padding == (0, 0) and x.size:  # empty: no tiles to reshape
             out, self.winner = _tile_max(x, self.kernel, self.out_hw)
@@ -171,6 +173,8 @@ class MaxPool2d(Function):
 
 class WindowGather(Function):
     """Sum over the kernel offsets of each window (only the winner's, when ``winner`` is set)."""
+
+    saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, x):
         ho_wo = output_size(x.shape[2:], self.kernel, self.stride, self.padding)
@@ -189,6 +193,8 @@ class WindowGather(Function):
 
 class WindowScatter(Function):
     """Add each output gradient back onto its window (onto the winner only, when set)."""
+
+    saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, g):
         if isinstance(self.winner, TileWinner):

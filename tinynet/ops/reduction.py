@@ -27,6 +27,8 @@ def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, 
 
 
 class Sum(Function):
+    saves_inputs = False
+
     def forward(self, a):
         return a.sum(axis=self.axes, keepdims=self.keepdim)
 
@@ -48,7 +50,7 @@ class Extreme(Function):
 
     def backward(self, g):
         shape = self.inputs[0].shape
-        hits = self.inputs[0].data == self.out
+        hits = self.inputs[0].array == self.out
         share = hits / hits.sum(axis=self.axes, keepdims=True)
         g = broadcast_to(g.reshape(_keepdim_shape(shape, self.axes)), shape)
         return (g * Tensor(share.astype(g.dtype, copy=False)),)
@@ -57,7 +59,7 @@ class Extreme(Function):
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (all dims when None). Booleans and ints sum to int64, as in PyTorch."""
     if a.dtype.kind in "bi":
-        a = Tensor(a.data.astype("int64"))
+        a = Tensor(a.array.astype("int64"))
     return Sum.apply(a, axes=_axes(dim, a.ndim, "sum"), keepdim=keepdim)
 
 
@@ -116,12 +118,12 @@ def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    out = a.data.argmax(axis=dim)
+    out = a.array.argmax(axis=dim)
     return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    out = a.data.argmin(axis=dim)
+    out = a.array.argmin(axis=dim)
     return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 
 
@@ -132,7 +134,7 @@ def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
         return sum(a, axes, keepdim) + float("-inf")
     with no_grad():
         shift = amax(a, axes, keepdim=True)
-    xp = backend.get_array_module(shift.data)
-    shift = Tensor(xp.where(xp.isfinite(shift.data), shift.data, 0))
+    xp = backend.get_array_module(shift.array)
+    shift = Tensor(xp.where(xp.isfinite(shift.array), shift.array, 0))
     out = sum((a - shift).exp(), axes, keepdim=True).log() + shift
     return out if keepdim else out.reshape(tuple(n for i, n in enumerate(a.shape) if i not in axes))

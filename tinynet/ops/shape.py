@@ -11,7 +11,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Function
-from tinynet.tensor import Tensor
+from tinynet.tensor import Tensor, as_tensor
 
 
 def _normalize_dim(dim: int, ndim: int, op: str) -> int:
@@ -22,6 +22,9 @@ def _normalize_dim(dim: int, ndim: int, op: str) -> int:
 
 
 class Reshape(Function):
+    saves_inputs = False
+    is_view = True
+
     def forward(self, a):
         self.in_shape = a.shape
         return a.reshape(self.shape)
@@ -31,6 +34,9 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves_inputs = False
+    is_view = True
+
     def forward(self, a):
         return a.transpose(self.dims)
 
@@ -42,6 +48,9 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
+    saves_inputs = False
+    is_view = True
+
     def forward(self, a):
         return backend.get_array_module(a).broadcast_to(a, self.shape)
 
@@ -51,6 +60,8 @@ class BroadcastTo(Function):
 
 class SumTo(Function):
     """Sum a broadcast result back down to ``shape``: the adjoint of BroadcastTo."""
+
+    saves_inputs = False
 
     def forward(self, a):
         lead = a.ndim - len(self.shape)
@@ -64,6 +75,8 @@ class SumTo(Function):
 
 
 class GetItem(Function):
+    saves_inputs = False
+
     def forward(self, a):
         return a[self.index]
 
@@ -71,8 +84,15 @@ class GetItem(Function):
         return (IndexScatter.apply(g, index=self.index, shape=self.inputs[0].shape),)
 
 
+class Slice(GetItem):
+    """``a[index]`` with ints, slices, None and Ellipsis only: NumPy returns a view."""
+
+    is_view = True
+
 class IndexScatter(Function):
     """Zeros of ``shape`` with ``g`` added at ``index``; repeated integer indices add up."""
+
+    saves_inputs = False
 
     def forward(self, g):
         xp = backend.get_array_module(g)
@@ -87,7 +107,27 @@ class IndexScatter(Function):
         return (gg[self.index],)
 
 
+class IndexPut(Function):
+    """A copy of ``a`` with ``a[index] = b``: the out-of-place form of item assignment."""
+
+    saves_inputs = False
+
+    def forward(self, a, b):
+        out = a.copy()
+        out[self.index] = b
+        return out
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = IndexPut.apply(g, Tensor(g.xp.zeros((), g.dtype)), index=self.index) \
+            if self.needs_input_grad[0] else None
+        gb = sum_to(g[self.index], b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
 class Cat(Function):
+    saves_inputs = False
+
     def forward(self, *arrays):
         self.sizes = [a.shape[self.dim] for a in arrays]
         return backend.get_array_module(arrays[0]).concatenate(arrays, axis=self.dim)
@@ -103,6 +143,8 @@ class Cat(Function):
 
 class Pad(Function):
     """Constant padding; ``widths`` is one (before, after) pair per dimension."""
+
+    saves_inputs = False
 
     def forward(self, a):
         xp = backend.get_array_module(a)
@@ -124,7 +166,7 @@ def _as_index(index: Any, device: str) -> tuple:
     out = []
     for i in items:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i.array
         if isinstance(i, list) or backend.is_array(i):
             i = xp.asarray(backend.to_device(i, device) if backend.is_array(i) else i)
             if i.dtype.kind not in "biu":
@@ -137,10 +179,24 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     """``a[index]`` with ints, slices, None, Ellipsis, and integer or boolean arrays."""
     index = _as_index(index, a.device)
     try:
-        return GetItem.apply(a, index=index)
+        return (Slice if _is_basic(index) else GetItem).apply(a, index=index)
     except IndexError as err:
         raise IndexError(f"getitem: index {index!r} does not fit shape {tuple(a.shape)}: {err}") \
             from None
+
+
+def index_put(a: Tensor, index: Any, value: Any) -> Tensor:
+    """A copy of ``a`` with ``value`` (broadcast) written at ``index``; ``t[index] = value``
+    is its in-place form."""
+    index = _as_index(index, a.device)
+    value = as_tensor(value, a)
+    if value.dtype != a.dtype:
+        value = value.to(a.dtype)
+    try:
+        return IndexPut.apply(a, value, index=index)
+    except (IndexError, ValueError) as err:
+        raise type(err)(f"setitem: can't assign a value of shape {tuple(value.shape)} at index "
+                        f"{index!r} of a tensor of shape {tuple(a.shape)}: {err}") from None
 
 
 def reshape(a: Tensor, shape: Sequence[int] | int) -> Tensor:

@@ -54,7 +54,7 @@ class Adam(Optimizer):
             states = [self.state.get(p) or self._init_state(p) for p in params]
             for p, state in zip(params, states):
                 if amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = Tensor(p.xp.zeros_like(p.data))
+                    state["max_exp_avg_sq"] = Tensor(p.xp.zeros_like(p.array))
                 state["step"] += 1
             settings = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                             weight_decay=group["weight_decay"],
@@ -65,14 +65,14 @@ class Adam(Optimizer):
                 continue
             for p, state in zip(params, states):
                 _check_same_device(p, state)
-                adam_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
-                            state["max_exp_avg_sq"].data if amsgrad else None, step=state["step"],
+                adam_update(p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
+                            state["max_exp_avg_sq"].array if amsgrad else None, step=state["step"],
                             **settings)
         return loss
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
-        state = self.state[p] = {"step": 0, "exp_avg": Tensor(p.xp.zeros_like(p.data)),
-                                 "exp_avg_sq": Tensor(p.xp.zeros_like(p.data))}
+        state = self.state[p] = {"step": 0, "exp_avg": Tensor(p.xp.zeros_like(p.array)),
+                                 "exp_avg_sq": Tensor(p.xp.zeros_like(p.array))}
         return state
 
     def _flat_moments(self, index: int, group: dict[str, Any], params: list[Tensor],
@@ -170,21 +170,21 @@ class _FlatMoments:
         self.moments = {}
         self.views: dict[str, list[Any]] = {}
         for key in self.keys:
-            flat = xp.concatenate([state[key].data.reshape(-1) for state in states])
+            flat = xp.concatenate([state[key].array.reshape(-1) for state in states])
             self.moments[key] = flat
             self.views[key] = [flat[a:b].reshape(p.shape) for (a, b), p in zip(bounds, params)]
             for state, view in zip(states, self.views[key]):
-                state[key].data = view
+                state[key].array = view
         self.param = xp.empty(offset, dtype=params[0].dtype)
         self.grad = xp.empty(offset, dtype=params[0].dtype)
         self.param_views = [self.param[a:b].reshape(p.shape) for (a, b), p in zip(bounds, params)]
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
-        array_type, dtype, step = type(params[0].data), params[0].dtype, states[0]["step"]
+        array_type, dtype, step = type(params[0].array), params[0].dtype, states[0]["step"]
         keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
-        return all(type(p.data) is array_type and p.dtype == dtype and state["step"] == step
-                   and all(type(state[key].data) is array_type for key in keys)
+        return all(type(p.array) is array_type and p.dtype == dtype and state["step"] == step
+                   and all(type(state[key].array) is array_type for key in keys)
                    for p, state in zip(params, states))
 
     def backs(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
@@ -194,19 +194,19 @@ class _FlatMoments:
         if ("max_exp_avg_sq" in self.keys) != amsgrad:
             return False
         array_type, dtype = type(self.param), self.param.dtype
-        if any(type(p.data) is not array_type or p.dtype != dtype for p in params):
+        if any(type(p.array) is not array_type or p.dtype != dtype for p in params):
             return False
         step = states[0]["step"]
         if any(state["step"] != step for state in states):
             return False
-        return all(state[key].data is view for key in self.keys
+        return all(state[key].array is view for key in self.keys
                    for state, view in zip(states, self.views[key]))
 
     def step(self, params: list[Tensor], step: int, **settings: Any) -> None:
         xp = backend.get_array_module(self.param)
-        xp.concatenate([p.grad.data.reshape(-1) for p in params], out=self.grad)
-        xp.concatenate([p.data.reshape(-1) for p in params], out=self.param)
+        xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.grad)
+        xp.concatenate([p.array.reshape(-1) for p in params], out=self.param)
         adam_update(self.param, self.grad, self.moments["exp_avg"], self.moments["exp_avg_sq"],
                     self.moments.get("max_exp_avg_sq"), step=step, **settings)
         for p, view in zip(params, self.param_views):
-            p.data[...] = view
+            p.array[...] = view

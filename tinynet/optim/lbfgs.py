@@ -85,22 +85,22 @@ class LBFGS(Optimizer):
         params = self._params
         xp = params[0].xp
         return xp.concatenate([xp.zeros(p.numel(), dtype=p.dtype) if p.grad is None
-                               else p.grad.data.reshape(-1) for p in params])
+                               else p.grad.array.reshape(-1) for p in params])
 
     def _add_to_params(self, step_size: float, update: Any) -> None:
         """p += step_size · (p's slice of the flat ``update``), for every parameter."""
         offset = 0
         for p in self._params:
             size = p.numel()
-            p.data += step_size * update[offset:offset + size].reshape(p.shape)
+            p.array += step_size * update[offset:offset + size].reshape(p.shape)
             offset += size
 
     def _clone_params(self) -> list[Any]:
-        return [p.data.copy() for p in self._params]
+        return [p.array.copy() for p in self._params]
 
     def _set_params(self, arrays: list[Any]) -> None:
         for p, array in zip(self._params, arrays):
-            p.data[...] = array
+            p.array[...] = array
 
     def _directional_evaluate(self, closure: Callable[[], Any], x: list[Any], t: float,
                               d: Any) -> tuple[float, Any]:
@@ -143,8 +143,8 @@ class LBFGS(Optimizer):
 
         d = _array_or_none(state.get("d"))
         t = state.get("t")
-        old_dirs = [y.data for y in state.get("old_dirs", [])]
-        old_stps = [s.data for s in state.get("old_stps", [])]
+        old_dirs = [y.array for y in state.get("old_dirs", [])]
+        old_stps = [s.array for s in state.get("old_stps", [])]
         ro = list(state.get("ro", []))
         h_diag = state.get("H_diag", 1.0)
         prev_flat_grad = _array_or_none(state.get("prev_flat_grad"))
@@ -232,7 +232,7 @@ class LBFGS(Optimizer):
 
 
 def _array_or_none(value: Tensor | None) -> Any:
-    return None if value is None else value.data
+    return None if value is None else value.array
 
 
 def _two_loop_direction(flat_grad: Any, old_dirs: list[Any], old_stps: list[Any], ro: list[float],

@@ -1,6 +1,6 @@
 """``Optimizer``: the base class that holds parameter groups and per-parameter state.
 
-A subclass only writes ``step``. Updates work on raw arrays (``p.data``, ``p.grad.data``), so
+A subclass only writes ``step``. Updates work on raw arrays (``p.array``, ``p.grad.array``), so
 a step records no graph and keeps none alive, and they never write into ``p.grad``: backward
 may give several parameters the same gradient array.
 """
@@ -84,7 +84,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.grad = None if set_to_none else Tensor(p.grad.xp.zeros_like(p.grad.data))
+                    p.grad = None if set_to_none else Tensor(p.grad.xp.zeros_like(p.grad.array))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (optional) recomputes the
@@ -154,7 +154,7 @@ class Optimizer:
 def _state_value_for(value: Any, param: Tensor) -> Any:
     """A private copy of one saved state value, on ``param``'s device (floats in its dtype)."""
     if isinstance(value, Tensor) or backend.is_array(value):
-        array = backend.to_device(value.data if isinstance(value, Tensor) else value, param.device)
+        array = backend.to_device(value.array if isinstance(value, Tensor) else value, param.device)
         dtype = param.dtype if array.dtype.kind == "f" else array.dtype
         return Tensor(array.astype(dtype, copy=True))
     return copy.deepcopy(value)

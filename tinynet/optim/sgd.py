@@ -42,17 +42,17 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                direction = p.grad.data  # read only: backward may share this array
+                direction = p.grad.array  # read only: backward may share this array
                 if weight_decay:
-                    direction = direction + weight_decay * p.data
+                    direction = direction + weight_decay * p.array
                 if momentum:
                     state = self.state.setdefault(p, {})
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
                         buffer = state["momentum_buffer"] = Tensor(direction.copy())
                     else:
-                        buffer.data *= momentum
-                        buffer.data += (1 - dampening) * direction
-                    direction = direction + momentum * buffer.data if nesterov else buffer.data
-                p.data -= lr * direction
+                        buffer.array *= momentum
+                        buffer.array += (1 - dampening) * direction
+                    direction = direction + momentum * buffer.array if nesterov else buffer.array
+                p.array -= lr * direction
         return loss

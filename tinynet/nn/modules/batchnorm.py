@@ -48,9 +48,9 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Back to mean 0, variance 1 and no batches seen."""
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def _check_input(self, input: Tensor) -> None:
         name = type(self).__name__
@@ -76,7 +76,7 @@ class _BatchNorm(Module):
             centered = input - mean
             var = (centered * centered).mean(dims, keepdim=True)  # biased, as PyTorch normalises
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean.data.reshape(-1), var.data.reshape(-1), count)
+                self._update_running_stats(mean.array.reshape(-1), var.array.reshape(-1), count)
             inv_std = (var + self.eps) ** -0.5
         else:
             centered = input - self.running_mean.reshape(channel_shape)
@@ -89,12 +89,12 @@ class _BatchNorm(Module):
 
     def _update_running_stats(self, mean: Any, biased_var: Any, count: int) -> None:
         """running ← (1 - m)·running + m·batch, on the raw arrays (no graph)."""
-        self.num_batches_tracked.data += 1
+        self.num_batches_tracked.array += 1
         factor = self.momentum
         if factor is None:  # momentum=None: a plain average over every batch so far
-            factor = 1.0 / float(self.num_batches_tracked.data)
+            factor = 1.0 / float(self.num_batches_tracked.array)
         unbiased_var = biased_var * (count / (count - 1))
-        for running, batch in ((self.running_mean.data, mean), (self.running_var.data, unbiased_var)):
+        for running, batch in ((self.running_mean.array, mean), (self.running_var.array, unbiased_var)):
             running *= 1 - factor
             running += factor * batch
 

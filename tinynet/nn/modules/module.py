@@ -41,7 +41,7 @@ class Parameter(Tensor):
         if data is None:
             data = numpy.empty(0, dtype=backend.default_float)
         elif isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         elif not backend.is_array(data):
             raise TypeError(f"Parameter: expected a Tensor or an array, got {type(data).__name__}; "
                             "wrap numbers with tn.tensor(...) first")
@@ -66,7 +66,7 @@ def _addindent(text: str, spaces: int) -> str:
 
 
 def _host_or_device_array(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 class Module:
@@ -302,7 +302,7 @@ class Module:
         """Clear every parameter's ``.grad``: to ``None`` (default) or to fresh zeros."""
         for param in self.parameters():
             if param.grad is not None:
-                param.grad = None if set_to_none else Tensor(param.grad.xp.zeros_like(param.grad.data))
+                param.grad = None if set_to_none else Tensor(param.grad.xp.zeros_like(param.grad.array))
 
     def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Module:
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
@@ -330,9 +330,9 @@ class Module:
             return array
 
         for tensor in list(self.parameters()) + list(self.buffers()):
-            tensor.data = convert(tensor.data)
+            tensor.array = convert(tensor.array)
             if tensor.grad is not None:
-                tensor.grad = Tensor(convert(tensor.grad.data))
+                tensor.grad = Tensor(convert(tensor.grad.array))
         return self
 
     def cpu(self) -> Module:
@@ -410,7 +410,7 @@ class Module:
                                + "\n\t".join(errors))
         for key in matched:
             target = own[key]
-            target.data[...] = backend.to_device(_host_or_device_array(state_dict[key]), target.device)
+            target.array[...] = backend.to_device(_host_or_device_array(state_dict[key]), target.device)
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- printing
