@@ -285,3 +285,80 @@ def _check_graph_freed(call: Callable[..., tn.Tensor], inputs: list[tn.Tensor],
         if collecting:
             gc.enable()
     return [t.grad for t in inputs if t.requires_grad]
+
+
+# --------------------------------------------------------------------------- in-place ops
+@dataclass(frozen=True)
+class InplaceSpec:
+    """How to test one in-place op: ``method(target, *others, **kwargs)`` changes ``target``.
+
+    ``check_inplace`` runs the in-place op on a fresh non-leaf copy of input 0 through
+    ``check_case`` (so the forward is compared with the out-of-place ``reference`` and the
+    gradients of first and second order are checked through the recorded in-place op), then
+    checks PyTorch's in-place rules: the same object comes back, it shares memory with its
+    views, its version goes up by one, a leaf that requires grad refuses, and a backward that
+    needs the old value raises.
+    """
+
+    name: str
+    method: Callable[..., Any]
+    cases: st.SearchStrategy[Case]
+    reference: Callable[..., Any]
+    values: Callable[[list[np.ndarray]], list[np.ndarray]] = unchanged
+    second_order: bool = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_op(self) -> OpSpec:
+        def fn(target: tn.Tensor, *others: tn.Tensor, **kwargs: Any) -> tn.Tensor:
+            result = target * 1.0  # a non-leaf copy, so the in-place op is recorded
+            returned = self.method(result, *others, **kwargs)
+            assert returned is None or returned is result, f"{self.name} returned a new tensor"
+            return result
+        return OpSpec(self.name, fn, self.cases, self.reference, self.values,
+                      second_order=self.second_order)
+
+
+def check_inplace(spec: InplaceSpec, data: st.DataObject) -> None:
+    op = spec.as_op()
+    input_shapes, kwargs = data.draw(spec.cases, label="shapes and arguments")
+    arrays = spec.values([data.draw(hnp.arrays(np.float64, shape, elements=elements(-2.0, 2.0)),
+                                    label=f"input {i}") for i, shape in enumerate(input_shapes)])
+    check_case(op, arrays, kwargs)
+
+    # without a graph: the same tensor, its memory (seen through a view) and one version more
+    target = tn.tensor(arrays[0])
+    others = [tn.tensor(a) for a in arrays[1:]]
+    view, memory, version = target.reshape(-1), target.array, target._version
+    returned = spec.method(target, *others, **kwargs)
+    assert returned is None or returned is target, f"{spec.name}: returned a new tensor"
+    assert target.array is memory and target._version == version + 1, \
+        f"{spec.name}: expected the same array at version {version + 1}, got version " \
+        f"{target._version}"
+    np.testing.assert_allclose(view.array.reshape(target.shape), target.array, rtol=0, atol=0,
+                               err_msg=f"{spec.name}: a view did not see the change")
+
+    # a leaf that requires grad refuses outside no_grad, and is fine inside
+    leaf = tn.tensor(arrays[0], requires_grad=True)
+    try:
+        spec.method(leaf, *others, **kwargs)
+    except RuntimeError as err:
+        assert "leaf Variable that requires grad" in str(err), str(err)
+    else:
+        raise AssertionError(f"{spec.name}: changed a leaf that requires grad under grad mode")
+    with tn.no_grad():
+        spec.method(leaf, *others, **kwargs)
+    assert leaf.is_leaf and leaf.requires_grad and leaf._version == 1
+
+    # the version check fires when a value saved for backward is changed afterwards
+    x = tn.tensor(arrays[0], requires_grad=True)
+    hidden = x * 1.0
+    loss = (hidden * hidden).sum()  # Mul saves ``hidden``
+    spec.method(hidden, *others, **kwargs)
+    try:
+        loss.backward()
+    except RuntimeError as err:
+        assert "modified by an inplace operation" in str(err), str(err)
+    else:
+        raise AssertionError(f"{spec.name}: backward ran on a value changed in place")

@@ -28,10 +28,8 @@ def _size(size: tuple) -> tuple[int, ...]:
 
 
 def _finish(array: numpy.ndarray | Any, device: str | None, requires_grad: bool) -> Tensor:
-    """Move to ``device`` and wrap; only floating tensors may require grad."""
+    """Move to ``device`` and wrap (the Tensor refuses requires_grad on integers)."""
     device = backend.check_device(device or "cpu")
-    if requires_grad and array.dtype.kind != "f":
-        raise RuntimeError(f"only floating point tensors can require gradients, got {array.dtype}")
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
 

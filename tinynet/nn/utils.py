@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from tinynet import backend
 from tinynet.nn.modules.module import Module
 from tinynet.ops import cat
+from tinynet.ops.inplace import bump_version
 from tinynet.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "count_parameters", "parameters_to_vector", "vector_to_parameters"]
@@ -71,6 +72,7 @@ def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> 
         n = p.numel()
         piece = vec.array[offset:offset + n].reshape(p.shape)
         p.array[...] = backend.to_device(piece, p.device)
+        bump_version(p)
         offset += n
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+
 from tinynet.autograd import Function
 from tinynet.ops.shape import Permute, sum_to
 from tinynet.tensor import Tensor, as_tensor
@@ -17,11 +19,17 @@ def binary(op: type[Function], a: Any, b: Any) -> Tensor:
     """Lift Python numbers next to a Tensor, and name the op and shapes when they can't broadcast."""
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
-    # PyTorch keeps the float operand's dtype next to an integer one (NumPy would give float64)
-    if a.dtype.kind in "biu" and b.dtype.kind == "f":
-        a = a.to(b.dtype)
-    elif b.dtype.kind in "biu" and a.dtype.kind == "f":
-        b = b.to(a.dtype)
+    if a.dtype != b.dtype:
+        # PyTorch keeps the float operand's dtype next to an integer one (NumPy would give
+        # float64), and casts float32 next to float64 through a Cast op, so that each input's
+        # gradient comes back in its own dtype.
+        if a.dtype.kind in "biu" and b.dtype.kind == "f":
+            a = a.to(b.dtype)
+        elif b.dtype.kind in "biu" and a.dtype.kind == "f":
+            b = b.to(a.dtype)
+        elif a.dtype.kind == "f" and b.dtype.kind == "f":
+            common = numpy.promote_types(a.dtype, b.dtype)
+            a, b = a.to(common), b.to(common)
     try:
         return op.apply(a, b)
     except ValueError as err:
@@ -152,6 +160,15 @@ class Linear(Function):
         return gx, gw, gb
 
 
+def check_same_dtype(op: str, **tensors: Tensor | None) -> None:
+    """Products (matmul, linear, conv) don't promote, as in PyTorch: name both dtypes."""
+    named = [(name, t.dtype) for name, t in tensors.items() if t is not None]
+    if any(dtype != named[0][1] for _, dtype in named):
+        found = ", ".join(f"{name} {dtype}" for name, dtype in named)
+        raise RuntimeError(f"{op}: expected the same dtype for all operands, got {found}; "
+                           "convert one with .to(dtype), .float() or .double()")
+
+
 def add(a: Any, b: Any) -> Tensor:
     return binary(Add, a, b)
 
@@ -192,6 +209,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     >>> tn.randn(10, 3, 4) @ tn.randn(4, 5)   # shape (10, 3, 5)
     """
     a, b = as_tensor(a), as_tensor(b)
+    check_same_dtype("matmul", input=a, other=b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
@@ -215,6 +233,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {tuple(input.shape)} does not fit weight of "
                          f"shape {tuple(weight.shape)}: expected input (..., {weight.shape[-1]})")
+    check_same_dtype("linear", input=input, weight=weight, bias=bias)
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"linear: bias has shape {tuple(bias.shape)}, expected "
                          f"({weight.shape[0]},) for weight {tuple(weight.shape)}")

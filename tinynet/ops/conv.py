@@ -34,6 +34,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Function
+from tinynet.ops.arithmetic import check_same_dtype
 from tinynet.tensor import Tensor
 
 
@@ -147,6 +148,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise ValueError(f"conv2d: weight must be (C_out, C_in, kh, kw), got {tuple(weight.shape)}")
     kernel = tuple(weight.shape[2:])
     check_window("conv2d", input, kernel, stride, padding, dilation)
+    check_same_dtype("conv2d", input=input, weight=weight, bias=bias)
     if input.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: input {tuple(input.shape)} has {input.shape[1]} channels but "
                          f"weight {tuple(weight.shape)} expects {weight.shape[1]}")
@@ -176,6 +178,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     n, c_in, h, w = input.shape
     c_out, kh, kw = weight.shape[1:]
     check_arguments(op, (kh, kw), stride, padding, dilation)
+    check_same_dtype(op, input=input, weight=weight, bias=bias)
     if not all(0 <= extra < step for extra, step in zip(output_padding, stride)):
         raise ValueError(f"{op}: output_padding {output_padding} must be >= 0 and smaller "
                          f"than stride {stride}")

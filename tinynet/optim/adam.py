@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet import backend
+from tinynet.ops.inplace import bump_version
 from tinynet.optim.optimizer import Optimizer, ParamsT
 from tinynet.tensor import Tensor
 
@@ -62,12 +63,14 @@ class Adam(Optimizer):
             flat = self._flat_moments(index, group, params, states, amsgrad)
             if flat is not None:
                 flat.step(params, step=states[0]["step"], **settings)
+                bump_version(*params)
                 continue
             for p, state in zip(params, states):
                 _check_same_device(p, state)
                 adam_update(p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
                             state["max_exp_avg_sq"].array if amsgrad else None, step=state["step"],
                             **settings)
+            bump_version(*params)
         return loss
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd import no_grad
+from tinynet.ops.inplace import bump_version
 from tinynet.optim.optimizer import Optimizer, ParamsT, _state_value_for
 from tinynet.tensor import Tensor
 
@@ -93,6 +94,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             size = p.numel()
             p.array += step_size * update[offset:offset + size].reshape(p.shape)
+            bump_version(p)
             offset += size
 
     def _clone_params(self) -> list[Any]:
@@ -101,6 +103,7 @@ class LBFGS(Optimizer):
     def _set_params(self, arrays: list[Any]) -> None:
         for p, array in zip(self._params, arrays):
             p.array[...] = array
+            bump_version(p)
 
     def _directional_evaluate(self, closure: Callable[[], Any], x: list[Any], t: float,
                               d: Any) -> tuple[float, Any]:

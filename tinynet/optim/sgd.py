@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tinynet.ops.inplace import bump_version
 from tinynet.optim.optimizer import Optimizer, ParamsT
 from tinynet.tensor import Tensor
 
@@ -55,4 +56,5 @@ class SGD(Optimizer):
                         buffer.array += (1 - dampening) * direction
                     direction = direction + momentum * buffer.array if nesterov else buffer.array
                 p.array -= lr * direction
+                bump_version(p)
         return loss

@@ -15,6 +15,7 @@ import numpy
 from tinynet import backend
 from tinynet.nn.modules.linear import check_size
 from tinynet.nn.modules.module import Module, Parameter
+from tinynet.ops.inplace import bump_version
 from tinynet.tensor import Tensor
 
 
@@ -97,6 +98,7 @@ class _BatchNorm(Module):
         for running, batch in ((self.running_mean.array, mean), (self.running_var.array, unbiased_var)):
             running *= 1 - factor
             running += factor * batch
+        bump_version(self.running_mean, self.running_var, self.num_batches_tracked)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

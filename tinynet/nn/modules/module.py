@@ -21,7 +21,8 @@ from typing import Any
 import numpy
 
 from tinynet import backend
-from tinynet.tensor import Tensor
+from tinynet.autograd import no_grad
+from tinynet.tensor import Tensor, check_can_require_grad
 
 
 class Parameter(Tensor):
@@ -45,9 +46,8 @@ class Parameter(Tensor):
         elif not backend.is_array(data):
             raise TypeError(f"Parameter: expected a Tensor or an array, got {type(data).__name__}; "
                             "wrap numbers with tn.tensor(...) first")
-        if requires_grad and data.dtype.kind != "f":
-            raise RuntimeError(f"Parameter: only floating point tensors can require gradients, "
-                               f"got dtype {data.dtype}")
+        if requires_grad:
+            check_can_require_grad(data.dtype, "Parameter")
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -408,9 +408,9 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        for key in matched:
-            target = own[key]
-            target.array[...] = backend.to_device(_host_or_device_array(state_dict[key]), target.device)
+        with no_grad():  # PyTorch's copy_: parameters keep their identity and bump their version
+            for key in matched:
+                own[key].copy_(Tensor(_host_or_device_array(state_dict[key])))
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- printing
