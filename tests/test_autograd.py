@@ -10,7 +10,7 @@ import pytest
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from tinynet.autograd import Function, graph_nodes
+from tinynet.autograd import Op, graph_nodes
 
 
 def f64(*values, requires_grad=True):
@@ -322,7 +322,7 @@ def test_hvp_graph_is_freed():
 
 
 # --------------------------------------------------------------------------- custom ops
-class Cube(Function):
+class Cube(Op):
     """x³ written by a user, with a backward in tinynet ops so it twice-differentiates."""
 
     def forward(self, x):

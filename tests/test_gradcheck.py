@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from op_factory import OpSpec, cases, check_case, check_op, shapes
 
 import tinynet as tn
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 
 
 def f64(array, requires_grad=True):
@@ -17,7 +17,7 @@ def f64(array, requires_grad=True):
 
 
 # --------------------------------------------------------------------------- deliberately broken ops
-class ExpOffByAFactor(Function):
+class ExpOffByAFactor(Op):
     """exp with a backward 1% too large."""
 
     def forward(self, x):
@@ -28,7 +28,7 @@ class ExpOffByAFactor(Function):
         return (g * self.output(self.out) * 1.01,)
 
 
-class ExpWithConstantBackward(Function):
+class ExpWithConstantBackward(Op):
     """exp whose backward is right but built from a constant array: no second derivative."""
 
     def forward(self, x):
@@ -38,7 +38,7 @@ class ExpWithConstantBackward(Function):
         return (g * tn.Tensor(np.exp(self.inputs[0].array)),)
 
 
-class WrongAtOneElement(Function):
+class WrongAtOneElement(Op):
     """2·x, except that the gradient of element (1, 2) of the SECOND input is dropped."""
 
     def forward(self, a, b):
@@ -50,7 +50,7 @@ class WrongAtOneElement(Function):
         return g * 2, g * tn.Tensor(2 * mask)
 
 
-class ExpInPlace(Function):
+class ExpInPlace(Op):
     """exp that overwrites its input's array."""
 
     def forward(self, x):
@@ -61,7 +61,7 @@ class ExpInPlace(Function):
         return (g * tn.Tensor(self.inputs[0].array),)
 
 
-class ExpKeepingItsOutput(Function):
+class ExpKeepingItsOutput(Op):
     """exp that stores its own output Tensor: a reference cycle node → output → node."""
 
     @classmethod

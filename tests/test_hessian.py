@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.hessian import (grad_norm, hessian, hessian_eigenvalues, hessian_trace, hvp,
                              input_sensitivity, interpolate)
 
@@ -383,7 +383,7 @@ def test_input_sensitivity_rejects_integer_inputs():
 
 # ---------------------------------------------------------------------------- memory
 def live_graph_objects() -> int:
-    return sum(isinstance(o, (tn.Tensor, Function)) for o in gc.get_objects())
+    return sum(isinstance(o, (tn.Tensor, Op)) for o in gc.get_objects())
 
 
 def test_hvp_loop_does_not_grow_memory():

@@ -17,7 +17,7 @@ from op_factory import (InplaceSpec, away_from_zero, cases, check_inplace, op_se
 
 import tinynet as tn
 import tinynet.nn as nn
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 
 
 @st.composite
@@ -302,7 +302,7 @@ def test_requires_grad_of_a_non_leaf_can_only_stay_true():
 
 def test_an_op_that_defines_init_is_refused_with_a_clear_error():
     with pytest.raises(TypeError, match="don't define __init__"):
-        class Scale(Function):
+        class Scale(Op):
             def __init__(self, factor):
                 self.factor = factor
 

@@ -7,7 +7,7 @@
 >>> w.grad.shape
 (2, 3)
 
-Where things are: ``tensor.py`` (the Tensor), ``autograd.py`` (ops' base class and the
+Where things are: ``tensor.py`` (the Tensor), ``autograd/engine.py`` (``Op``, ops' base class, and the
 backward walk), ``ops/`` (every op), ``nn/`` (functional and layers), ``backend.py`` (NumPy or
 CuPy).
 """

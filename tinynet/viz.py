@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy
 
 from tinynet import backend
-from tinynet.autograd import Function, graph_nodes
+from tinynet.autograd import Op, graph_nodes
 from tinynet.tensor import Tensor
 
 __all__ = ["draw", "to_dot"]
@@ -62,7 +62,7 @@ def _values(t: Tensor) -> str:
     return f"min {array.min():.4g}, mean {array.mean():.4g}, max {array.max():.4g}"
 
 
-def _settings(fn: Function) -> list[str]:
+def _settings(fn: Op) -> list[str]:
     """The op's scalar settings (``dim=1``, ``stride=(2, 2)``…); arrays it saved are left out."""
     lines = []
     for name, value in sorted(vars(fn).items()):

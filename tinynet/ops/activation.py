@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from tinynet import backend
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.ops.arithmetic import Mul
 from tinynet.ops.elementwise import where
 from tinynet.tensor import Tensor
@@ -20,7 +20,7 @@ def _scaled(g: Tensor, factor) -> Tensor:
     return Mul.apply(g, Tensor(factor.astype(g.dtype, copy=False)))
 
 
-class ReLU(Function):
+class ReLU(Op):
     def forward(self, x):
         return backend.get_array_module(x).maximum(x, 0)
 
@@ -28,7 +28,7 @@ class ReLU(Function):
         return (_scaled(g, self.inputs[0].array > 0),)
 
 
-class LeakyReLU(Function):
+class LeakyReLU(Op):
     def forward(self, x):
         return backend.get_array_module(x).where(x > 0, x, x * self.negative_slope)
 
@@ -38,7 +38,7 @@ class LeakyReLU(Function):
         return (_scaled(g, slope),)
 
 
-class ELU(Function):
+class ELU(Op):
     """x for x > 0, alpha·(exp(x) - 1) otherwise; the slope there is out + alpha."""
 
     def forward(self, x):
@@ -51,7 +51,7 @@ class ELU(Function):
         return (g * where(positive, 1.0, self.output(self.out) + self.alpha),)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     def forward(self, x):
         xp = backend.get_array_module(x)
         e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
@@ -63,7 +63,7 @@ class Sigmoid(Function):
         return (g * y * (1 - y),)
 
 
-class Tanh(Function):
+class Tanh(Op):
     def forward(self, x):
         self.out = backend.get_array_module(x).tanh(x)
         return self.out
@@ -73,7 +73,7 @@ class Tanh(Function):
         return (g * (1 - y * y),)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """log(1 + exp(beta·x)) / beta, linear above ``threshold`` as PyTorch; slope sigmoid(beta·x)
     (1 in the linear part, as the forward there is x)."""
 
@@ -89,7 +89,7 @@ class Softplus(Function):
         return (g * where(linear_part, 1.0, sigmoid(x * self.beta)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     def forward(self, x):
         xp = backend.get_array_module(x)
         shifted = x - x.max(axis=self.dim, keepdims=True)
@@ -101,7 +101,7 @@ class LogSoftmax(Function):
         return (g - softmax * g.sum(self.dim, keepdim=True),)
 
 
-class Softmax(Function):
+class Softmax(Op):
     def forward(self, x):
         xp = backend.get_array_module(x)
         e = xp.exp(x - x.max(axis=self.dim, keepdims=True))

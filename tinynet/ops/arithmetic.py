@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy
 
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.ops.shape import Permute, sum_to
 from tinynet.tensor import Tensor, as_tensor
 
 
-def binary(op: type[Function], a: Any, b: Any) -> Tensor:
+def binary(op: type[Op], a: Any, b: Any) -> Tensor:
     """Lift Python numbers next to a Tensor, and name the op and shapes when they can't broadcast."""
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
@@ -39,7 +39,7 @@ def binary(op: type[Function], a: Any, b: Any) -> Tensor:
                          "cannot be broadcast together") from None
 
 
-class Add(Function):
+class Add(Op):
     saves_inputs = False  # its backward needs only shapes
 
     def forward(self, a, b):
@@ -50,7 +50,7 @@ class Add(Function):
         return sum_to(g, a.shape), sum_to(g, b.shape)
 
 
-class Sub(Function):
+class Sub(Op):
     saves_inputs = False  # its backward needs only shapes
 
     def forward(self, a, b):
@@ -61,7 +61,7 @@ class Sub(Function):
         return sum_to(g, a.shape), sum_to(-g, b.shape)
 
 
-class Mul(Function):
+class Mul(Op):
     def forward(self, a, b):
         return a * b
 
@@ -72,7 +72,7 @@ class Mul(Function):
         return ga, gb
 
 
-class Div(Function):
+class Div(Op):
     def forward(self, a, b):
         return a / b
 
@@ -83,7 +83,7 @@ class Div(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     saves_inputs = False  # its backward needs only shapes
 
     def forward(self, a):
@@ -93,7 +93,7 @@ class Neg(Function):
         return (-g,)
 
 
-class PowScalar(Function):
+class PowScalar(Op):
     """``a ** exponent`` for a Python number ``exponent`` (the common case: x**2, x**0.5)."""
 
     def forward(self, a):
@@ -106,7 +106,7 @@ class PowScalar(Function):
         return (g * self.exponent * a ** (self.exponent - 1),)
 
 
-class Pow(Function):
+class Pow(Op):
     """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0."""
 
     def forward(self, a, b):
@@ -120,7 +120,7 @@ class Pow(Function):
         return ga, gb
 
 
-class MatMul(Function):
+class MatMul(Op):
     """Batched matrix product of two tensors with ndim >= 2; batch dims broadcast."""
 
     def forward(self, a, b):
@@ -133,7 +133,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Linear(Function):
+class Linear(Op):
     """``x @ weight.T + bias`` in one op: the layer every MLP runs thousands of times.
 
     Fused so that a training step walks one node per layer instead of three.

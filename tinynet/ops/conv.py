@@ -33,7 +33,7 @@ import operator
 from typing import Any
 
 from tinynet import backend
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.ops.arithmetic import check_same_dtype
 from tinynet.tensor import Tensor
 
@@ -58,7 +58,7 @@ def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
                         f"{', '.join(type(v).__name__ for v in items)} items") from None
 
 
-class Im2Col(Function):
+class Im2Col(Op):
     """(N, C, H, W) → (C·kh·kw, Ho·Wo·N): one column per output pixel of the whole batch."""
 
     saves_inputs = False
@@ -78,7 +78,7 @@ class Im2Col(Function):
                              stride=self.stride, padding=self.padding, dilation=self.dilation),)
 
 
-class Col2Im(Function):
+class Col2Im(Op):
     """(C·kh·kw, Ho·Wo·N) → (N, C, H, W), adding overlapping windows: the adjoint of Im2Col.
 
     One strided slice-add per kernel offset (kh·kw of them): on a 2-core CPU this measured

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet import backend
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.ops.arithmetic import binary
 from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
@@ -16,7 +16,7 @@ def _constant(array: Any, like: Tensor) -> Tensor:
     return Tensor(array.astype(like.dtype, copy=False))
 
 
-class Exp(Function):
+class Exp(Op):
     def forward(self, a):
         self.out = backend.get_array_module(a).exp(a)
         return self.out
@@ -25,7 +25,7 @@ class Exp(Function):
         return (g * self.output(self.out),)
 
 
-class Log(Function):
+class Log(Op):
     def forward(self, a):
         return backend.get_array_module(a).log(a)
 
@@ -33,7 +33,7 @@ class Log(Function):
         return (g / self.inputs[0],)
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     def forward(self, a):
         self.out = backend.get_array_module(a).sqrt(a)
         return self.out
@@ -42,7 +42,7 @@ class Sqrt(Function):
         return (g / (2 * self.output(self.out)),)
 
 
-class Abs(Function):
+class Abs(Op):
     """|a|; the gradient at 0 is 0, as in PyTorch."""
 
     def forward(self, a):
@@ -53,7 +53,7 @@ class Abs(Function):
         return (g * _constant(a.xp.sign(a.array), a),)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """Gradient 1 where min <= a <= max (bounds included, as PyTorch), else 0."""
 
     def forward(self, a):
@@ -70,7 +70,7 @@ class Clamp(Function):
         return (g * _constant(inside, a),)
 
 
-class Maximum(Function):
+class Maximum(Op):
     """Elementwise max of two tensors. At ties each side gets half the gradient, as PyTorch."""
 
     largest = True
@@ -93,7 +93,7 @@ class Minimum(Maximum):
 
     largest = False
 
-class Where(Function):
+class Where(Op):
     saves_inputs = False
 
     def forward(self, a, b):
@@ -105,7 +105,7 @@ class Where(Function):
         return sum_to(g * take_a, a.shape), sum_to(g * (1 - take_a), b.shape)
 
 
-class Cast(Function):
+class Cast(Op):
     saves_inputs = False
 
     def forward(self, a):
@@ -115,7 +115,7 @@ class Cast(Function):
         return (cast(g, self.inputs[0].dtype),)
 
 
-class Clone(Function):
+class Clone(Op):
     saves_inputs = False
 
     def forward(self, a):
@@ -125,7 +125,7 @@ class Clone(Function):
         return (g,)
 
 
-class ToDevice(Function):
+class ToDevice(Op):
     saves_inputs = False
 
     def forward(self, a):

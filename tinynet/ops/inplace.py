@@ -2,7 +2,7 @@
 
 An in-place op is its out-of-place op plus a write into the tensor's own memory, so that views
 and ``.data`` see the change, plus a bump of the tensor's version counter. The bump is how
-autograd notices a change to a value that some backward still needs (see ``Function``).
+autograd notices a change to a value that some backward still needs (see ``Op``).
 
 When the graph is recorded (grad mode, and the tensor or an argument requires grad), the
 out-of-place op runs on a copy of the old value, and the tensor takes the result's ``grad_fn``:

@@ -18,7 +18,7 @@ import math
 from typing import Any, NamedTuple
 
 from tinynet import backend
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.ops.conv import check_window, output_size, pair
 from tinynet.tensor import Tensor
 
@@ -152,7 +152,7 @@ def _tile_gather(image: Any, winner: TileWinner, kernel: tuple[int, int], out_hw
     return out.reshape(lead + (ho, wo) + tail).transpose(_inverse(order))
 
 
-class MaxPool2d(Function):
+class MaxPool2d(Op):
     """Max over each window. At ties the first offset (row-major) takes the gradient."""
 
     saves_inputs = False  # the window winners are kept from the forward
@@ -171,7 +171,7 @@ class MaxPool2d(Function):
                                     kernel=self.kernel, stride=self.stride, padding=self.padding),)
 
 
-class WindowGather(Function):
+class WindowGather(Op):
     """Sum over the kernel offsets of each window (only the winner's, when ``winner`` is set)."""
 
     saves_inputs = False  # the window winners are kept from the forward
@@ -191,7 +191,7 @@ class WindowGather(Function):
                                     kernel=self.kernel, stride=self.stride, padding=self.padding),)
 
 
-class WindowScatter(Function):
+class WindowScatter(Op):
     """Add each output gradient back onto its window (onto the winner only, when set)."""
 
     saves_inputs = False  # the window winners are kept from the forward

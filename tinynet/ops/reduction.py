@@ -6,7 +6,7 @@ import builtins
 from typing import Any
 
 from tinynet import backend
-from tinynet.autograd import Function, no_grad
+from tinynet.autograd import Op, no_grad
 from tinynet.ops.shape import broadcast_to
 from tinynet.tensor import MinMax, Tensor
 
@@ -26,7 +26,7 @@ def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, 
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Op):
     saves_inputs = False
 
     def forward(self, a):
@@ -37,7 +37,7 @@ class Sum(Function):
         return (broadcast_to(g.reshape(_keepdim_shape(shape, self.axes)), shape),)
 
 
-class Extreme(Function):
+class Extreme(Op):
     """max (``largest``) or min over ``axes``. At ties the gradient is split evenly between the
     tied elements, as PyTorch does for ``amax``/``amin`` and for ``max()`` with no dim."""
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tinynet import backend
-from tinynet.autograd import Function
+from tinynet.autograd import Op
 from tinynet.tensor import Tensor, as_tensor
 
 
@@ -21,7 +21,7 @@ def _normalize_dim(dim: int, ndim: int, op: str) -> int:
     return dim % rank
 
 
-class Reshape(Function):
+class Reshape(Op):
     saves_inputs = False
     is_view = True
 
@@ -33,7 +33,7 @@ class Reshape(Function):
         return (g.reshape(self.in_shape),)
 
 
-class Permute(Function):
+class Permute(Op):
     saves_inputs = False
     is_view = True
 
@@ -47,7 +47,7 @@ class Permute(Function):
         return (g.permute(tuple(inverse)),)
 
 
-class BroadcastTo(Function):
+class BroadcastTo(Op):
     saves_inputs = False
     is_view = True
 
@@ -58,7 +58,7 @@ class BroadcastTo(Function):
         return (sum_to(g, self.inputs[0].shape),)
 
 
-class SumTo(Function):
+class SumTo(Op):
     """Sum a broadcast result back down to ``shape``: the adjoint of BroadcastTo."""
 
     saves_inputs = False
@@ -74,7 +74,7 @@ class SumTo(Function):
         return (broadcast_to(g, self.inputs[0].shape),)
 
 
-class GetItem(Function):
+class GetItem(Op):
     saves_inputs = False
 
     def forward(self, a):
@@ -89,7 +89,7 @@ class Slice(GetItem):
 
     is_view = True
 
-class IndexScatter(Function):
+class IndexScatter(Op):
     """Zeros of ``shape`` with ``g`` added at ``index``; repeated integer indices add up."""
 
     saves_inputs = False
@@ -107,7 +107,7 @@ class IndexScatter(Function):
         return (gg[self.index],)
 
 
-class IndexPut(Function):
+class IndexPut(Op):
     """A copy of ``a`` with ``a[index] = b``: the out-of-place form of item assignment."""
 
     saves_inputs = False
@@ -125,7 +125,7 @@ class IndexPut(Function):
         return ga, gb
 
 
-class Cat(Function):
+class Cat(Op):
     saves_inputs = False
 
     def forward(self, *arrays):
@@ -141,7 +141,7 @@ class Cat(Function):
         return tuple(grads)
 
 
-class Pad(Function):
+class Pad(Op):
     """Constant padding; ``widths`` is one (before, after) pair per dimension."""
 
     saves_inputs = False

@@ -1,6 +1,6 @@
-"""The graph: what an op is (`Function`), grad modes, and the backward walk.
+"""The graph: what an op is (`Op`), grad modes, and the backward walk.
 
-Every op is a `Function` subclass with two methods:
+Every op is an `Op` subclass with two methods:
 
 * ``forward(*arrays)`` works on raw NumPy/CuPy arrays and returns one array;
 * ``backward(grad)`` receives the output's gradient as a Tensor and returns one gradient per
@@ -8,7 +8,7 @@ Every op is a `Function` subclass with two methods:
   record a graph of their own, which is why double backward (Hessian-vector products) needs no
   extra code.
 
-Ownership runs one way only: an output Tensor holds its ``grad_fn``, the Function holds its
+Ownership runs one way only: an output Tensor holds its ``grad_fn``, the Op holds its
 input Tensors, and nothing points back. So there are no reference cycles, and a graph dies as
 soon as its last output does.
 """
@@ -71,7 +71,7 @@ class enable_grad(no_grad):
         self.prev, _grad_enabled = _grad_enabled, True
 
 
-class Function:
+class Op:
     """One differentiable op. Subclasses define ``forward`` (arrays) and ``backward`` (Tensors).
 
     Keyword arguments given to ``apply`` (``dim``, ``stride``…) become attributes of the
@@ -176,7 +176,7 @@ def _producer(t: Tensor, version: int) -> Any:
     return _node(t)
 
 
-def _check_unchanged(fn: Function) -> None:
+def _check_unchanged(fn: Op) -> None:
     """PyTorch's rule: backward may not run on saved values changed in place since the forward."""
     for i, (t, version) in enumerate(zip(fn.inputs, fn.saved_versions)):
         if t._version_counter[0] != version:
@@ -187,14 +187,14 @@ def _check_unchanged(fn: Function) -> None:
                 f"{version} instead. Change it after backward, or change a clone() of it.")
 
 
-def _topological_order(roots: Sequence[Function]) -> list[Function]:
+def _topological_order(roots: Sequence[Op]) -> list[Op]:
     """Every op reachable from ``roots``, each after all the ops that consume its output.
 
     Iterative depth-first search, so a graph thousands of ops deep hits no recursion limit.
     """
-    postorder: list[Function] = []
+    postorder: list[Op] = []
     seen: set[int] = set()
-    stack: list[tuple[Function, bool]] = [(fn, False) for fn in roots]
+    stack: list[tuple[Op, bool]] = [(fn, False) for fn in roots]
     while stack:
         fn, children_done = stack.pop()
         if children_done:
@@ -347,7 +347,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     return tuple(result)
 
 
-def graph_nodes(tensor: Tensor) -> Iterator[Function]:
+def graph_nodes(tensor: Tensor) -> Iterator[Op]:
     """Every op in the graph behind ``tensor`` (for visualisation and leak tests)."""
     if tensor.grad_fn is not None:
         yield from _topological_order([tensor.grad_fn])
