@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from op_factory import OpSpec, cases, check_case, check_op, shapes
+from tinynet.testing import OpSpec, cases, check_case, check_op, shapes
 
 import tinynet as tn
 from tinynet.autograd import Op

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_factory import (InplaceSpec, away_from_zero, cases, check_inplace, op_settings, per_input,
+from tinynet.testing import (InplaceSpec, away_from_zero, cases, check_inplace, op_settings, per_input,
                         positive, shapes, unchanged)
 
 import tinynet as tn

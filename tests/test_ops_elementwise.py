@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_factory import (OpSpec, away_from, away_from_zero, broadcast_cases, cases, check_case,
+from tinynet.testing import (OpSpec, away_from, away_from_zero, broadcast_cases, cases, check_case,
                         check_op, distinct, op_settings, per_input, positive, shapes, unchanged)
 
 import tinynet as tn

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_factory import (OpSpec, away_from, away_from_zero, cases, check_case, check_op, distinct,
+from tinynet.testing import (OpSpec, away_from, away_from_zero, cases, check_case, check_op, distinct,
                         numpy_axis, op_settings, per_input, shapes, unchanged)
 
 import tinynet as tn

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_factory import OpSpec, check_op, dims, distinct, numpy_axis, op_settings, shapes
+from tinynet.testing import OpSpec, check_op, dims, distinct, numpy_axis, op_settings, shapes
 
 import tinynet as tn
 from tinynet.ops import amax

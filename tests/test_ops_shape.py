@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_factory import OpSpec, cases, check_case, check_op, op_settings, shapes
+from tinynet.testing import OpSpec, cases, check_case, check_op, op_settings, shapes
 
 import tinynet as tn
 import tinynet.nn.functional as F

@@ -1,4 +1,4 @@
-"""The one factory that tests every op.
+"""Test your own ops the way tinynet tests its own: one Hypothesis-driven factory.
 
 An ``OpSpec`` says how to call an op (``fn``), which input shapes and keyword arguments it takes
 (``cases``, a Hypothesis strategy), how to keep drawn values away from its kinks and poles
@@ -15,16 +15,21 @@ checks, for those exact values:
    once backward has run, and every op of the graph once the output is deleted, so nothing is
    kept alive by a reference cycle.
 
-A test file lists its specs and runs them all through one parametrized test::
+In a test file::
 
-    @pytest.mark.parametrize("spec", SPECS, ids=str)
+    from hypothesis import given, strategies as st
+    from tinynet.testing import OpSpec, broadcast_cases, check_op, op_settings
+
+    SPEC = OpSpec("mul", lambda a, b: a * b, broadcast_cases(2), reference=numpy.multiply)
+
     @op_settings
     @given(data=st.data())
-    def test_op(spec, data):
-        check_op(spec, data)
+    def test_mul(data):
+        check_op(SPEC, data)
 
-``op_settings`` draws three times as many examples as the active Hypothesis profile (see
-conftest.py): each op test is cheap, and they are where bugs hide.
+``op_settings`` draws three times as many examples as the active Hypothesis profile: each op
+test is cheap, and they are where bugs hide. ``InplaceSpec``/``check_inplace`` do the same for
+in-place ops. Needs the ``hypothesis`` package (``pip install tinynet[test]``).
 """
 
 from __future__ import annotations
