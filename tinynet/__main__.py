@@ -39,7 +39,7 @@ def main() -> None:
         grads = tn.grad(loss, params)
         with tn.no_grad():
             for p, g in zip(params, grads):
-                p.array -= 0.1 * g.array
+                p -= 0.1 * g  # in place: p stays the same leaf
         if step % 500 == 0:
             print(f"step {step:4d}  loss {loss.item():.5f}")
     print(f"fit sin(3x) with a 1-32-1 tanh net in {time.perf_counter() - start:.2f} s")
