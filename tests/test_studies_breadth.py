@@ -12,7 +12,7 @@ from experiments import budget
 from experiments.budget import (depth_range, largest_depth_with_width, mlp_params, mlp_widths, params,
                                 scaled_widths, seed_params, width_for_budget)
 from experiments.models import mlp
-from experiments.studies.shapes_regularization import shape_ratios
+from experiments.runs import shape_ratios
 from tinynet.nn.utils import count_parameters
 
 

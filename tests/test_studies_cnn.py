@@ -4,7 +4,7 @@ and how each study finds (or falls back from) the results of the study it builds
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import dataclasses
 
 import numpy
 import pytest
@@ -13,17 +13,17 @@ from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.nn.functional as F
+from experiments import runs
 from experiments.harness import History
 from experiments.harness.files import write_json
 from experiments.harness.study import Context
 from experiments.models import cnn
-from experiments.studies import activation, autoencoder, cnn_search, frozen_encoder, stacked_conv
+from experiments.studies import activation, cnn_search, frozen_encoder, stacked_conv
 from tinynet.nn.utils import count_parameters
 
 
 def _context(study, out, profile="smoke", **overrides):
-    settings = SimpleNamespace(**study.settings(profile, overrides))
-    return Context(study, profile, settings, out, progress=False)
+    return Context(study, profile, study.make_settings(profile, overrides), out, progress=False)
 
 
 @given(filters=st.integers(1, 8), kernel=st.sampled_from([1, 3, 5]), dense=st.integers(1, 40))
@@ -49,11 +49,11 @@ def test_epoch_seconds_undoes_the_running_total():
 
 def test_unknown_optimizer_is_rejected():
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
-        activation.make_optimizer("rmsprop", [], 0.1)
+        runs.make_optimizer("rmsprop", [], 0.1)
 
 
 def test_autoencoder_reconstructs_the_input_shape_through_a_code_of_size_d():
-    model = autoencoder.AutoEncoder(784, [16], latent=3)
+    model = runs.AutoEncoder(784, [16], latent=3)
     x = tn.rand(5, 784)
     assert tuple(model.encoder(x).shape) == (5, 3)
     out = model(x)
@@ -63,7 +63,7 @@ def test_autoencoder_reconstructs_the_input_shape_through_a_code_of_size_d():
 
 def test_frozen_classifier_trains_only_its_head():
     tn.manual_seed(0)
-    trained = autoencoder.AutoEncoder(784, [16], latent=4)
+    trained = runs.AutoEncoder(784, [16], latent=4)
     architecture = {"pixels": 784, "hidden": [16]}
     model = frozen_encoder.classifier(architecture, 4, trained.encoder.state_dict(), freeze=True)
     for mine, theirs in zip(model[0].parameters(), trained.encoder.parameters()):
@@ -79,14 +79,14 @@ def test_frozen_classifier_trains_only_its_head():
 
 def test_frozen_encoder_loads_the_encoders_p10_saved(tmp_path):
     tn.manual_seed(1)
-    trained = autoencoder.AutoEncoder(784, [16], latent=2)
+    trained = runs.AutoEncoder(784, [16], latent=2)
     p10_out = tmp_path / "autoencoder"
     (p10_out / "encoders").mkdir(parents=True)
-    tn.save(trained.encoder.state_dict(), p10_out / autoencoder.encoder_file(2))
+    tn.save(trained.encoder.state_dict(), p10_out / runs.encoder_file(2))
     write_json(p10_out / "results.json", {
         "status": "finished", "profile": "smoke", "settings": {"dataset": "mnist", "epochs": 1,
                                                                "train_samples": 512, "hidden": [16]},
-        "records": {"encoders": {"2": autoencoder.encoder_file(2)},
+        "records": {"encoders": {"2": runs.encoder_file(2)},
                     "architecture": {"pixels": 784, "hidden": [16]}}})
     ctx = _context(frozen_encoder.STUDY, tmp_path / "frozen_encoder")
     encoders, architecture = frozen_encoder.find_encoders(ctx)
@@ -100,31 +100,33 @@ def test_frozen_encoder_loads_the_encoders_p10_saved(tmp_path):
 
 def test_cnn_search_takes_p4s_best_dense_model_and_warns_about_other_settings(tmp_path):
     best = {"name": "decreasing-L2", "widths": [784, 40, 20, 10], "params": 32430, "weight_decay": 1e-4,
-            "dropout": 0.0}
-    p4_settings = {**cnn_search.STUDY.settings("smoke"), "epochs": 7}
+            "dropout": 0.0, "seeds": 2}
+    p4_settings = {**dataclasses.asdict(cnn_search.STUDY.make_settings("smoke")), "epochs": 7}
     write_json(tmp_path / "shapes_regularization" / "results.json", {
         "status": "finished", "profile": "smoke", "settings": p4_settings,
         "records": {"best_dense_test_loss": 0.25, "best_dense_model": best}})
     ctx = _context(cnn_search.STUDY, tmp_path / "cnn_search")
-    config, target = cnn_search.dense_reference(ctx)
-    assert target == 0.25
-    assert config["widths"] == best["widths"] and config["weight_decay"] == 1e-4
-    assert config["epochs"] == ctx.settings.epochs
+    model, target = cnn_search.dense_reference(ctx)
+    assert target == 0.25 and model == best
     assert any("epochs: P4 7" in note for note in ctx.notes)
 
 
-def test_cnn_search_without_p4_trains_p4s_uniform_network_and_says_so(tmp_path):
-    ctx = _context(cnn_search.STUDY, tmp_path / "cnn_search")
-    config, target = cnn_search.dense_reference(ctx)
-    assert target is None
-    hidden = config["widths"][1:-1]
-    assert len(hidden) == 3 and len(set(hidden)) == 1
-    assert any("has not finished" in note for note in ctx.notes)
-
-
-def test_stacked_conv_falls_back_to_its_setting_without_p8(tmp_path):
+def test_upstream_results_must_be_finished_and_needed(tmp_path):
     ctx = _context(stacked_conv.STUDY, tmp_path / "stacked_conv")
-    winner, tried = stacked_conv.find_winner(ctx)
-    filters, kernel, dense = ctx.settings.fallback_winner
-    assert winner == {"filters": filters, "kernel": kernel, "dense": dense} and tried == []
-    assert any("has not finished" in note for note in ctx.notes)
+    with pytest.raises(RuntimeError, match="needs the finished results of cnn_search"):
+        stacked_conv.find_winner(ctx)
+    with pytest.raises(KeyError, match="not among the studies it needs"):
+        ctx.upstream("autoencoder")
+
+
+def test_stacked_conv_takes_p8s_winner_and_its_table(tmp_path):
+    winner = {"name": "cnn-f2-k3-d8", "filters": 2, "kernel": 3, "dense": 8, "params": 3000,
+              "test_loss": 0.3, "reached": True}
+    rows = [{"filters": 2, "kernel": 3, "test acc": 0.9}, {"filters": 4, "status": "not trained"}]
+    write_json(tmp_path / "cnn_search" / "results.json", {
+        "status": "finished", "profile": "smoke",
+        "settings": dataclasses.asdict(stacked_conv.STUDY.make_settings("smoke")),
+        "records": {"winner": winner}, "tables": {"search": {"rows": rows}}})
+    ctx = _context(stacked_conv.STUDY, tmp_path / "stacked_conv")
+    found, tried = stacked_conv.find_winner(ctx)
+    assert found == {"filters": 2, "kernel": 3, "dense": 8} and tried == rows[:1]

@@ -23,7 +23,7 @@ def test_parameter_formula_matches_the_engine_count(inputs, width):
 
 def test_params_profiles_span_two_orders_of_magnitude_with_ten_models():
     for profile in ("quick", "full"):
-        widths = params_vs_generalization.STUDY.settings(profile)["widths"]
+        widths = params_vs_generalization.STUDY.make_settings(profile).widths
         counts = [params_vs_generalization.mlp_parameters(784, w) for w in widths]
         assert len(counts) >= 10 and counts == sorted(counts)
         assert counts[0] <= 5_000 and counts[-1] >= 400_000, counts
@@ -31,17 +31,17 @@ def test_params_profiles_span_two_orders_of_magnitude_with_ten_models():
 
 def test_sensitivity_profiles_have_five_batch_sizes_from_10_to_1024():
     for profile in ("quick", "full"):
-        batches = sensitivity.STUDY.settings(profile)["batch_sizes"]
+        batches = sensitivity.STUDY.make_settings(profile).batch_sizes
         assert len(batches) >= 5 and min(batches) == 10 and max(batches) == 1024
 
 
 def test_interpolation_profiles_cover_minus_one_to_two_in_31_steps_or_more():
     for profile in ("quick", "full"):
-        s = interpolation.STUDY.settings(profile)
-        assert (s["alpha_min"], s["alpha_max"]) == (-1.0, 2.0) and s["alpha_steps"] >= 31
-        assert s["batch_sizes"] == [64, 1024] and s["lrs"] == [1e-3, 1e-2]
-        grid = numpy.linspace(s["alpha_min"], s["alpha_max"], s["alpha_steps"])
-        for wanted in (0.0, 1.0, -s["extrapolation"], 1 + s["extrapolation"]):
+        s = interpolation.STUDY.make_settings(profile)
+        assert (s.alpha_min, s.alpha_max) == (-1.0, 2.0) and s.alpha_steps >= 31
+        assert s.batch_sizes == (64, 1024) and s.lrs == (1e-3, 1e-2)
+        grid = numpy.linspace(s.alpha_min, s.alpha_max, s.alpha_steps)
+        for wanted in (0.0, 1.0, -s.extrapolation, 1 + s.extrapolation):
             assert abs(grid[interpolation.nearest(list(grid), wanted)] - wanted) < 1e-9
 
 

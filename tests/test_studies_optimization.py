@@ -125,9 +125,9 @@ def test_running_mean():
 
 # ----------------------------------------------------------------------------- 1-2a
 def test_weight_snapshots_survive_a_resume(tmp_path, monkeypatch):
-    config = {"run": 0, "seed": 3, "dataset": "mnist", "widths": [784, 6, 10], "lr": 1e-3,
-              "batch_size": 32, "epochs": 4, "every": 1, "train_samples": 96, "test_samples": 32,
-              "progress": False}
+    config = optimization_path.PathRun(run=0, seed=3, dataset="mnist", widths=(784, 6, 10), lr=1e-3,
+                                       batch_size=32, epochs=4, every=1, train_samples=96,
+                                       test_samples=32)
     whole = optimization_path.train_one(config, RunEnv(str(tmp_path / "whole")))
 
     def killed_after_second_epoch(*args, on_epoch, **kwargs):

@@ -31,14 +31,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _jsonable(value: Any) -> Any:
+def to_json(value: Any) -> Any:
     """NumPy scalars and arrays, tuples and non-finite floats as plain JSON (NaN becomes null)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [to_json(v) for v in value]
     if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
+        return to_json(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Path):
@@ -46,8 +46,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+RESULTS = "results.json"  # every study's results, in its output folder
+
+
+def results_path(out: Path) -> Path:
+    """Where the study whose output folder is ``out`` keeps its results."""
+    return Path(out) / RESULTS
+
+
 def write_json(path: Path, value: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(_jsonable(value), indent=2) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(to_json(value), indent=2) + "\n").encode())
 
 
 def read_json(path: Path) -> Any:

@@ -8,115 +8,113 @@ on CuPy), so the training times are measured the same way and can be compared: H
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.ticker import MaxNLocator
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import image_data
-from experiments.harness import Context, History, Study
+from experiments.harness import Context, History, Study, choice
+from experiments.harness.data import DATASETS, image_data
 from experiments.models import ACTIVATIONS, mlp
+from experiments.runs import OPTIMIZERS, make_optimizer, over_seeds, pm, separated
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import SGD, Adam, Optimizer
-from tinynet.tensor import Tensor
 
 LABELS = {"relu": "ReLU", "elu": "ELU", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "LeakyReLU"}
 
 
-def make_optimizer(name: str, parameters: Iterable[Tensor], lr: float) -> Optimizer:
-    """``'adam'`` or ``'sgd'`` (plain SGD, as in Glorot & Bengio 2010) at learning rate ``lr``."""
-    if name == "adam":
-        return Adam(parameters, lr=lr)
-    if name == "sgd":
-        return SGD(parameters, lr=lr)
-    raise ValueError(f"activation: unknown optimizer {name!r}; expected 'adam' or 'sgd'")
-
-
-def epoch_seconds(history: History) -> list[float]:
-    """The training time of each epoch (History keeps the running total)."""
-    totals = [0.0, *history.column("seconds")]
+def epoch_seconds(history: History, column: str = "seconds") -> list[float]:
+    """The training time of each epoch (History keeps the running total of ``column``)."""
+    totals = [0.0, *history.column(column)]
     return [b - a for a, b in zip(totals, totals[1:])]
 
 
 def run(ctx: Context) -> None:
     s = ctx.settings
-    unknown = [a for a in s.activations if a not in ACTIVATIONS]
-    if unknown:
-        raise ValueError(f"activation: unknown activation(s) {unknown}; choose from {sorted(ACTIVATIONS)}")
     train, test, shape = image_data(ctx, s.dataset, s.batch_size, s.train_samples, s.test_samples)
     pixels = shape[0] * shape[1] * shape[2]
-    histories, rows = {}, []
+    histories: dict[str, list[History]] = {}
+    parameters = {}
     for activation in s.activations:
-        tn.manual_seed(ctx.seed)  # the same initial weights' random stream for every activation
-        model = mlp([pixels, *s.hidden, 10], activation, flatten=True)
-        optimizer = make_optimizer(s.optimizer, model.parameters(), s.lr)
-        history = ctx.fit(activation, model, optimizer, F.cross_entropy, train, epochs=s.epochs,
-                          test=test)
-        histories[activation] = history
-        last, per_epoch = history.last, epoch_seconds(history)
-        rows.append({"activation": LABELS[activation], "parameters": count_parameters(model),
-                     "train loss": last["train_loss"], "test loss": last["test_loss"],
-                     "test acc": last["test_acc"], "training s": round(last["seconds"], 2),
-                     "median s per epoch": round(statistics.median(per_epoch), 3),
-                     "fastest epoch s": round(min(per_epoch), 3), "device": ctx.device})
-    _plot(ctx, histories, rows)
+        for j in range(s.seeds):
+            tn.manual_seed(ctx.seed + j)  # seed j: the same initial random stream for every activation
+            model = mlp([pixels, *s.hidden, 10], activation, flatten=True)
+            optimizer = make_optimizer(s.optimizer, model.parameters(), s.lr)
+            name = activation if j == 0 else f"{activation}-seed{ctx.seed + j}"
+            histories.setdefault(activation, []).append(
+                ctx.fit(name, model, optimizer, F.cross_entropy, train, epochs=s.epochs, test=test))
+            parameters[activation] = count_parameters(model)
+    final = {}
+    rows = []
+    for activation, runs in histories.items():
+        summary = {"train": over_seeds([h.last["train_loss"] for h in runs]),
+                   "test": over_seeds([h.last["test_loss"] for h in runs]),
+                   "acc": over_seeds([h.last["test_acc"] for h in runs]),
+                   # the median epoch of each seed, in CPU time: robust to load and to one slow epoch
+                   "epoch_cpu": over_seeds([statistics.median(epoch_seconds(h, "cpu_seconds"))
+                                            for h in runs])}
+        final[LABELS[activation]] = summary
+        rows.append({"activation": LABELS[activation], "parameters": parameters[activation],
+                     "train loss": summary["train"]["mean"], "± train loss": summary["train"]["spread"],
+                     "test loss": summary["test"]["mean"], "test acc": summary["acc"]["mean"],
+                     "median CPU s per epoch": summary["epoch_cpu"]["mean"],
+                     "± CPU s": summary["epoch_cpu"]["spread"],
+                     "wall s (seed 1)": round(runs[0].last["seconds"], 2), "device": ctx.device})
+    _plot(ctx, histories, final)
     ctx.table("activations", rows, f"Final losses, test accuracy and training time per activation "
-                                   f"after {s.epochs} epoch(s) on {ctx.device}: total training time "
-                                   "(training steps only, no evaluation), and the median and fastest "
-                                   "epoch.")
-    final = {r["activation"]: r for r in rows}
-    ctx.record("final_train_loss", {a: r["train loss"] for a, r in final.items()})
-    ctx.record("final_test_loss", {a: r["test loss"] for a, r in final.items()})
-    ctx.record("training_seconds", {a: r["training s"] for a, r in final.items()})
+                                   f"after {s.epochs} epoch(s) on {ctx.device}, mean over {s.seeds} "
+                                   "seed(s) with the standard deviation (±); training time counts the "
+                                   "training steps only (no evaluation): the median epoch in CPU time "
+                                   "of the process, and the whole first seed's run in wall-clock time.")
+    ctx.record("final_train_loss", {a: r["train"] for a, r in final.items()})
+    ctx.record("final_test_loss", {a: r["test"] for a, r in final.items()})
+    ctx.record("median_cpu_seconds_per_epoch", {a: r["epoch_cpu"] for a, r in final.items()})
     ctx.record("device", ctx.device)
-    ctx.note("The runs train one after the other in one process with one BLAS thread, the same "
-             "initial random stream, data order and settings; only the activation changes. Training "
-             "time counts the training steps only (no evaluation). On a machine shared with other "
-             "jobs a run's total time carries noise from what else runs; the median epoch time is "
-             "the steadier measure of an activation's cost, and the one the check uses. "
-             f"This run used `{ctx.device}`; `--device cuda` runs the same code on the GPU with CuPy "
-             "(the seed's bonus; the seed expects shorter times and the same ranking of the losses).")
+    ctx.note(f"The runs train one after the other in one process with one BLAS thread, the same "
+             f"initial random stream per seed ({s.seeds} seed(s)), data order and settings; only the "
+             "activation changes. A difference counts as shown only when the two means differ by "
+             "more than the sum of their standard deviations. Training time counts the training "
+             "steps only (no evaluation), in CPU time of the process, which other jobs on a shared "
+             f"machine barely change. This run used `{ctx.device}`; `--device cuda` runs the same "
+             "code on the GPU with CuPy (the seed's bonus; the seed expects shorter times and the same "
+             "ranking of the losses; on a GPU the CPU time measures the host's side only).")
     _checks(ctx, final)
 
 
-def _plot(ctx: Context, histories: dict[str, History], rows: list[dict[str, Any]]) -> None:
+def _plot(ctx: Context, histories: dict[str, list[History]], final: dict[str, Any]) -> None:
     s = ctx.settings
     with ctx.figure("loss", f"Train (solid) and test (dashed) cross-entropy per epoch for each "
-                            f"activation (left; {s.optimizer}, lr {s.lr}) and train loss against "
-                            f"training time on {ctx.device} (right)",
+                            f"activation, seed {ctx.seed} (left; {s.optimizer}, lr {s.lr}), and train "
+                            f"loss against CPU training time (right)",
                     ncols=2, width=6) as (fig, (ax, ax_time)):
-        for i, (activation, history) in enumerate(histories.items()):
-            colour = f"C{i}"
+        for i, (activation, runs) in enumerate(histories.items()):
+            history, colour = runs[0], f"C{i}"
             ax.plot(history.column("epoch"), history.column("train_loss"), color=colour, marker="o",
                     markersize=3, label=LABELS[activation])
             ax.plot(history.column("epoch"), history.column("test_loss"), color=colour, marker="o",
                     markersize=3, linestyle="--")
-            ax_time.plot(history.column("seconds"), history.column("train_loss"), color=colour,
+            ax_time.plot(history.column("cpu_seconds"), history.column("train_loss"), color=colour,
                          marker="o", markersize=3, label=LABELS[activation])
         ax.set(xlabel="epoch", ylabel="cross-entropy loss (solid: train, dashed: test)", yscale="log",
                title="Loss per epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
-        ax_time.set(xlabel=f"training time on {ctx.device} (s, without evaluation)",
+        ax_time.set(xlabel=f"CPU training time on {ctx.device} (s, without evaluation)",
                     ylabel="train cross-entropy loss", yscale="log", title="Train loss against time")
         ax_time.legend()
-    with ctx.figure("time", f"Median training time per epoch on {ctx.device} (bars; whiskers: fastest "
-                            "and slowest epoch), with the final test loss above each bar",
-                    width=6) as (fig, ax):
-        medians, lows, highs = [], [], []
-        for history in histories.values():
-            per_epoch = epoch_seconds(history)
-            medians.append(statistics.median(per_epoch))
-            lows.append(medians[-1] - min(per_epoch))
-            highs.append(max(per_epoch) - medians[-1])
-        bars = ax.bar([r["activation"] for r in rows], medians, yerr=[lows, highs], capsize=4,
-                      color=[f"C{i}" for i in range(len(rows))])
-        for bar, row, high in zip(bars, rows, highs):
-            ax.annotate(f"test loss {row['test loss']:.3f}", (bar.get_x() + bar.get_width() / 2,
-                        bar.get_height() + high), ha="center", va="bottom", fontsize=8)
-        ax.set(ylabel="training time per epoch (s)", title=f"Training time on {ctx.device}")
+    with ctx.figure("time", f"Median CPU time per training epoch on {ctx.device}, mean over {s.seeds} "
+                            "seed(s) (bars; whiskers: ± one standard deviation), with the mean final "
+                            "test loss above each bar", width=6) as (fig, ax):
+        names = list(final)
+        means = [final[a]["epoch_cpu"]["mean"] for a in names]
+        spreads = [final[a]["epoch_cpu"]["spread"] for a in names]
+        bars = ax.bar(names, means, yerr=spreads, capsize=4, color=[f"C{i}" for i in range(len(names))])
+        for bar, name, spread in zip(bars, names, spreads):
+            ax.annotate(f"test loss {final[name]['test']['mean']:.3f}",
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height() + spread), ha="center",
+                        va="bottom", fontsize=8)
+        ax.set(ylabel="CPU seconds per epoch", title=f"Training time on {ctx.device}")
         ax.margins(y=0.15)
 
 
@@ -125,30 +123,50 @@ def _checks(ctx: Context, final: dict[str, dict[str, Any]]) -> None:
     fast = [a for a in ("ReLU", "ELU") if a in final]
     for slow in ("sigmoid", "tanh"):
         if fast and slow in final:
-            worst_fast = max(final[a]["train loss"] for a in fast)
+            lower = all(final[a]["train"]["mean"] < final[slow]["train"]["mean"]
+                        and separated(final[a]["train"], final[slow]["train"]) for a in fast)
             ctx.check(f"ReLU and ELU reach a lower training loss than {slow} (seed; vanishing "
-                      "gradients of saturating units, Glorot & Bengio 2010).",
-                      worst_fast < final[slow]["train loss"],
-                      "Final train loss " + ", ".join(f"{a} {final[a]['train loss']:.4f}" for a in fast)
-                      + f", {slow} {final[slow]['train loss']:.4f} after {s.epochs} epoch(s).")
-    times = {a: r["median s per epoch"] for a, r in final.items()}
-    spread = max(times.values()) / min(times.values()) if min(times.values()) > 0 else float("inf")
+                      "gradients of saturating units, Glorot & Bengio 2010).", lower,
+                      "Final train loss " + ", ".join(f"{a} {pm(final[a]['train'])}" for a in fast)
+                      + f", {slow} {pm(final[slow]['train'])} after {s.epochs} epoch(s). Shown when "
+                        "each is lower by more than the spread.")
+    times = {a: r["epoch_cpu"] for a, r in final.items()}
+    fastest = min(times, key=lambda a: times[a]["mean"])
+    slowest = max(times, key=lambda a: times[a]["mean"])
+    ratio = times[slowest]["mean"] / times[fastest]["mean"] if times[fastest]["mean"] > 0 else float("inf")
     ctx.check("The activation changes the training time little (seed): the slowest activation's "
-              "median epoch takes under 1.5x the fastest's.", spread < 1.5,
-              "Median epoch " + ", ".join(f"{a} {t:.2f} s" for a, t in times.items())
-              + f" ({spread:.2f}x) on {ctx.device}.")
+              "median epoch takes under 1.5x the fastest's, in CPU time.", ratio < 1.5,
+              "Median epoch (CPU) " + ", ".join(f"{a} {pm(t, '.3f')} s" for a, t in times.items())
+              + f": {slowest} / {fastest} = {ratio:.2f}x on {ctx.device}.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """P7's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    activations: tuple[str, ...] = choice(("relu", "elu", "sigmoid", "tanh", "leaky_relu"),
+                                          tuple(ACTIVATIONS))
+    hidden: tuple[int, ...] = (128, 128, 128)
+    optimizer: str = choice("adam", OPTIMIZERS)
+    lr: float = 1e-3
+    epochs: int = 10
+    batch_size: int = 64
+    train_samples: int = 0
+    test_samples: int = 0
+    seeds: int = 3
 
 
 STUDY = Study(
     name="activation", code="P7", title="Activation functions: loss and training time",
     question="How do ReLU, ELU, sigmoid, tanh and LeakyReLU change the loss curves and the training "
              "time of the same MLP on MNIST (on CPU, or on GPU with --device cuda)?",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "activations": ["relu", "elu", "sigmoid", "tanh", "leaky_relu"],
-                 "hidden": [128, 128, 128], "optimizer": "adam", "lr": 1e-3, "epochs": 10,
-                 "batch_size": 64, "train_samples": 0, "test_samples": 0},
-        "quick": {"epochs": 6, "train_samples": 20000, "test_samples": 5000},
-        "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256, "hidden": [32, 32]},
+        # three seeds at the cost of the one-seed profile before: fewer epochs
+        "quick": {"epochs": 2, "train_samples": 20000, "test_samples": 5000},
+        "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256, "hidden": [32, 32],
+                  "seeds": 2},
     },
     run=run, part="Breadth vs depth",
 )

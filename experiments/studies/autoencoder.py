@@ -8,72 +8,16 @@ listed in ``results.json`` under ``records["encoders"]``) for P11 ``frozen_encod
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy
 
 import tinynet as tn
-import tinynet.nn as nn
-import tinynet.nn.functional as F
-from experiments.datasets import DATASETS, subsample
-from experiments.harness import Context, History, Study
-from experiments.models import mlp
-from tinynet.data import DataLoader, TensorDataset, get_batch
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import DATASETS
+from experiments.runs import encoder_file, flat_images, train_autoencoder
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import Adam
-
-
-class AutoEncoder(nn.Module):
-    """``decoder(encoder(x))`` for flat images ``x`` of ``pixels`` values in [0, 1].
-
-    >>> model = AutoEncoder(pixels=784, hidden=[128], latent=8)
-    >>> model.encoder(tn.zeros(5, 784)).shape     # the code
-    (5, 8)
-    """
-
-    def __init__(self, pixels: int, hidden: list[int], latent: int) -> None:
-        super().__init__()
-        self.encoder = encoder(pixels, hidden, latent)
-        self.decoder = nn.Sequential(mlp([latent, *reversed(hidden), pixels], "relu"), nn.Sigmoid())
-
-    def forward(self, x: tn.Tensor) -> tn.Tensor:
-        return self.decoder(self.encoder(x))
-
-
-def encoder(pixels: int, hidden: list[int], latent: int) -> nn.Sequential:
-    """The encoder alone: ``pixels → hidden… → latent`` with ReLU between, a linear code."""
-    return mlp([pixels, *hidden, latent], "relu")
-
-
-def flat_images(ctx: Context, dataset: str, train: bool, samples: int) -> tuple[Any, Any]:
-    """A fixed subset (all when ``samples`` is 0) of ``dataset`` as flat float32 images
-    (N, pixels) in [0, 1] and int64 labels (N,), both NumPy arrays; the source is recorded."""
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}")
-    data = subsample(ctx.uses(DATASETS[dataset](train=train)), samples, ctx.seed + (0 if train else 1))
-    images, labels = get_batch(data, numpy.arange(len(data)))
-    return numpy.asarray(images, dtype=numpy.float32).reshape(len(data), -1), numpy.asarray(labels)
-
-
-def train_autoencoder(ctx: Context, latent: int, hidden: list[int], train_images: Any, test_images: Any,
-                      *, epochs: int, batch_size: int, lr: float) -> tuple[AutoEncoder, History]:
-    """Train one autoencoder of latent size ``latent`` (resumable, run name ``d<latent>``)."""
-    train = tn.tensor(train_images)
-    test = tn.tensor(test_images)
-    # the target is the input itself: the same tensor twice, no copy
-    train_loader = DataLoader(TensorDataset(train, train), batch_size=batch_size, shuffle=True,
-                              seed=ctx.seed)
-    test_loader = DataLoader(TensorDataset(test, test), batch_size=1000)
-    tn.manual_seed(ctx.seed)
-    model = AutoEncoder(train_images.shape[1], hidden, latent)
-    history = ctx.fit(f"d{latent}", model, Adam(model.parameters(), lr=lr), F.mse_loss, train_loader,
-                      epochs=epochs, test=test_loader, classification=False)
-    return model, history
-
-
-def encoder_file(latent: int) -> str:
-    """Where (relative to the study's folder) the encoder of latent size ``latent`` is saved."""
-    return f"encoders/encoder-d{latent}.npz"
 
 
 def run(ctx: Context) -> None:
@@ -171,17 +115,29 @@ def _checks(ctx: Context, rows: list[dict[str, Any]]) -> None:
                   f"from d={middle} to d={large}.")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P10's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    latents: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
+    hidden: tuple[int, ...] = (256,)
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+
+
 STUDY = Study(
     name="autoencoder", code="P10", title="Autoencoders: reconstruction loss against latent size",
     question="How does the reconstruction loss of an MNIST autoencoder fall as its latent size d "
              "grows from 2 to 128, and what does that say about MNIST's intrinsic dimension?",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "latents": [2, 4, 8, 16, 32, 64, 128], "hidden": [256],
-                 "epochs": 20, "batch_size": 128, "lr": 1e-3, "train_samples": 0, "test_samples": 0},
         "quick": {"epochs": 6, "train_samples": 15000, "test_samples": 5000},
         "smoke": {"latents": [2, 8, 32], "hidden": [32], "epochs": 1, "train_samples": 512,
                   "test_samples": 256},
     },
     run=run, part="Breadth vs depth",
 )
-

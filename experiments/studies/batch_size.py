@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import platform
+from dataclasses import dataclass
 
 from matplotlib.ticker import NullLocator
 
 from experiments.budget import mlp_widths, width_for_budget
-from experiments.harness import Context, Study
-from experiments.studies.depth_width_grid import plain_log_ticks, record_runs, run_config, train_mlp
-
-
-def timing_record(ctx: Context) -> dict[str, object]:
-    """How the training times of a study were taken, to read next to them."""
-    return {"measure": "History 'seconds': training only (forward, backward, step, batch loading), "
-                       "evaluation excluded", "device": ctx.device,
-            "processor": platform.processor() or platform.machine(), "jobs": ctx.jobs,
-            "blas_threads_per_run": 1}
-
-
-def seconds_to_reach(history: list[dict], target: float) -> float | None:
-    """Training seconds until the end of the first epoch whose test loss is at most ``target``
-    (None if no epoch reached it): the time-to-quality the seed's timing claims are about."""
-    return next((row["seconds"] for row in history if row.get("test_loss", float("inf")) <= target), None)
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import DATASETS
+from experiments.harness.plots import plain_log_ticks
+from experiments.runs import mlp_run, record_runs, seconds_to_reach, timing_record, train_mlp
 
 
 def run(ctx: Context) -> None:
     """Train the same MLP once per batch size and compare final losses and times."""
     s = ctx.settings
     widths = mlp_widths(s.depth, width_for_budget(s.depth, s.budget))
-    configs = [run_config(ctx, f"batch-{b}", widths, batch_size=b) for b in s.batch_sizes]
+    configs = [mlp_run(ctx, f"batch-{b}", widths, batch_size=b) for b in s.batch_sizes]
     results = ctx.sweep(train_mlp, configs)
     record_runs(ctx, results)
     rows = [{"batch size": b, "steps per epoch": r["steps_per_epoch"], "train loss": r["train_loss"],
@@ -88,15 +76,27 @@ def run(ctx: Context) -> None:
              "with batch size, we follow the measurement: per epoch it falls.")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P5's settings (the full profile's values)."""
+
+    batch_sizes: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)
+    budget: int = 50_000
+    depth: int = 2
+    target_loss: float = 0.3
+    dataset: str = choice("mnist", tuple(DATASETS))
+    epochs: int = 10
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+
+
 STUDY = Study(
     name="batch_size", code="P5", title="Batch size: loss and training time",
     part="Breadth vs depth",
     question="How do the final train/test loss and the training time depend on the batch size?",
+    settings=Settings,
     profiles={
-        "full": {"batch_sizes": [16, 32, 64, 128, 256, 512, 1024], "budget": 50_000, "depth": 2,
-                 "target_loss": 0.3,
-                 "dataset": "mnist", "epochs": 10, "lr": 1e-3,
-                 "train_samples": 0, "test_samples": 0},
         "quick": {"epochs": 5, "train_samples": 20_000, "test_samples": 5_000},
         "smoke": {"batch_sizes": [32, 256], "epochs": 1, "train_samples": 512, "test_samples": 256},
     },

@@ -1,34 +1,28 @@
 """P8: search a grid of small CNNs for the smallest one whose test loss reaches P4's best dense model.
 
 The grid (filters × kernel size × dense units) of one-conv CNNs ``conv(k)-ReLU-maxpool2 → dense →
-10`` is searched in increasing parameter count, each candidate trained with P4's training setup
-(optimizer, batch size, learning rate, epochs, data), until one reaches the target test loss:
-that one is the smallest in the grid that does. The target is P4's ``best_dense_test_loss``
-from ``<out root>/shapes_regularization/results.json`` when P4 has finished there; otherwise
-P4's uniform dense network is trained here and its test loss is the target. The dense reference
-is always retrained here, one run after the other with the CNNs, so that the loss-against-time
-curves of the two are timed the same way.
+10`` is searched in increasing parameter count, each candidate trained from ``seeds`` seeds with
+P4's training setup (optimizer, batch size, learning rate, epochs, data), until one reaches the
+target: P4's best dense test loss (its mean over seeds). A candidate reaches it when its mean test
+loss plus its spread over seeds is at most the target, so a margin within seed noise does not
+count. The study needs P4 ``shapes_regularization`` (run first when missing). The dense
+reference is retrained here from the same seeds, one run after the other with the CNNs, so that
+the loss-against-time curves of the two are timed the same way.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.budget import CLASSES, INPUTS, scaled_widths
-from experiments.datasets import image_data
-from experiments.harness import Context, History, Study
-from experiments.harness.files import read_json
+from experiments.harness import Context, History, Study, choice
+from experiments.harness.data import DATASETS, image_data
+from experiments.harness.plots import thousands_axis
 from experiments.models import cnn
-from experiments.studies import shapes_regularization as p4
-from experiments.studies.depth_width_grid import record_runs, run_config, train_mlp
-from tinynet.optim import Adam
-
-TRAINING = ("dataset", "epochs", "batch_size", "lr", "train_samples", "test_samples")
+from experiments.runs import TRAINING, make_optimizer, mlp_run, over_seeds, pm, record_runs, train_mlp
 
 
 def cnn_shape_params(filters: int, kernel: int, dense: int, image: int = 28, classes: int = 10) -> int:
@@ -49,58 +43,44 @@ def candidates(filters: list[int], kernels: list[int], dense: list[int]) -> list
     return sorted(grid, key=lambda c: (c["params"], c["kernel"], c["filters"]))
 
 
-def thousands_axis(axis: Any) -> None:
-    """Label a logarithmic parameter-count axis 1k, 2k, 5k, 10k… instead of crowded powers of ten."""
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1000:g}k"))
-    axis.set_minor_formatter(NullFormatter())
-
-
 def candidate_name(candidate: dict[str, int]) -> str:
     return f"cnn-f{candidate['filters']}-k{candidate['kernel']}-d{candidate['dense']}"
 
 
-def dense_reference(ctx: Context) -> tuple[dict[str, Any], float | None]:
-    """The dense network to match, as a ``train_mlp`` config, and P4's target test loss (None
-    when P4 has not finished under the same ``--out``: then the reference's own loss is the
-    target)."""
+def dense_reference(ctx: Context) -> tuple[dict[str, Any], float]:
+    """P4's best dense network (its record) and the target test loss (P4's mean over seeds); notes
+    where P4 trained with other settings than this study."""
     s = ctx.settings
-    results_file = ctx.out.parent / p4.STUDY.name / "results.json"
-    results = read_json(results_file) if results_file.exists() else {}
-    records = results.get("records", {})
-    if results.get("status") == "finished" and "best_dense_test_loss" in records:
-        best = records["best_dense_model"]
-        differ = {key: (results["settings"].get(key), getattr(s, key)) for key in TRAINING
-                  if results["settings"].get(key) != getattr(s, key)}
-        ctx.note(f"Target: P4's best dense test loss {records['best_dense_test_loss']:.4f} "
-                 f"({best['name']}, widths {best['widths']}, {best['params']} parameters; from "
-                 f"{results_file}, profile `{results['profile']}`). The dense reference in the "
-                 "figure is that network retrained here with this study's settings.")
-        if differ:
-            ctx.note("Warning: P4 trained with other settings than this study ("
-                     + ", ".join(f"{k}: P4 {a}, here {b}" for k, (a, b) in differ.items())
-                     + "), so P4's target and these CNNs are not trained alike. Run both in the same "
-                       "profile for a like-for-like search.")
-        config = run_config(ctx, "dense-reference", best["widths"], weight_decay=best["weight_decay"],
-                            dropout=best["dropout"])
-        return config, float(records["best_dense_test_loss"])
-    p4_settings = p4.STUDY.settings(ctx.profile)
-    hidden = scaled_widths(p4.shape_ratios("uniform", p4_settings["depth"], p4_settings["width_ratio"]),
-                           p4_settings["budget"])
-    ctx.note(f"P4 `shapes_regularization` has not finished in {results_file.parent}, so this study "
-             f"trained P4's plain uniform network ({INPUTS}-{'-'.join(map(str, hidden))}-{CLASSES}, "
-             f"budget {p4_settings['budget']:,}) itself with the same settings, and its test loss is "
-             "the target. Run P4 first in the same --out to search against P4's best of nine.")
-    return run_config(ctx, "dense-reference", [INPUTS, *hidden, CLASSES]), None
+    p4 = ctx.upstream("shapes_regularization")
+    records, settings = p4.results["records"], p4.results["settings"]
+    best = records["best_dense_model"]
+    differ = {key: (settings.get(key), getattr(s, key)) for key in TRAINING
+              if settings.get(key) != getattr(s, key)}
+    ctx.note(f"Target: P4's best dense test loss {records['best_dense_test_loss']:.4f} "
+             f"({best['name']}, widths {best['widths']}, {best['params']} parameters, mean over "
+             f"{best.get('seeds', 1)} seed(s); from {p4.folder}, profile `{p4.results['profile']}`). The "
+             "dense reference in the figure is that network retrained here with this study's settings.")
+    if differ:
+        ctx.note("Warning: P4 trained with other settings than this study ("
+                 + ", ".join(f"{k}: P4 {a}, here {b}" for k, (a, b) in differ.items())
+                 + "), so P4's target and these CNNs are not trained alike. Run both with the same "
+                   "settings for a like-for-like search.")
+    return best, float(records["best_dense_test_loss"])
 
 
 def run(ctx: Context) -> None:
     s = ctx.settings
-    config, target = dense_reference(ctx)
-    reference = train_mlp(config, ctx.env)
-    record_runs(ctx, [reference])
-    if target is None:
-        target = reference["test_loss"]
+    best, target = dense_reference(ctx)
+    seeds = [ctx.seed + j for j in range(s.seeds)]
+    references = ctx.sweep(train_mlp, [mlp_run(ctx, f"dense-reference-seed{seed}", best["widths"],
+                                               weight_decay=best["weight_decay"],
+                                               dropout=best["dropout"], seed=seed) for seed in seeds])
+    record_runs(ctx, references)
+    reference = {"widths": best["widths"], "params": references[0]["params"],
+                 "test": over_seeds([r["test_loss"] for r in references]),
+                 "acc": over_seeds([r["test_acc"] for r in references]),
+                 "seconds": over_seeds([r["seconds"] for r in references]),
+                 "history": references[0]["history"]}
 
     train, test, _ = image_data(ctx, s.dataset, s.batch_size, s.train_samples, s.test_samples)
     rows, histories, winner = [], {}, None
@@ -111,44 +91,52 @@ def run(ctx: Context) -> None:
             rows.append({**row, "status": "not trained: a smaller CNN reached the target"})
             continue
         name = candidate_name(candidate)
-        tn.manual_seed(ctx.seed)
-        model = cnn([candidate["filters"]], candidate["dense"], kernel=candidate["kernel"])
-        history = ctx.fit(name, model, Adam(model.parameters(), lr=s.lr), F.cross_entropy, train,
-                          epochs=s.epochs, test=test)
-        histories[name] = history
-        last = history.last
-        reached = last["test_loss"] <= target
+        runs = []
+        for seed in seeds:
+            tn.manual_seed(seed)
+            model = cnn([candidate["filters"]], candidate["dense"], kernel=candidate["kernel"])
+            runs.append(ctx.fit(name if seed == ctx.seed else f"{name}-seed{seed}", model,
+                                make_optimizer("adam", model.parameters(), s.lr), F.cross_entropy, train,
+                                epochs=s.epochs, test=test))
+        histories[name] = runs[0]
+        loss = over_seeds([h.last["test_loss"] for h in runs])
+        acc = over_seeds([h.last["test_acc"] for h in runs])
+        seconds = over_seeds([h.last["seconds"] for h in runs])
+        reached = loss["mean"] + loss["spread"] <= target
         rows.append({**row, "status": "reached the target" if reached else "trained: above the target",
-                     "test loss": last["test_loss"], "test acc": last["test_acc"],
-                     "train loss": last["train_loss"], "training s": round(last["seconds"], 2)})
+                     "test loss": loss["mean"], "± test loss": loss["spread"], "test acc": acc["mean"],
+                     "train loss": runs[0].last["train_loss"], "training s": round(seconds["mean"], 2)})
         if reached:
-            winner = {**candidate, "name": name, "test_loss": last["test_loss"],
-                      "test_acc": last["test_acc"], "seconds": last["seconds"], "reached": True}
+            winner = {**candidate, "name": name, "test_loss": loss["mean"],
+                      "test_loss_spread": loss["spread"], "test_acc": acc["mean"],
+                      "seconds": seconds["mean"], "reached": True}
     trained = [r for r in rows if "test loss" in r]
     if winner is None:  # nothing reached the target: report the best CNN tried, and say so
-        best = min(trained, key=lambda r: r["test loss"])
-        candidate = {"filters": best["filters"], "kernel": best["kernel"], "dense": best["dense units"],
-                     "params": best["params"]}
-        name = candidate_name(candidate)
-        winner = {**candidate, "name": name, "test_loss": best["test loss"], "test_acc": best["test acc"],
-                  "seconds": best["training s"], "reached": False}
+        top = min(trained, key=lambda r: r["test loss"])
+        candidate = {"filters": top["filters"], "kernel": top["kernel"], "dense": top["dense units"],
+                     "params": top["params"]}
+        winner = {**candidate, "name": candidate_name(candidate), "test_loss": top["test loss"],
+                  "test_loss_spread": top["± test loss"], "test_acc": top["test acc"],
+                  "seconds": top["training s"], "reached": False}
 
     _plot(ctx, reference, winner, histories[winner["name"]], trained, target)
     ctx.table("search", rows, f"Every CNN of the grid, smallest first, trained in that order until one "
-                              f"reached the target test loss {target:.4f}; {s.epochs} epochs, Adam lr "
-                              f"{s.lr}, batch {s.batch_size}. Training time counts training steps only.")
+                              f"reached the target test loss {target:.4f} (mean + spread over {s.seeds} "
+                              f"seed(s) at most the target); {s.epochs} epochs, Adam lr {s.lr}, batch "
+                              f"{s.batch_size}. Training time counts training steps only.")
     ctx.table("winner_vs_dense", [
         {"model": f"CNN {winner['name']}" + ("" if winner["reached"] else " (best tried; missed the target)"),
          "params": winner["params"], "test loss": winner["test_loss"],
-         "test acc": winner["test_acc"], "training s": round(winner["seconds"], 2)},
+         "± test loss": winner["test_loss_spread"], "test acc": winner["test_acc"],
+         "training s": round(winner["seconds"], 2)},
         {"model": f"dense {'-'.join(map(str, reference['widths']))}", "params": reference["params"],
-         "test loss": reference["test_loss"], "test acc": reference["test_acc"],
-         "training s": round(reference["seconds"], 2)}],
-        "The winner and the dense reference, trained here with the same settings.")
+         "test loss": reference["test"]["mean"], "± test loss": reference["test"]["spread"],
+         "test acc": reference["acc"]["mean"], "training s": round(reference["seconds"]["mean"], 2)}],
+        f"The winner and the dense reference, trained here with the same settings and {s.seeds} seed(s).")
     ctx.record("target_test_loss", target)
     ctx.record("winner", winner)
-    ctx.record("dense_reference", {k: reference[k] for k in ("widths", "params", "test_loss", "test_acc",
-                                                              "seconds")})
+    ctx.record("dense_reference", {"widths": reference["widths"], "params": reference["params"],
+                                   "test_loss": reference["test"], "test_acc": reference["acc"]})
     ctx.record("tried", len(trained))
     ctx.check("A CNN with fewer parameters than the dense network reaches its test loss (seed: weight "
               "sharing makes convolutions far more parameter-efficient on images).",
@@ -156,13 +144,15 @@ def run(ctx: Context) -> None:
               f"{winner['name']} ({winner['params']} parameters, "
               f"{winner['params'] / reference['params']:.0%} of the dense {reference['params']}) "
               + ("reached" if winner["reached"] else "did not reach")
-              + f" the target {target:.4f} with test loss {winner['test_loss']:.4f}; it was candidate "
-              f"{len(trained)} of {len(rows)} in increasing size.")
+              + f" the target {target:.4f} with test loss {winner['test_loss']:.4f} ± "
+              f"{winner['test_loss_spread']:.4f} over {s.seeds} seed(s) (reached: mean + spread at most "
+              f"the target); it was candidate {len(trained)} of {len(rows)} in increasing size. The "
+              f"dense reference retrained here: {pm(reference['test'])}.")
 
 
 def _plot(ctx: Context, reference: dict[str, Any], winner: dict[str, Any], history: History,
           trained: list[dict[str, Any]], target: float) -> None:
-    dense_rows = reference["history"]
+    dense_rows = reference["history"]  # the first seed's
     dense_label = f"dense {reference['params']:,} params"
     cnn_label = f"CNN {winner['name']} {winner['params']:,} params"
     with ctx.figure("loss_vs_time", "Train (solid) and test (dashed) loss against training time for "
@@ -193,7 +183,7 @@ def _plot(ctx: Context, reference: dict[str, Any], winner: dict[str, Any], histo
         ax_params.scatter([winner["params"]], [winner["test_loss"]], marker="*", s=250, facecolor="none",
                           edgecolor="black", zorder=4, label=f"winner ({winner['filters']} filters, kernel "
                                                               f"{winner['kernel']}, {winner['dense']} dense)")
-        ax_params.scatter([reference["params"]], [reference["test_loss"]], marker="s", color="C0",
+        ax_params.scatter([reference["params"]], [reference["test"]["mean"]], marker="s", color="C0",
                           label="dense reference")
         ax_params.axhline(target, color="grey", linestyle=":", label="target (P4's best dense)")
         ax_params.set(xscale="log", yscale="log", xlabel="parameters", ylabel="final test loss",
@@ -202,18 +192,32 @@ def _plot(ctx: Context, reference: dict[str, Any], winner: dict[str, Any], histo
         ax_params.legend(fontsize=7)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P8's settings (the full profile's values); the training ones follow P4's, profile by profile."""
+
+    filters: tuple[int, ...] = (1, 2, 4, 8)
+    kernels: tuple[int, ...] = (3, 5)
+    dense: tuple[int, ...] = (4, 8, 16, 32)
+    dataset: str = choice("mnist", tuple(DATASETS))
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+    seeds: int = 3
+
+
 STUDY = Study(
     name="cnn_search", code="P8", title="Smallest CNN that matches the best dense network",
     question="What is the smallest CNN (filters, kernel size, dense units) whose test loss reaches "
              "that of P4's best dense network, and how do their losses evolve with training time?",
-    profiles={  # the training settings follow P4 shapes_regularization's, profile by profile
-        "full": {"filters": [1, 2, 4, 8], "kernels": [3, 5], "dense": [4, 8, 16, 32],
-                 "dataset": "mnist", "epochs": 30, "batch_size": 128, "lr": 1e-3,
-                 "train_samples": 0, "test_samples": 0},
-        "quick": {"filters": [2, 4, 8], "dense": [8, 16, 32], "epochs": 20, "train_samples": 5_000,
+    settings=Settings,
+    profiles={
+        "quick": {"filters": [2, 4, 8], "dense": [8, 16, 32], "epochs": 10, "train_samples": 3_000,
                   "test_samples": 5_000},
         "smoke": {"filters": [1, 2], "kernels": [3], "dense": [4, 8], "epochs": 2,
-                  "train_samples": 512, "test_samples": 256},
+                  "train_samples": 512, "test_samples": 256, "seeds": 2},
     },
-    run=run, part="Breadth vs depth",
+    run=run, part="Breadth vs depth", needs=("shapes_regularization",),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 from experiments.budget import depth_range, largest_depth_with_width, mlp_params, width_for_budget
 from experiments.harness import Context, Study
@@ -17,7 +17,7 @@ def _brute_force_range(budget: int) -> tuple[int, int]:
 def run(ctx: Context) -> None:
     """Tabulate the feasible depths and their widths for each budget."""
     s = ctx.settings
-    ctx.uses(SimpleNamespace(source="none: parameters are counted, nothing is trained"))
+    ctx.uses("none: parameters are counted, nothing is trained")
     rows, agree = [], []
     for budget in s.budgets:
         smallest, largest = depth_range(budget)
@@ -74,16 +74,21 @@ def run(ctx: Context) -> None:
              "Params ≤ P and take the width that gets closest from below.")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P2's settings (the full profile's values)."""
+
+    budgets: tuple[int, ...] = (1_000, 5_000, 10_000, 50_000, 200_000, 1_000_000)
+    min_width: int = 10
+    table_depths: tuple[int, ...] = (1, 2, 4, 8, 16)
+
+
 STUDY = Study(
     name="depth_range", code="P2", title="Feasible depths for a parameter budget",
     part="Breadth vs depth",
     question="For a parameter budget P, what are the smallest and largest depths k at which some "
              "integer width m gives a network with at most P parameters, and which width gets closest?",
-    profiles={
-        "full": {"budgets": [1_000, 5_000, 10_000, 50_000, 200_000, 1_000_000], "min_width": 10,
-                 "table_depths": [1, 2, 4, 8, 16]},
-        "quick": {},
-        "smoke": {"budgets": [1_000, 10_000], "table_depths": [1, 2]},
-    },
+    settings=Settings,
+    profiles={"smoke": {"budgets": [1_000, 10_000], "table_depths": [1, 2]}},
     run=run,
 )

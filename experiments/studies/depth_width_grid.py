@@ -1,92 +1,20 @@
-"""P3: at a fixed parameter budget P, which depth k (with the width m that fills P) trains best?
-
-Also home of ``train_mlp``, the sweep run the breadth-vs-depth studies share (P3 to P6): one
-MLP trained on MNIST, resumable, returning plain numbers.
-"""
+"""P3: at a fixed parameter budget P, which depth k (with the width m that fills P) trains best?"""
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass
 
-from experiments.budget import CLASSES, INPUTS, depth_range, mlp_widths, params, width_for_budget
-from experiments.datasets import data_source, load_split, subsample, train_mlp_classifier
-from experiments.harness import Context, Study, TrainingDiverged
-from experiments.harness.files import read_json, write_json
-from experiments.harness.sweep import RunEnv
-
-
-def train_mlp(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
-    """One MLP with ``config["widths"]`` trained on an image data set (a sweep run).
-
-    Config keys: ``name`` (unique within the study), ``widths``, ``dropout``, ``optimizer``
-    ("adam" or "sgd"), ``lr``, ``weight_decay``, ``momentum`` (SGD), ``batch_size``, ``epochs``,
-    ``dataset``, ``train_samples``, ``test_samples`` (0 = all).
-
-    Returns the final train loss/accuracy (measured after training in eval mode over the
-    training set, so dropout is off), test loss/accuracy, the training time in seconds
-    (History's ``seconds``: training only, evaluation excluded), the per-epoch history, the
-    parameter count and the data source. A run whose loss becomes NaN/inf returns
-    ``diverged=True`` and None for its losses. The result is kept as JSON beside the
-    checkpoint, so a finished run is never repeated.
-    """
-    done = Path(env.out) / f"{config['name']}.json"
-    if done.exists():
-        return read_json(done)
-    train_size = len(subsample(load_split(config["dataset"], True), config["train_samples"], env.seed))
-    result = {"name": config["name"], "widths": list(config["widths"]),
-              "params": params(config["widths"]),
-              "source": data_source(load_split(config["dataset"], True)), "train_size": train_size,
-              "steps_per_epoch": math.ceil(train_size / config["batch_size"]), "diverged": False}
-    try:
-        run = train_mlp_classifier(config["name"], config["widths"][1:-1], config, env,
-                                   test_each_epoch=True)
-    except TrainingDiverged:
-        result.update(diverged=True, train_loss=None, train_acc=None, test_loss=None,
-                      test_acc=None, seconds=None, history=[])
-    else:
-        history, final_train, final_test = run["history"], run["final_train"], run["final_test"]
-        result.update(train_loss=final_train["loss"], train_acc=final_train["acc"],
-                      test_loss=final_test["loss"], test_acc=final_test["acc"],
-                      seconds=history.last["seconds"], history=history.rows)
-    write_json(done, result)
-    return read_json(done)  # the same JSON types whether the run was trained now or earlier
-
-
-def plain_log_ticks(axis: Any) -> None:
-    """Label a log axis at 1, 2, 3 and 5 × 10ⁿ with plain numbers (0.2, not 2×10⁻¹)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    axis.set_minor_locator(NullLocator())
-
-
-def record_runs(ctx: Context, results: list[dict[str, Any]]) -> None:
-    """Keep each sweep run's per-epoch history in the results (as ``ctx.fit`` does for its runs)
-    and tell the context where the workers' data came from."""
-    for result in results:
-        ctx.uses(SimpleNamespace(source=result["source"]))
-        ctx.runs[result["name"]] = {"rows": result["history"], "diverged": result["diverged"]}
-
-
-def run_config(ctx: Context, name: str, widths: list[int], **overrides: Any) -> dict[str, Any]:
-    """A ``train_mlp`` config from the study's common settings (dataset, samples, optimizer…)."""
-    s = ctx.settings
-    config = {"name": name, "widths": widths, "dataset": s.dataset, "train_samples": s.train_samples,
-              "test_samples": s.test_samples, "epochs": s.epochs, "optimizer": "adam",
-              "weight_decay": 0.0, "dropout": 0.0}
-    config.update({key: getattr(s, key) for key in ("batch_size", "lr") if hasattr(s, key)})
-    config.update(overrides)
-    return config
+from experiments.budget import CLASSES, INPUTS, depth_range, mlp_widths, width_for_budget
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import DATASETS
+from experiments.harness.plots import plain_log_ticks
+from experiments.runs import MLPRun, mlp_run, record_runs, train_mlp
 
 
 def run(ctx: Context) -> None:
     """Train every feasible (budget, depth) with the width solved from the budget."""
     s = ctx.settings
-    configs: dict[str, dict[str, Any]] = {}
+    configs: dict[str, MLPRun] = {}
     points: list[tuple[int, int, str]] = []  # (budget, depth, run name)
     for budget in s.budgets:
         feasible = depth_range(budget)
@@ -98,7 +26,7 @@ def run(ctx: Context) -> None:
                 name, widths = "linear-k0", [INPUTS, CLASSES]
             else:
                 name, widths = f"P{budget}-k{k}", mlp_widths(k, width_for_budget(k, budget))
-            configs[name] = run_config(ctx, name, widths)
+            configs[name] = mlp_run(ctx, name, widths)
             points.append((budget, k, name))
     results = dict(zip(configs, ctx.sweep(train_mlp, list(configs.values()))))
     record_runs(ctx, list(results.values()))
@@ -171,15 +99,27 @@ def _name(points: list[tuple[int, int, str]], budget: int, k: int) -> str:
     return next(name for b, kk, name in points if b == budget and kk == k)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P3's settings (the full profile's values)."""
+
+    budgets: tuple[int, ...] = (10_000, 50_000, 200_000)
+    depths: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8, 12, 16)
+    dataset: str = choice("mnist", tuple(DATASETS))
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+
+
 STUDY = Study(
     name="depth_width_grid", code="P3", title="Depth against width at a fixed budget",
     part="Breadth vs depth",
     question="For several parameter budgets P, train MLPs of every feasible depth k with the width "
              "m that fills P: which depth trains and generalises best?",
+    settings=Settings,
     profiles={
-        "full": {"budgets": [10_000, 50_000, 200_000], "depths": [0, 1, 2, 3, 4, 6, 8, 12, 16],
-                 "dataset": "mnist", "epochs": 20, "batch_size": 128, "lr": 1e-3,
-                 "train_samples": 0, "test_samples": 0},
         "quick": {"depths": [0, 1, 2, 3, 4, 6, 8], "epochs": 8, "train_samples": 10_000,
                   "test_samples": 5_000},
         "smoke": {"budgets": [10_000, 50_000], "depths": [0, 1, 3], "epochs": 1,

@@ -1,13 +1,12 @@
 """P11: a frozen autoencoder encoder with a linear softmax head, against a linear softmax on the raw
 pixels and against fine-tuning the whole stack.
 
-The encoders come from P10 ``autoencoder`` (``<out root>/autoencoder``) when it has finished
-there; otherwise this study trains the one autoencoder it needs with P10's settings for the
-same profile, and says so in its summary.
+The encoders come from P10 ``autoencoder``, which this study needs (run first when missing).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.ticker import MaxNLocator
@@ -15,13 +14,11 @@ from matplotlib.ticker import MaxNLocator
 import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
-from experiments.harness import Context, History, Study
-from experiments.harness.files import read_json
-from experiments.studies import autoencoder as p10
+from experiments.harness import Context, History, Study, choice
+from experiments.harness.data import DATASETS
+from experiments.runs import encoder, flat_images, make_optimizer
 from tinynet.data import DataLoader, TensorDataset
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import Adam
-
 
 STYLE = {  # colour and marker of each method, the same in both panels
     "linear softmax on raw pixels": ("C0", "o"), "frozen encoder + linear head": ("C1", "o"),
@@ -35,57 +32,35 @@ def trainable_parameters(model: nn.Module) -> int:
 
 
 def find_encoders(ctx: Context) -> tuple[dict[int, Any], dict[str, Any]]:
-    """P10's trained encoders as {latent size: state dict} and the architecture they need.
-
-    Reads ``<out root>/autoencoder/results.json``; when P10 has not finished there (or used
-    another data set), trains the autoencoder of latent size ``ctx.settings.latent`` here with
-    P10's settings for this profile.
-    """
-    s = ctx.settings
-    folder = ctx.out.parent / p10.STUDY.name
-    results_file = folder / "results.json"
-    results = read_json(results_file) if results_file.exists() else {}
-    listed = results.get("records", {}).get("encoders", {})
-    usable = (results.get("status") == "finished" and results["settings"].get("dataset") == s.dataset
-              and bool(listed) and all((folder / path).exists() for path in listed.values()))
-    if usable:
-        encoders = {int(d): tn.load(folder / path) for d, path in listed.items()}
-        p10_settings = results["settings"]
-        ctx.note(f"The encoders are P10's ({folder}, profile `{results['profile']}`: "
-                 f"{p10_settings['epochs']} epoch(s) on {p10_settings['train_samples'] or 'all'} "
-                 f"training images, hidden layers {p10_settings['hidden']}).")
-        return encoders, results["records"]["architecture"]
-
-    p10_settings = p10.STUDY.settings(ctx.profile)
-    why = (f"has no finished results at {results_file}" if not results else
-           f"results at {results_file} are not usable here (another data set, or encoder files missing)")
-    ctx.note(f"P10 `autoencoder` {why}, so this study trained its own autoencoder of latent size "
-             f"d={s.latent} with P10's `{ctx.profile}` settings ({p10_settings['epochs']} epoch(s), "
-             f"hidden layers {p10_settings['hidden']}). Run P10 first in the same --out to compare "
-             "frozen encoders of every latent size.")
-    train_images, _ = p10.flat_images(ctx, s.dataset, True, p10_settings["train_samples"])
-    test_images, _ = p10.flat_images(ctx, s.dataset, False, p10_settings["test_samples"])
-    model, _ = p10.train_autoencoder(ctx, s.latent, p10_settings["hidden"], train_images, test_images,
-                                     epochs=p10_settings["epochs"], batch_size=p10_settings["batch_size"],
-                                     lr=p10_settings["lr"])
-    encoders = {s.latent: model.encoder.state_dict()}
-    return encoders, {"pixels": int(train_images.shape[1]), "hidden": list(p10_settings["hidden"])}
+    """P10's trained encoders as {latent size: state dict} and the architecture they need."""
+    p10 = ctx.upstream("autoencoder")
+    listed = p10.results["records"]["encoders"]
+    missing = [path for path in listed.values() if not (p10.folder / path).is_file()]
+    if missing:
+        raise RuntimeError(f"frozen_encoder: P10's results in {p10.folder} list encoder files that are "
+                           f"missing ({', '.join(missing)}); rerun autoencoder with --force")
+    encoders = {int(d): tn.load(p10.folder / path) for d, path in listed.items()}
+    settings = p10.results["settings"]
+    ctx.note(f"The encoders are P10's ({p10.folder}, profile `{p10.results['profile']}`: "
+             f"{settings['epochs']} epoch(s) on {settings['train_samples'] or 'all'} training images, "
+             f"hidden layers {settings['hidden']}).")
+    return encoders, p10.results["records"]["architecture"]
 
 
 def classifier(architecture: dict[str, Any], latent: int, state: dict | None, freeze: bool) -> nn.Sequential:
     """Encoder (loaded from ``state`` when given, frozen when ``freeze``) then a linear head."""
-    encoder = p10.encoder(architecture["pixels"], architecture["hidden"], latent)
+    code = encoder(architecture["pixels"], architecture["hidden"], latent)
     if state is not None:
-        encoder.load_state_dict(state)
-    encoder.requires_grad_(not freeze)
-    return nn.Sequential(encoder, nn.Linear(latent, 10))
+        code.load_state_dict(state)
+    code.requires_grad_(not freeze)
+    return nn.Sequential(code, nn.Linear(latent, 10))
 
 
 def run(ctx: Context) -> None:
     s = ctx.settings
     encoders, architecture = find_encoders(ctx)
-    train_images, train_labels = p10.flat_images(ctx, s.dataset, True, s.train_samples)
-    test_images, test_labels = p10.flat_images(ctx, s.dataset, False, s.test_samples)
+    train_images, train_labels = flat_images(ctx, s.dataset, True, s.train_samples)
+    test_images, test_labels = flat_images(ctx, s.dataset, False, s.test_samples)
     train = DataLoader(TensorDataset(tn.tensor(train_images), tn.tensor(train_labels)),
                        batch_size=s.batch_size, shuffle=True, seed=ctx.seed)
     test = DataLoader(TensorDataset(tn.tensor(test_images), tn.tensor(test_labels)), batch_size=1000)
@@ -94,7 +69,7 @@ def run(ctx: Context) -> None:
         ctx.note(f"P10 has no encoder of latent size {s.latent}; the closest, d={latent}, is used.")
 
     def train_one(name: str, model: nn.Module, method: str, d: int | None) -> dict[str, Any]:
-        optimizer = Adam([p for p in model.parameters() if p.requires_grad], lr=s.lr)
+        optimizer = make_optimizer("adam", [p for p in model.parameters() if p.requires_grad], s.lr)
         history = ctx.fit(name, model, optimizer, F.cross_entropy, train, epochs=s.epochs, test=test)
         histories[name] = history
         return _row(method, d, model, history)
@@ -198,17 +173,28 @@ def _checks(ctx: Context, pixels: dict[str, Any], frozen: dict[str, Any], tuned:
               f"fine-tuned ({ctx.device}, training steps only).")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P11's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    latent: int = 32
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+
+
 STUDY = Study(
     name="frozen_encoder", code="P11", title="Frozen encoder with a linear head",
     question="How well does a linear softmax head on a frozen autoencoder's code classify MNIST, "
              "against a linear softmax on raw pixels (7850 parameters) and against fine-tuning the "
              "whole stack?",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "latent": 32, "epochs": 10, "batch_size": 64, "lr": 1e-3,
-                 "train_samples": 0, "test_samples": 0},
         "quick": {"epochs": 10, "train_samples": 15000, "test_samples": 5000},
         "smoke": {"latent": 8, "epochs": 1, "train_samples": 512, "test_samples": 256},
     },
-    run=run, part="Breadth vs depth",
+    run=run, part="Breadth vs depth", needs=("autoencoder",),
 )
-

@@ -5,20 +5,21 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import image_data
-from experiments.harness import Context, Study
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import image_data
 from experiments.harness.files import atomic_write_bytes, write_text
+from experiments.harness.plots import readable_log_ticks
 from experiments.models import mlp
-from tinynet.data import DataLoader, FunctionDataset
-from tinynet.optim import SGD, Adam
+from experiments.runs import make_optimizer
+from tinynet.data import FUNCTIONS, DataLoader, FunctionDataset
 
 
 class GradNormRecorder:
@@ -138,7 +139,7 @@ def run(ctx: Context) -> None:
     tn.manual_seed(ctx.seed)
     model = mlp(s.function_widths, "leaky_relu")
     logs["function"] = train_recording(
-        ctx, "function", model, Adam(model.parameters(), lr=s.function_lr), F.mse_loss,
+        ctx, "function", model, make_optimizer("adam", model.parameters(), s.function_lr), F.mse_loss,
         DataLoader(data, batch_size=len(data)), s.function_iterations, s.checkpoint_every,
         classification=False)
 
@@ -146,7 +147,7 @@ def run(ctx: Context) -> None:
     tn.manual_seed(ctx.seed)
     model = mlp(s.mnist_widths, "relu", flatten=True)
     logs["mnist"] = train_recording(
-        ctx, "mnist", model, SGD(model.parameters(), lr=s.mnist_lr), F.cross_entropy, train,
+        ctx, "mnist", model, make_optimizer("sgd", model.parameters(), s.mnist_lr), F.cross_entropy, train,
         s.mnist_epochs, 1, classification=True)
 
     titles = {"function": f"{FunctionDataset.label(s.function)}: full-batch Adam, MSE",
@@ -185,17 +186,6 @@ def run(ctx: Context) -> None:
              "falling (Goodfellow, Bengio & Courville 2016, Deep Learning §8.2.1, Fig. 8.1). The "
              "checks above say which picture these runs show. Every iteration's numbers are in "
              "iterations_function.csv and iterations_mnist.csv.")
-
-
-def readable_log_ticks(axis: Any) -> None:
-    """On a log axis spanning less than three decades, ticks at 1, 2, 5 × 10^k in plain numbers
-    (matplotlib's default labels such short ranges with crowded '2×10⁻¹'-style minor ticks)."""
-    low, high = axis.get_view_interval()
-    if axis.get_scale() != "log" or not 0 < low < high or high / low >= 1000:
-        return
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    axis.set_minor_formatter(NullFormatter())
 
 
 def _twin_plot(ax: Any, rows: numpy.ndarray, title: str) -> None:
@@ -249,19 +239,33 @@ def _checks(ctx: Context, table: list[dict[str, Any]]) -> None:
                   "would show (‖∇L‖ ∝ √L near a quadratic minimum).")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """1-2b's settings (the full profile's values)."""
+
+    function: str = choice("sign_cos_over_x", tuple(FUNCTIONS))
+    points: int = 1000
+    function_widths: tuple[int, ...] = (1, 10, 18, 15, 4, 1)
+    function_lr: float = 1e-3
+    function_iterations: int = 20000
+    checkpoint_every: int = 500
+    mnist_widths: tuple[int, ...] = (784, 128, 64, 10)
+    mnist_lr: float = 0.01
+    batch_size: int = 64
+    mnist_epochs: int = 5
+    train_samples: int = 0
+
+
 STUDY = Study(
     name="grad_norm", code="1-2b", title="Gradient norm during training",
     question="How does the gradient norm (L2 over all parameters) behave, iteration by iteration, "
              "while the loss falls? Does training head for a point where the gradient vanishes?",
+    settings=Settings,
     profiles={
-        "full": {"function": "sign_cos_over_x", "points": 1000,
-                 "function_widths": [1, 10, 18, 15, 4, 1], "function_lr": 1e-3,
-                 "function_iterations": 20000, "checkpoint_every": 500,
-                 "mnist_widths": [784, 128, 64, 10], "mnist_lr": 0.01, "batch_size": 64,
-                 "mnist_epochs": 5, "train_samples": 0},
         "quick": {"function_iterations": 6000, "mnist_epochs": 2},
         "smoke": {"points": 200, "function_iterations": 60, "checkpoint_every": 20,
                   "mnist_epochs": 1, "train_samples": 512},
     },
     run=run,
+    datasets=lambda settings: ["mnist"],
 )

@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import DATASETS, subsample
-from experiments.harness import Context, Study, evaluate
-from experiments.harness.files import read_json, write_json
+from experiments.harness import Context, Study, choice, evaluate
+from experiments.harness.data import DATASETS, load_split, subsample
+from experiments.harness.plots import legend_below
 from experiments.models import mlp
+from experiments.runs import make_optimizer
 from tinynet.data import DataLoader
 from tinynet.hessian import interpolate
-from tinynet.optim import Adam
 
 
 def noise_scale(run: dict[str, Any]) -> float:
@@ -36,9 +37,8 @@ def run_label(run: dict[str, Any]) -> str:
 
 def run(ctx: Context) -> None:
     s = ctx.settings
-    dataset = DATASETS[s.dataset]
-    train = subsample(ctx.uses(dataset(train=True)), s.train_samples, ctx.seed)
-    test = subsample(ctx.uses(dataset(train=False)), s.test_samples, ctx.seed + 1)
+    train = subsample(ctx.uses(load_split(s.dataset, True)), s.train_samples, ctx.seed)
+    test = subsample(ctx.uses(load_split(s.dataset, False)), s.test_samples, ctx.seed + 1)
     # The loss along the line is measured on a fixed part of the training set: every α costs a
     # pass over it, and the line needs many α.
     train_probe = DataLoader(subsample(train, s.train_eval_samples, ctx.seed + 2), batch_size=1000)
@@ -64,30 +64,30 @@ def run(ctx: Context) -> None:
                 continue
             model = build(ctx.seed if s.same_init or end == "A" else ctx.seed + 1)
             loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True, seed=ctx.seed)
-            history = ctx.fit(name, model, Adam(model.parameters(), lr=config["lr"]), F.cross_entropy,
-                              loader, epochs=s.epochs, test=test_loader)
+            history = ctx.fit(name, model, make_optimizer("adam", model.parameters(), config["lr"]),
+                              F.cross_entropy, loader, epochs=s.epochs, test=test_loader)
             trained[name] = {"state": model.state_dict(),  # the model is not trained further
                              "history": history}
 
     alphas = [float(a) for a in numpy.linspace(s.alpha_min, s.alpha_max, s.alpha_steps)]
-    probe = build(ctx.seed)
+    probe = build(ctx.seed).to(ctx.device)
     curves = {}
     for pair_name, (a, b) in pairs.items():
         name_a = f"batch{a['batch_size']}-lr{a['lr']:g}"
         name_b = f"batch{b['batch_size']}-lr{b['lr']:g}"
-        cache = ctx.checkpoints / f"line-{pair_name}.json"  # a resumed run skips measured α
-        curve = read_json(cache) if cache.exists() else {}
-        for alpha in alphas:
-            key = f"{alpha:.6f}"
-            if key in curve:
-                continue
-            probe.load_state_dict(interpolate(trained[name_a]["state"], trained[name_b]["state"], alpha))
-            on_train = evaluate(probe, F.cross_entropy, train_probe, ctx.device)
-            on_test = evaluate(probe, F.cross_entropy, test_loader, ctx.device)
-            curve[key] = {"alpha": alpha, "train_loss": on_train["loss"], "train_acc": on_train["acc"],
-                          "test_loss": on_test["loss"], "test_acc": on_test["acc"]}
-            write_json(cache, curve)
-        curves[pair_name] = [curve[f"{alpha:.6f}"] for alpha in alphas]
+
+        def measure(name_a: str = name_a, name_b: str = name_b) -> list[dict[str, float]]:
+            curve = []
+            for alpha in alphas:
+                probe.load_state_dict(interpolate(trained[name_a]["state"], trained[name_b]["state"],
+                                                  alpha))
+                on_train = evaluate(probe, F.cross_entropy, train_probe, ctx.device)
+                on_test = evaluate(probe, F.cross_entropy, test_loader, ctx.device)
+                curve.append({"alpha": alpha, "train_loss": on_train["loss"], "train_acc": on_train["acc"],
+                              "test_loss": on_test["loss"], "test_acc": on_test["acc"]})
+            return curve
+
+        curves[pair_name] = ctx.cached(f"line-{pair_name}", measure, key=[name_a, name_b, alphas])
         _figure(ctx, pair_name, a, b, curves[pair_name])
         _checks(ctx, pair_name, a, b, curves[pair_name], alphas, s.extrapolation)
 
@@ -135,9 +135,8 @@ def _figure(ctx: Context, pair_name: str, a: dict[str, Any], b: dict[str, Any],
         for x, text in ((0, "A"), (1, "B")):
             ax.axvline(x, color="black", linewidth=0.8, linestyle=":")
             ax.annotate(text, (x, 1), xycoords=("data", "axes fraction"), ha="center", va="bottom")
-        handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-        ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncol=4,
-                  bbox_to_anchor=(0.5, -0.14))
+        legend_below(ax, ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0],
+                     ncol=4)
 
 
 def _checks(ctx: Context, pair_name: str, a: dict[str, Any], b: dict[str, Any],
@@ -158,13 +157,21 @@ def _checks(ctx: Context, pair_name: str, a: dict[str, Any], b: dict[str, Any],
               f"({run_label(b)}, α {alphas[after]:.2f}) by {rise_b:.3g} "
               f"({loss[i1]:.3g} → {loss[after]:.3g}).")
     acc = [p["test_acc"] for p in curve]
-    far_a, far_b = loss[0] > loss[i0], loss[-1] > loss[i1]
-    ctx.check(f"[{pair_name}] Each trained model is a minimum along the line: going far past it "
-              f"(to α = {alphas[0]:g} past A, α = {alphas[-1]:g} past B) raises the training loss "
-              "(seeds 002, 003).", far_a and far_b,
-              f"Train loss {loss[0]:.3g} at α = {alphas[0]:g} vs {loss[i0]:.3g} at A; {loss[-1]:.3g} "
-              f"at α = {alphas[-1]:g} vs {loss[i1]:.3g} at B. Test accuracy {acc[0]:.1%}, "
-              f"{acc[i0]:.1%} (A), {acc[i1]:.1%} (B), {acc[-1]:.1%}.")
+    sides = {"A": (i0, [i for i, x in enumerate(alphas) if x < 0.5]),
+             "B": (i1, [i for i, x in enumerate(alphas) if x > 0.5])}
+    lowest = {end: min(side, key=lambda i: loss[i]) for end, (_, side) in sides.items()}
+    minimum = {end: loss[i] <= loss[lowest[end]] for end, (i, _) in sides.items()}
+    ctx.record(f"{pair_name}/lowest_train_loss_alpha", {end: alphas[i] for end, i in lowest.items()})
+    ctx.check(f"[{pair_name}] Each trained model is a minimum along the line: no α of the grid on its "
+              "side of the midpoint (α < 0.5 for A, α > 0.5 for B) has a lower training loss "
+              "(seeds 002, 003).", all(minimum.values()),
+              "; ".join(f"{end} (α = {alphas[i]:g}): train loss {loss[i]:.3g}, lowest on its side "
+                        f"{loss[lowest[end]]:.3g} at α = {alphas[lowest[end]]:.2f}"
+                        + ("" if minimum[end] else f" ({len([j for j in sides[end][1] if loss[j] < loss[i]])}"
+                                                   f" of {len(sides[end][1])} grid points lower)")
+                        for end, (i, _) in sides.items())
+              + f". Test accuracy {acc[0]:.1%} at α = {alphas[0]:g}, {acc[i0]:.1%} (A), {acc[i1]:.1%} "
+                f"(B), {acc[-1]:.1%} at α = {alphas[-1]:g}.")
     inside = [i for i, x in enumerate(alphas) if 0 < x < 1]
     if inside:
         peak = max(inside, key=lambda i: loss[i])
@@ -178,16 +185,37 @@ def _checks(ctx: Context, pair_name: str, a: dict[str, Any], b: dict[str, Any],
                    f"α = {alphas[best]:.2f} (A {acc[i0]:.1%}, B {acc[i1]:.1%}).")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """1-3c's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    train_samples: int = 0
+    test_samples: int = 0
+    train_eval_samples: int = 10000
+    widths: tuple[int, ...] = (512,)
+    epochs: int = 20
+    lr: float = 1e-3
+    batch_sizes: tuple[int, ...] = (64, 1024)
+    lrs: tuple[float, ...] = (1e-3, 1e-2)
+    lr_pair_batch_size: int = 64
+    same_init: bool = True
+    alpha_min: float = -1.0
+    alpha_max: float = 2.0
+    alpha_steps: int = 61
+    extrapolation: float = 0.5
+
+    def __post_init__(self) -> None:
+        if len(self.batch_sizes) != 2 or len(self.lrs) != 2:
+            raise ValueError("interpolation: batch_sizes and lrs each take two values, the ends A and B")
+
+
 STUDY = Study(
     name="interpolation", code="1-3c", title="Interpolating between two trained models",
     question="Along the straight line between a small-batch and a large-batch solution (and "
              "between a small- and a large-learning-rate one), how do loss and accuracy change?",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "train_samples": 0, "test_samples": 0,
-                 "train_eval_samples": 10000, "widths": [512], "epochs": 20, "lr": 1e-3,
-                 "batch_sizes": [64, 1024], "lrs": [1e-3, 1e-2], "lr_pair_batch_size": 64,
-                 "same_init": True, "alpha_min": -1.0, "alpha_max": 2.0, "alpha_steps": 61,
-                 "extrapolation": 0.5},
         "quick": {"train_samples": 20000, "test_samples": 5000, "train_eval_samples": 5000,
                   "widths": [256], "epochs": 6, "alpha_steps": 31},
         "smoke": {"train_samples": 512, "test_samples": 256, "train_eval_samples": 256,

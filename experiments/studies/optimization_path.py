@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,14 @@ from sklearn.decomposition import PCA
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import DATASETS, subsample
-from experiments.harness import Context, Study, evaluate, fit
+from experiments.harness import Context, Study, choice, evaluate, fit
+from experiments.harness.data import DATASETS, load_split, subsample
 from experiments.harness.files import atomic_write_bytes
 from experiments.harness.sweep import RunEnv
 from experiments.models import mlp
+from experiments.runs import make_optimizer
 from tinynet.data import DataLoader
 from tinynet.nn.utils import parameters_to_vector
-from tinynet.optim import Adam
 
 
 def snapshot_path(folder: Path, epoch: int) -> Path:
@@ -59,26 +60,40 @@ def first_layer_size(model: Any) -> int:
 
 def load_data(dataset: str, train_samples: int, test_samples: int, seed: int) -> tuple[Any, Any]:
     """The same training and test subsets for every run (drawn with the study's seed)."""
-    train = subsample(DATASETS[dataset](train=True), train_samples, seed)
-    test = subsample(DATASETS[dataset](train=False), test_samples, seed + 1)
+    train = subsample(load_split(dataset, True), train_samples, seed)
+    test = subsample(load_split(dataset, False), test_samples, seed + 1)
     return train, test
 
 
-def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PathRun:
+    """One of the runs (a sweep item): its index and seed, and the training shared by all."""
+
+    run: int
+    seed: int
+    dataset: str
+    widths: tuple[int, ...]
+    lr: float
+    batch_size: int
+    epochs: int
+    every: int
+    train_samples: int
+    test_samples: int
+
+
+def train_one(config: PathRun, env: RunEnv) -> dict[str, Any]:
     """One training run (a sweep item): weights snapshot at epoch 0 and every ``every`` epochs.
 
     Snapshots go to files next to the run's checkpoint, so a resumed run keeps the ones it
     wrote before the interruption and a finished run is not trained again.
     """
-    train, test = load_data(config["dataset"], config["train_samples"], config["test_samples"],
-                            env.seed)
-    train_loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True,
-                              seed=config["seed"])
+    train, test = load_data(config.dataset, config.train_samples, config.test_samples, env.seed)
+    train_loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     test_loader = DataLoader(test, batch_size=1000)
-    tn.manual_seed(config["seed"])
-    model = mlp(config["widths"], "relu", flatten=True).to(env.device)
-    optimizer = Adam(model.parameters(), lr=config["lr"])
-    name, every = f"run{config['run']}", config["every"]
+    tn.manual_seed(config.seed)
+    model = mlp(config.widths, "relu", flatten=True).to(env.device)
+    optimizer = make_optimizer("adam", model.parameters(), config.lr)
+    name, every = f"run{config.run}", config.every
     folder = Path(env.out) / f"{name}-weights"
     if not snapshot_path(folder, 0).exists():  # the model is still at its initialisation here
         start = {f"train_{k}": v for k, v in
@@ -91,7 +106,7 @@ def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
         if (epoch + 1) % every == 0:
             save_snapshot(folder, epoch + 1, model, history.last)
 
-    history = fit(model, optimizer, F.cross_entropy, train_loader, epochs=config["epochs"],
+    history = fit(model, optimizer, F.cross_entropy, train_loader, epochs=config.epochs,
                   test_loader=test_loader, eval_every=every, device=env.device,
                   checkpoint=Path(env.out) / f"{name}.npz", desc=name,
                   progress=env.progress,
@@ -105,16 +120,15 @@ def run(ctx: Context) -> None:
     s = ctx.settings
     for dataset in load_data(s.dataset, 0, 0, ctx.seed):
         ctx.uses(dataset)
-    configs = [{"run": i, "seed": 1000 * ctx.seed + i, "dataset": s.dataset, "widths": s.widths,
-                "lr": s.lr, "batch_size": s.batch_size, "epochs": s.epochs, "every": s.every,
-                "train_samples": s.train_samples, "test_samples": s.test_samples,
-}
+    configs = [PathRun(run=i, seed=1000 * ctx.seed + i, dataset=s.dataset, widths=s.widths, lr=s.lr,
+                       batch_size=s.batch_size, epochs=s.epochs, every=s.every,
+                       train_samples=s.train_samples, test_samples=s.test_samples)
                for i in range(s.runs)]
     results = ctx.sweep(train_one, configs)
     epochs = list(range(0, s.epochs + 1, s.every))
     paths, metrics = [], []
     for config, result in zip(configs, results):
-        ctx.runs[f"run{config['run']}"] = result["history"]
+        ctx.runs[f"run{config.run}"] = result["history"]
         weights, run_metrics = load_snapshots(Path(result["folder"]), epochs)
         paths.append(weights)
         metrics.append(run_metrics)
@@ -141,7 +155,7 @@ def run(ctx: Context) -> None:
     travelled = [float(_steps(w).sum()) for w in paths]
     for key in parts:
         ctx.record(f"pca_explained_variance/{key}", [round(float(v), 4) for v in variance[key]])
-    ctx.table("runs", [{"run": i, "seed": c["seed"], "final train loss": m[-1]["train_loss"],
+    ctx.table("runs", [{"run": i, "seed": c.seed, "final train loss": m[-1]["train_loss"],
                         "final test acc": m[-1]["test_acc"],
                         "distance travelled": length,
                         "init → final distance": float(numpy.linalg.norm(w[-1] - w[0]))}
@@ -225,14 +239,28 @@ def _checks(ctx: Context, paths: list[numpy.ndarray], metrics: list[list[dict[st
     ctx.record("mean_pairwise_distance", {"start": start, "end": end})
 
 
+@dataclass(frozen=True)
+class Settings:
+    """1-2a's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    widths: tuple[int, ...] = (784, 128, 64, 10)
+    lr: float = 1e-3
+    batch_size: int = 64
+    runs: int = 8
+    epochs: int = 30
+    every: int = 3
+    train_samples: int = 0
+    test_samples: int = 0
+
+
 STUDY = Study(
     name="optimization_path", code="1-2a", title="Visualising the optimization path",
     question="Where do the weights go during training? Eight runs of the same network from "
              "different seeds, their layer-1 and whole-model weights every few epochs, in the 2-D "
              "PCA plane of all runs together.",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "widths": [784, 128, 64, 10], "lr": 1e-3, "batch_size": 64,
-                 "runs": 8, "epochs": 30, "every": 3, "train_samples": 0, "test_samples": 0},
         "quick": {"epochs": 15, "train_samples": 10000, "test_samples": 2000},
         "smoke": {"runs": 3, "epochs": 2, "every": 1, "train_samples": 256, "test_samples": 128},
     },

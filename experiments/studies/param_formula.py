@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 from experiments.budget import mlp_params, mlp_widths, seed_params
 from experiments.harness import Context, Study
@@ -13,7 +13,7 @@ from tinynet.nn.utils import count_parameters
 def run(ctx: Context) -> None:
     """Count the parameters of many (k, m) MLPs three ways: formula, tinynet, the seed."""
     s = ctx.settings
-    ctx.uses(SimpleNamespace(source="none: parameters are counted, nothing is trained"))
+    ctx.uses("none: parameters are counted, nothing is trained")
     pairs = [(0, 1)] + [(k, m) for k in s.depths if k > 0 for m in s.widths]
     rows, mismatches, seed_short_by_m = [], [], 0
     for k, m in pairs:
@@ -71,16 +71,22 @@ def run(ctx: Context) -> None:
              "it gives 794m + 10 instead of 795m + 10. The k = 0 count, 7850, is right.")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P1's settings (the full profile's values)."""
+
+    depths: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 8, 10)
+    widths: tuple[int, ...] = (1, 2, 3, 5, 8, 10, 16, 32, 50, 64, 100, 128, 256, 512)
+    table_widths: tuple[int, ...] = (10, 256)
+
+
 STUDY = Study(
     name="param_formula", code="P1", title="Parameter count of a deep MLP",
     part="Breadth vs depth",
     question="How many parameters does a 784 → (k hidden layers of width m) → 10 MLP with biases "
              "everywhere have, and does the closed form match tinynet's own count?",
+    settings=Settings,
     profiles={
-        "full": {"depths": [0, 1, 2, 3, 4, 5, 6, 8, 10],
-                 "widths": [1, 2, 3, 5, 8, 10, 16, 32, 50, 64, 100, 128, 256, 512],
-                 "table_widths": [10, 256]},
-        "quick": {},
         "smoke": {"depths": [0, 1, 2, 3], "widths": [1, 2, 10, 64], "table_widths": [1, 64]},
     },
     run=run,

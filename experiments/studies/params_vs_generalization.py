@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
 from scipy.stats import spearmanr
 
-from experiments.datasets import train_mlp_classifier
-from experiments.harness import Context, Study
-from experiments.harness.files import read_json, write_json
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import DATASETS
 from experiments.harness.sweep import RunEnv
+from experiments.runs import MLPRun, image_widths, mlp_run, train_mlp_classifier
 from tinynet.nn.utils import count_parameters
 
 
@@ -26,32 +26,28 @@ def mlp_parameters(inputs: int, width: int, classes: int = 10) -> int:
     return (inputs + 1) * width + (width + 1) * width + (width + 1) * classes
 
 
-def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
-    """Train one width (resumable) and measure its final train and test loss and accuracy."""
-    name = f"width-{config['width']}"
-    done = Path(env.out) / f"{name}.json"
-    if done.exists():  # measured already: a resumed sweep skips the evaluation too
-        return read_json(done)
-    run = train_mlp_classifier(name, [config["width"], config["width"]], config, env)
-    final_train, final_test = run["final_train"], run["final_test"]
-    result = {"width": config["width"], "parameters": count_parameters(run["model"]),
-              "train_loss": final_train["loss"], "train_acc": final_train["acc"],
-              "test_loss": final_test["loss"], "test_acc": final_test["acc"],
-              "seconds": run["history"].last["seconds"], "history": run["history"].to_dict(),
-              "sources": run["sources"]}
-    write_json(done, result)
-    return result
+def train_one(config: MLPRun, env: RunEnv) -> dict[str, Any]:
+    """Train one width (resumable) and measure its final train and test loss and accuracy; the
+    result is kept with ``env.cached``, so a resumed sweep skips the evaluation too."""
+    def compute() -> dict[str, Any]:
+        run = train_mlp_classifier(config, env)
+        final_train, final_test = run["final_train"], run["final_test"]
+        return {"width": config.widths[1], "parameters": count_parameters(run["model"]),
+                "train_loss": final_train["loss"], "train_acc": final_train["acc"],
+                "test_loss": final_test["loss"], "test_acc": final_test["acc"],
+                "seconds": run["history"].last["seconds"], "history": run["history"].to_dict(),
+                "sources": run["sources"]}
+
+    return env.cached(config.name, compute, key=dataclasses.asdict(config))
 
 
 def run(ctx: Context) -> None:
     s = ctx.settings
-    configs = [{"width": w, "dataset": s.dataset, "train_samples": s.train_samples,
-                "test_samples": s.test_samples, "epochs": s.epochs, "batch_size": s.batch_size,
-                "lr": s.lr} for w in s.widths]
+    configs = [mlp_run(ctx, f"width-{w}", image_widths(s.dataset, [w, w])) for w in s.widths]
     results = sorted(ctx.sweep(train_one, configs), key=lambda r: r["parameters"])
     for r in results:
         for source in r.pop("sources"):
-            ctx.uses(SimpleNamespace(source=source))
+            ctx.uses(source)
         ctx.runs[f"width-{r['width']}"] = r.pop("history")
 
     params = [r["parameters"] for r in results]
@@ -112,15 +108,26 @@ def run(ctx: Context) -> None:
              "set after training.")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """1-3b's settings (the full profile's values). Widths 5 … 410 give about 4k … 494k
+    parameters, evenly spread on a log scale."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    widths: tuple[int, ...] = (5, 8, 12, 18, 27, 40, 60, 90, 135, 200, 300, 410)
+    train_samples: int = 0
+    test_samples: int = 0
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+
+
 STUDY = Study(
     name="params_vs_generalization", code="1-3b", title="Number of parameters vs generalization",
     question="As a network gets more parameters, how do its training and test loss and accuracy "
              "change?",
+    settings=Settings,
     profiles={
-        # widths 5 … 410 give about 4k … 494k parameters, evenly spread on a log scale
-        "full": {"dataset": "mnist", "widths": [5, 8, 12, 18, 27, 40, 60, 90, 135, 200, 300, 410],
-                 "train_samples": 0, "test_samples": 0, "epochs": 20, "batch_size": 128,
-                 "lr": 1e-3},
         "quick": {"widths": [5, 8, 13, 20, 32, 50, 80, 128, 200, 300, 410],
                   "train_samples": 6000, "test_samples": 5000, "epochs": 15},
         "smoke": {"widths": [4, 8, 16], "train_samples": 256, "test_samples": 256, "epochs": 1},

@@ -4,15 +4,16 @@ requires rethinking generalization")."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import DATASETS, subsample
-from experiments.harness import Context, History, Study, evaluate
+from experiments.harness import Context, History, Study, choice, evaluate
+from experiments.harness.data import DATASETS, load_split, subsample
 from experiments.models import mlp
+from experiments.runs import make_optimizer
 from tinynet.data import DataLoader, RandomLabels
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import Adam
 
 CHANCE = 0.1  # ten classes
 
@@ -29,9 +30,8 @@ def _epochs_text(epoch: int | None) -> str:
 
 def run(ctx: Context) -> None:
     s = ctx.settings
-    dataset = DATASETS[s.dataset]
-    train = subsample(ctx.uses(dataset(train=True)), s.train_samples, ctx.seed)
-    test = subsample(ctx.uses(dataset(train=False)), s.test_samples, ctx.seed + 1)
+    train = subsample(ctx.uses(load_split(s.dataset, True)), s.train_samples, ctx.seed)
+    test = subsample(ctx.uses(load_split(s.dataset, False)), s.test_samples, ctx.seed + 1)
     test_loader = DataLoader(test, batch_size=1000)
     image_size = math.prod(train[0][0].shape)
     labels = {"random": RandomLabels(train, seed=ctx.seed, mode=s.label_mode)}
@@ -44,7 +44,7 @@ def run(ctx: Context) -> None:
         model = mlp([image_size, *s.widths, 10], "relu", flatten=True)
         loader = DataLoader(data, batch_size=s.batch_size, shuffle=True, seed=ctx.seed)
         epochs = s.epochs if name == "random" else s.control_epochs
-        history = ctx.fit(f"{name}-labels", model, Adam(model.parameters(), lr=s.lr),
+        history = ctx.fit(f"{name}-labels", model, make_optimizer("adam", model.parameters(), s.lr),
                           F.cross_entropy, loader, epochs=epochs, test=test_loader,
                           checkpoint_every=s.checkpoint_every)
         # The history's train accuracy is a running mean while the weights still move; the
@@ -135,15 +135,29 @@ def run(ctx: Context) -> None:
                   f"true-label test accuracy {histories['true'].last['test_acc']:.1%}.")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """1-3a's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    train_samples: int = 0
+    test_samples: int = 0
+    widths: tuple[int, ...] = (1024, 1024)
+    label_mode: str = choice("permute", ("permute", "uniform"))
+    epochs: int = 300
+    batch_size: int = 128
+    lr: float = 1e-3
+    control: bool = True
+    control_epochs: int = 30
+    checkpoint_every: int = 5
+
+
 STUDY = Study(
     name="random_labels", code="1-3a", title="Fitting random labels",
     question="Can a network fit MNIST when its training labels are randomly permuted, and what "
              "happens to its test loss and accuracy meanwhile?",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "train_samples": 0, "test_samples": 0,
-                 "widths": [1024, 1024], "label_mode": "permute", "epochs": 300,
-                 "batch_size": 128, "lr": 1e-3, "control": True, "control_epochs": 30,
-                 "checkpoint_every": 5},
         "quick": {"train_samples": 4000, "test_samples": 2000, "widths": [512, 512],
                   "epochs": 30, "batch_size": 64, "control_epochs": 8, "checkpoint_every": 1},
         "smoke": {"train_samples": 256, "test_samples": 256, "widths": [64], "epochs": 3,

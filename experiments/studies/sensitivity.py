@@ -3,9 +3,9 @@ loss, accuracy, input sensitivity ‖∂L/∂x‖_F and sharpness (top Hessian e
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy
@@ -14,10 +14,10 @@ from scipy.stats import spearmanr
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import subsample, train_mlp_classifier
-from experiments.harness import Context, Study
-from experiments.harness.files import read_json, write_json
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import DATASETS, subsample
 from experiments.harness.sweep import RunEnv
+from experiments.runs import MLPRun, image_widths, mlp_run, train_mlp_classifier
 from tinynet.hessian import hessian_eigenvalues, input_sensitivity
 
 
@@ -27,32 +27,34 @@ def fixed_batch(dataset: Any, samples: int, seed: int, device: str) -> tuple[tn.
     return tn.tensor(x).to(device), tn.tensor(y).to(device)
 
 
-def train_one(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
-    """Train with one batch size (resumable), then measure loss, accuracy, sensitivity, sharpness."""
-    name = f"batch-{config['batch_size']}"
-    done = Path(env.out) / f"{name}.json"
-    if done.exists():  # measured already: a resumed sweep skips the Hessian too
-        return read_json(done)
-    run = train_mlp_classifier(name, config["widths"], config, env)
+def train_one(config: tuple[MLPRun, int], env: RunEnv) -> dict[str, Any]:
+    """Train one batch size (resumable), then measure loss, accuracy, sensitivity and sharpness
+    on ``probe_samples`` fixed images; kept with ``env.cached``, so a resumed sweep skips the
+    Hessian too."""
+    run, probe_samples = config
+    return env.cached(run.name, lambda: _measure(run, probe_samples, env),
+                      key=[dataclasses.asdict(run), probe_samples])
+
+
+def _measure(config: MLPRun, probe_samples: int, env: RunEnv) -> dict[str, Any]:
+    run = train_mlp_classifier(config, env)
     model, history, train, test = run["model"], run["history"], run["train"], run["test"]
     final_train, final_test = run["final_train"], run["final_test"]
     # Sensitivity and sharpness are measured on fixed batches, the same for every model, so the
     # numbers compare across batch sizes.
-    x_test, y_test = fixed_batch(test, config["probe_samples"], env.seed + 3, env.device)
-    x_train, y_train = fixed_batch(train, config["probe_samples"], env.seed + 4, env.device)
+    x_test, y_test = fixed_batch(test, probe_samples, env.seed + 3, env.device)
+    x_train, y_train = fixed_batch(train, probe_samples, env.seed + 4, env.device)
     params = list(model.parameters())
     sharpness = hessian_eigenvalues(lambda: F.cross_entropy(model(x_train), y_train), params, k=1,
                                     seed=env.seed)[0]
-    result = {"batch_size": config["batch_size"], "train_loss": final_train["loss"],
-              "train_acc": final_train["acc"], "test_loss": final_test["loss"],
-              "test_acc": final_test["acc"],
-              "sensitivity": input_sensitivity(model, F.cross_entropy, x_test, y_test),
-              "sensitivity_train": input_sensitivity(model, F.cross_entropy, x_train, y_train),
-              "sharpness": float(sharpness), "steps": run["steps"],
-              "seconds": history.last["seconds"], "history": history.to_dict(),
-              "sources": run["sources"]}
-    write_json(done, result)
-    return result
+    return {"batch_size": config.batch_size, "train_loss": final_train["loss"],
+            "train_acc": final_train["acc"], "test_loss": final_test["loss"],
+            "test_acc": final_test["acc"],
+            "sensitivity": input_sensitivity(model, F.cross_entropy, x_test, y_test),
+            "sensitivity_train": input_sensitivity(model, F.cross_entropy, x_train, y_train),
+            "sharpness": float(sharpness), "steps": run["steps"],
+            "seconds": history.last["seconds"], "history": history.to_dict(),
+            "sources": run["sources"]}
 
 
 def trend(x: list[float], y: list[float]) -> float:
@@ -62,13 +64,13 @@ def trend(x: list[float], y: list[float]) -> float:
 
 def run(ctx: Context) -> None:
     s = ctx.settings
-    configs = [{"batch_size": b, "dataset": s.dataset, "train_samples": s.train_samples,
-                "test_samples": s.test_samples, "widths": s.widths, "epochs": s.epochs, "lr": s.lr,
-                "probe_samples": s.probe_samples} for b in s.batch_sizes]
+    widths = image_widths(s.dataset, s.widths)
+    configs = [(mlp_run(ctx, f"batch-{b}", widths, batch_size=b), s.probe_samples)
+               for b in s.batch_sizes]
     results = sorted(ctx.sweep(train_one, configs), key=lambda r: r["batch_size"])
     for r in results:
         for source in r.pop("sources"):
-            ctx.uses(SimpleNamespace(source=source))
+            ctx.uses(source)
         ctx.runs[f"batch-{r['batch_size']}"] = r.pop("history")
 
     batches = [r["batch_size"] for r in results]
@@ -152,14 +154,26 @@ def run(ctx: Context) -> None:
              "the seeds read falling sensitivity as 'less responsive' large-batch models, while "
              "Keskar et al. read rising sharpness as worse generalisation.")
 
+@dataclass(frozen=True)
+class Settings:
+    """1-3d's settings (the full profile's values)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    batch_sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1024)
+    train_samples: int = 0
+    test_samples: int = 0
+    widths: tuple[int, ...] = (256,)
+    epochs: int = 10
+    lr: float = 1e-3
+    probe_samples: int = 2000
+
+
 STUDY = Study(
     name="sensitivity", code="1-3d", title="Sensitivity and sharpness vs batch size",
     question="How do loss, accuracy, input sensitivity and sharpness change with the training "
              "batch size?",
+    settings=Settings,
     profiles={
-        "full": {"dataset": "mnist", "batch_sizes": [10, 20, 50, 100, 200, 500, 1024],
-                 "train_samples": 0, "test_samples": 0, "widths": [256], "epochs": 10,
-                 "lr": 1e-3, "probe_samples": 2000},
         "quick": {"train_samples": 10000, "test_samples": 5000, "widths": [128, 128], "epochs": 8,
                   "probe_samples": 1000},
         "smoke": {"batch_sizes": [16, 64, 256], "train_samples": 512, "test_samples": 256,

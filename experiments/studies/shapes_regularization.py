@@ -1,107 +1,150 @@
 """P4: at one parameter budget, uniform, decreasing and increasing hidden widths, each plain,
-with L2 (weight decay) and with dropout: nine runs."""
+with L2 (weight decay) and with dropout: nine networks, each trained from several seeds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy
+
 from experiments.budget import CLASSES, INPUTS, scaled_widths
-from experiments.harness import Context, Study
-from experiments.studies.depth_width_grid import plain_log_ticks, record_runs, run_config, train_mlp
+from experiments.harness import Context, Study, choice
+from experiments.harness.data import DATASETS
+from experiments.harness.plots import axes_list, plain_log_ticks
+from experiments.runs import (mlp_run, over_seeds, pm, record_runs, separated, shape_ratios,
+                              train_mlp)
 
 REGULARIZERS = ("plain", "L2", "dropout")
-
-
-def shape_ratios(shape: str, depth: int, ratio: float) -> list[float]:
-    """Relative hidden widths: equal, shrinking or growing by ``ratio`` from layer to layer."""
-    if shape == "uniform":
-        return [1.0] * depth
-    if shape == "decreasing":
-        return [ratio ** (depth - 1 - i) for i in range(depth)]
-    if shape == "increasing":
-        return [ratio ** i for i in range(depth)]
-    raise ValueError(f"unknown shape {shape!r}; expected uniform, decreasing or increasing")
+SHAPES = ("uniform", "decreasing", "increasing")
 
 
 def run(ctx: Context) -> None:
-    """Train the three shapes, each plain, with L2 and with dropout."""
+    """Train the three shapes, each plain, with L2 and with dropout, from every seed."""
     s = ctx.settings
+    seeds = [ctx.seed + j for j in range(s.seeds)]
     configs, shapes = [], {}
     for shape in s.shapes:
         hidden = scaled_widths(shape_ratios(shape, s.depth, s.width_ratio), s.budget)
         shapes[shape] = hidden
         for reg in REGULARIZERS:
-            configs.append(run_config(ctx, f"{shape}-{reg}", [INPUTS, *hidden, CLASSES],
-                                      weight_decay=s.weight_decay if reg == "L2" else 0.0,
-                                      dropout=s.dropout if reg == "dropout" else 0.0))
-    results = {c["name"]: r for c, r in zip(configs, ctx.sweep(train_mlp, configs))}
-    record_runs(ctx, list(results.values()))
+            for seed in seeds:
+                configs.append(mlp_run(ctx, f"{shape}-{reg}-seed{seed}", [INPUTS, *hidden, CLASSES],
+                                       weight_decay=s.weight_decay if reg == "L2" else 0.0,
+                                       dropout=s.dropout if reg == "dropout" else 0.0, seed=seed))
+    results = ctx.sweep(train_mlp, configs)
+    record_runs(ctx, results)
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for config, result in zip(configs, results):
+        shape, reg = config.name.split("-")[:2]
+        runs.setdefault((shape, reg), []).append(result)
 
-    with ctx.figure("test_loss", f"Test loss per epoch for the nine runs at a budget of {s.budget:,} "
-                    f"parameters: one panel per shape; plain, L2 (weight decay {s.weight_decay}) and "
-                    f"dropout ({s.dropout}).", ncols=len(s.shapes), width=4.5, sharey=True) as (fig, axes):
-        for ax, shape in zip(axes if len(s.shapes) > 1 else [axes], s.shapes):
+    with ctx.figure("test_loss", f"Test loss per epoch at a budget of {s.budget:,} parameters, mean "
+                    f"over {s.seeds} seed(s) (band: ± one standard deviation): one panel per shape; "
+                    f"plain, L2 (weight decay {s.weight_decay}) and dropout ({s.dropout}).",
+                    ncols=len(s.shapes), width=4.5, sharey=True) as (fig, axes):
+        axes = axes_list(axes)
+        for ax, shape in zip(axes, s.shapes):
             for i, reg in enumerate(REGULARIZERS):
-                rows = results[f"{shape}-{reg}"]["history"]
-                ax.plot([r["epoch"] for r in rows], [r["test_loss"] for r in rows], color=f"C{i}",
-                        label=reg)
-            widths = "-".join(map(str, shapes[shape]))
-            ax.set(xlabel="epoch", title=f"{shape} ({widths})", yscale="log")
+                curves = numpy.array([[row["test_loss"] for row in r["history"]] for r in runs[(shape, reg)]])
+                mean, spread = curves.mean(0), curves.std(0, ddof=1) if len(curves) > 1 else 0 * curves[0]
+                epochs = numpy.arange(1, curves.shape[1] + 1)
+                ax.plot(epochs, mean, color=f"C{i}", label=reg)
+                ax.fill_between(epochs, mean - spread, mean + spread, color=f"C{i}", alpha=0.2)
+            ax.set(xlabel="epoch", title=f"{shape} ({'-'.join(map(str, shapes[shape]))})", yscale="log")
             plain_log_ticks(ax.yaxis)
             ax.legend()
-        (axes[0] if len(s.shapes) > 1 else axes).set_ylabel("test loss (cross-entropy)")
+        axes[0].set_ylabel("test loss (cross-entropy)")
 
+    summary: dict[tuple[str, str], dict[str, Any]] = {}
     table = []
     for shape in s.shapes:
         for reg in REGULARIZERS:
-            r = results[f"{shape}-{reg}"]
-            tests = [row["test_loss"] for row in r["history"]]
+            mine = runs[(shape, reg)]
+            final = {"test": over_seeds([r["test_loss"] for r in mine]),
+                     "train": over_seeds([r["train_loss"] for r in mine]),
+                     "gap": over_seeds([r["test_loss"] - r["train_loss"] for r in mine]),
+                     "acc": over_seeds([r["test_acc"] for r in mine])}
+            summary[(shape, reg)] = final
             table.append({"shape": shape, "regularization": reg,
-                          "widths": "-".join(map(str, shapes[shape])), "params": r["params"],
-                          "train loss": r["train_loss"], "test loss": r["test_loss"],
-                          "gap": r["test_loss"] - r["train_loss"], "best test loss": min(tests),
-                          "at epoch": 1 + tests.index(min(tests)), "test acc": r["test_acc"],
-                          "seconds": r["seconds"]})
+                          "widths": "-".join(map(str, shapes[shape])), "params": mine[0]["params"],
+                          "train loss": final["train"]["mean"], "test loss": final["test"]["mean"],
+                          "± test loss": final["test"]["spread"], "gap": final["gap"]["mean"],
+                          "± gap": final["gap"]["spread"], "test acc": final["acc"]["mean"],
+                          "seconds": float(numpy.mean([r["seconds"] for r in mine]))})
     ctx.table("final_losses", table, f"Final losses after {s.epochs} epochs (Adam, lr {s.lr}, batch "
-                                     f"{s.batch_size}). Train loss is measured after training in eval "
-                                     "mode (dropout off); gap = test − train; 'best test loss' is the "
-                                     "lowest over the epochs.")
+                                     f"{s.batch_size}), mean over {s.seeds} seed(s) with the standard "
+                                     "deviation (±). Train loss is measured after training in eval "
+                                     "mode (dropout off); gap = test − train.")
 
-    best = min(table, key=lambda row: row["test loss"])
-    ctx.record("best_dense_test_loss", best["test loss"])
-    ctx.record("best_dense_model", {"name": f"{best['shape']}-{best['regularization']}",
-                                    "widths": [INPUTS, *shapes[best["shape"]], CLASSES],
-                                    "params": best["params"], "test_loss": best["test loss"],
-                                    "test_acc": best["test acc"], "seconds": best["seconds"],
-                                    "epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr,
-                                    "optimizer": "adam", "weight_decay": s.weight_decay
-                                    if best["regularization"] == "L2" else 0.0,
-                                    "dropout": s.dropout if best["regularization"] == "dropout" else 0.0})
-    final = {(row["shape"], row["regularization"]): row for row in table}
-    _checks(ctx, s, final)
+    best_shape, best_reg = min(summary, key=lambda key: summary[key]["test"]["mean"])
+    best = summary[(best_shape, best_reg)]
+    ctx.record("best_dense_test_loss", best["test"]["mean"])
+    ctx.record("best_dense_model", {"name": f"{best_shape}-{best_reg}",
+                                    "widths": [INPUTS, *shapes[best_shape], CLASSES],
+                                    "params": runs[(best_shape, best_reg)][0]["params"],
+                                    "test_loss": best["test"]["mean"],
+                                    "test_loss_spread": best["test"]["spread"], "seeds": s.seeds,
+                                    "test_acc": best["acc"]["mean"], "epochs": s.epochs,
+                                    "batch_size": s.batch_size, "lr": s.lr, "optimizer": "adam",
+                                    "weight_decay": s.weight_decay if best_reg == "L2" else 0.0,
+                                    "dropout": s.dropout if best_reg == "dropout" else 0.0})
+    _checks(ctx, summary)
     ctx.note(f"All nine networks have {s.depth} hidden layers and at most {s.budget:,} parameters; each "
              f"shape's widths are the largest multiple of its ratios (factor {s.width_ratio} between "
-             "layers) that fits. 'best_dense_test_loss' (the lowest final test loss of the nine, "
-             f"{best['test loss']:.4f} by {best['shape']}-{best['regularization']}) is recorded for P8. "
-             "L2 is Adam's coupled weight decay (the penalty's gradient added to the loss gradient).")
+             f"layers) that fits. Each is trained from {s.seeds} seed(s) (initialisation and batch "
+             "order; the same data), and a difference counts as shown only when the two means differ "
+             "by more than the sum of their standard deviations. 'best_dense_test_loss' (the lowest "
+             f"mean final test loss of the nine, {pm(best['test'])} by {best_shape}-{best_reg}) is "
+             "recorded for P8. L2 is Adam's coupled weight decay (the penalty's gradient added to the "
+             "loss gradient).")
 
 
-def _checks(ctx: Context, s: Any, final: dict[tuple[str, str], dict[str, Any]]) -> None:
-    if {"uniform", "decreasing", "increasing"} <= set(s.shapes):
-        plain = {shape: final[(shape, "plain")]["test loss"] for shape in s.shapes}
+def _checks(ctx: Context, summary: dict[tuple[str, str], dict[str, Any]]) -> None:
+    shapes = ctx.settings.shapes
+    if set(SHAPES) <= set(shapes):
+        plain = {shape: summary[(shape, "plain")]["test"] for shape in shapes}
+        lowest = min(plain, key=lambda k: plain[k]["mean"])
         ctx.check("Among the plain networks, decreasing widths reach the lowest test loss (seed).",
-                  min(plain, key=plain.get) == "decreasing",
-                  "Final plain test loss: " + ", ".join(f"{k} {v:.4f}" for k, v in plain.items()) + ".")
-        gaps = {shape: final[(shape, "plain")]["gap"] for shape in s.shapes}
+                  lowest == "decreasing" and all(separated(plain[lowest], plain[k]) for k in plain
+                                                  if k != lowest),
+                  "Final plain test loss: " + ", ".join(f"{k} {pm(v)}" for k, v in plain.items())
+                  + ". Shown when decreasing has the lowest mean, apart from each other shape by more "
+                    "than the spread.")
+        gaps = {shape: summary[(shape, "plain")]["gap"] for shape in shapes}
+        largest = max(gaps, key=lambda k: gaps[k]["mean"])
         ctx.check("Increasing widths overfit most: the largest test − train gap among the plain "
-                  "networks (seed).", max(gaps, key=gaps.get) == "increasing",
-                  "Plain gap: " + ", ".join(f"{k} {v:.4f}" for k, v in gaps.items()) + ".")
+                  "networks (seed).",
+                  largest == "increasing" and all(separated(gaps[largest], gaps[k]) for k in gaps
+                                                  if k != largest),
+                  "Plain gap: " + ", ".join(f"{k} {pm(v)}" for k, v in gaps.items()) + ".")
     for reg, what in (("L2", "L2 (weight decay)"), ("dropout", "Dropout")):
-        helped = {shape: final[(shape, reg)]["test loss"] < final[(shape, "plain")]["test loss"]
-                  for shape in s.shapes}
+        helped = {shape: summary[(shape, reg)]["test"]["mean"] < summary[(shape, "plain")]["test"]["mean"]
+                  and separated(summary[(shape, reg)]["test"], summary[(shape, "plain")]["test"])
+                  for shape in shapes}
         ctx.check(f"{what} lowers the final test loss of every shape (seed).", all(helped.values()),
-                  ", ".join(f"{shape}: {final[(shape, reg)]['test loss']:.4f} vs plain "
-                            f"{final[(shape, 'plain')]['test loss']:.4f}" for shape in s.shapes) + ".")
+                  ", ".join(f"{shape}: {pm(summary[(shape, reg)]['test'])} vs plain "
+                            f"{pm(summary[(shape, 'plain')]['test'])}" for shape in shapes)
+                  + ". Shown for a shape when the means differ by more than the spread.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """P4's settings (the full profile's values)."""
+
+    budget: int = 50_000
+    depth: int = 3
+    width_ratio: float = 2.0
+    shapes: tuple[str, ...] = choice(SHAPES, SHAPES)
+    weight_decay: float = 1e-4
+    dropout: float = 0.2
+    dataset: str = choice("mnist", tuple(DATASETS))
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+    seeds: int = 3
 
 
 STUDY = Study(
@@ -109,13 +152,11 @@ STUDY = Study(
     part="Breadth vs depth",
     question="At a fixed parameter budget, do uniform, decreasing or increasing hidden widths "
              "generalise best, and how much do L2 and dropout help each?",
+    settings=Settings,
     profiles={
-        "full": {"budget": 50_000, "depth": 3, "width_ratio": 2.0,
-                 "shapes": ["uniform", "decreasing", "increasing"], "weight_decay": 1e-4,
-                 "dropout": 0.2, "dataset": "mnist", "epochs": 30, "batch_size": 128, "lr": 1e-3,
-                 "train_samples": 0, "test_samples": 0},
-        "quick": {"epochs": 20, "train_samples": 5_000, "test_samples": 5_000},
-        "smoke": {"epochs": 2, "train_samples": 512, "test_samples": 256},
+        # three seeds at the cost of the one-seed profile before: fewer epochs and images
+        "quick": {"epochs": 10, "train_samples": 3_000, "test_samples": 5_000},
+        "smoke": {"epochs": 2, "train_samples": 512, "test_samples": 256, "seeds": 2},
     },
     run=run,
 )

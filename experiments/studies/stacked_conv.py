@@ -3,52 +3,45 @@
 The stacked CNNs are ``conv(k)-ReLU-maxpool2-conv(k)-ReLU-maxpool2 → dense → 10`` with ``f`` then
 ``2f`` filters and the winner's kernel size and dense units: the second pooling shrinks the maps
 to 7×7, so the dense layer, which holds most of the parameters, gets smaller. The winner comes
-from ``<out root>/cnn_search/results.json`` when P8 has finished there, else from the setting
-``fallback_winner`` (said so in the summary). All models are trained here with the same settings.
+from P8 ``cnn_search``, which this study needs (run first when missing). All models are trained
+here with the same settings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.ticker import MaxNLocator
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.datasets import image_data
-from experiments.harness import Context, History, Study
-from experiments.harness.files import read_json
+from experiments.harness import Context, History, Study, choice
+from experiments.harness.data import DATASETS, image_data
+from experiments.harness.plots import thousands_axis
 from experiments.models import cnn
-from experiments.studies import cnn_search as p8
+from experiments.runs import TRAINING, make_optimizer
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import Adam
 
 
 def find_winner(ctx: Context) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """P8's winner as {filters, kernel, dense}, and P8's table of CNNs tried (empty if none)."""
+    """P8's winner as {filters, kernel, dense}, and P8's table of CNNs tried."""
     s = ctx.settings
-    results_file = ctx.out.parent / p8.STUDY.name / "results.json"
-    results = read_json(results_file) if results_file.exists() else {}
-    if results.get("status") == "finished" and "winner" in results.get("records", {}):
-        winner = results["records"]["winner"]
-        differ = {key: (results["settings"].get(key), getattr(s, key)) for key in p8.TRAINING
-                  if results["settings"].get(key) != getattr(s, key)}
-        ctx.note(f"P8's winner is {winner['name']} ({winner['params']} parameters, test loss "
-                 f"{winner['test_loss']:.4f}"
-                 + ("" if winner["reached"] else ", the best CNN tried, though it missed P8's target")
-                 + f"; from {results_file}, profile `{results['profile']}`). It is retrained here with "
-                   "the same settings as the stacked CNNs.")
-        if differ:
-            ctx.note("P8 trained with other settings than this study ("
-                     + ", ".join(f"{k}: P8 {a}, here {b}" for k, (a, b) in differ.items())
-                     + "): the grey points from P8 are not trained alike with the others.")
-        tried = [r for r in results["tables"]["search"]["rows"] if "test acc" in r]
-        return {k: winner[k] for k in ("filters", "kernel", "dense")}, tried
-    filters, kernel, dense = s.fallback_winner
-    ctx.note(f"P8 `cnn_search` has not finished in {results_file.parent}, so the one-conv reference "
-             f"is the setting fallback_winner: {filters} filters, kernel {kernel}, {dense} dense "
-             "units. Run P8 first in the same --out to compare with its winner.")
-    return {"filters": filters, "kernel": kernel, "dense": dense}, []
+    p8 = ctx.upstream("cnn_search")
+    winner = p8.results["records"]["winner"]
+    differ = {key: (p8.results["settings"].get(key), getattr(s, key)) for key in TRAINING
+              if p8.results["settings"].get(key) != getattr(s, key)}
+    ctx.note(f"P8's winner is {winner['name']} ({winner['params']} parameters, test loss "
+             f"{winner['test_loss']:.4f}"
+             + ("" if winner["reached"] else ", the best CNN tried, though it missed P8's target")
+             + f"; from {p8.folder}, profile `{p8.results['profile']}`). It is retrained here with "
+               "the same settings as the stacked CNNs.")
+    if differ:
+        ctx.note("P8 trained with other settings than this study ("
+                 + ", ".join(f"{k}: P8 {a}, here {b}" for k, (a, b) in differ.items())
+                 + "): the grey points from P8 are not trained alike with the others.")
+    tried = [r for r in p8.results["tables"]["search"]["rows"] if "test acc" in r]
+    return {k: winner[k] for k in ("filters", "kernel", "dense")}, tried
 
 
 def run(ctx: Context) -> None:
@@ -62,8 +55,8 @@ def run(ctx: Context) -> None:
         name = f"cnn-{'-'.join(map(str, channels))}-k{winner['kernel']}-d{winner['dense']}"
         tn.manual_seed(ctx.seed)
         model = cnn(channels, winner["dense"], kernel=winner["kernel"])
-        history = ctx.fit(name, model, Adam(model.parameters(), lr=s.lr), F.cross_entropy, train,
-                          epochs=s.epochs, test=test)
+        history = ctx.fit(name, model, make_optimizer("adam", model.parameters(), s.lr), F.cross_entropy,
+                          train, epochs=s.epochs, test=test)
         histories[name] = history
         last = history.last
         rows.append({"model": name, "kind": kind, "conv layers": len(channels),
@@ -108,7 +101,7 @@ def _plot(ctx: Context, rows: list[dict[str, Any]], histories: dict[str, History
         ax.scatter([one["params"]], [one["test acc"]], marker="*", s=200, color="C0", zorder=3,
                    label=f"one conv: P8's winner ({one['filters']} filters)")
         ax.set(xscale="log", xlabel="parameters", ylabel="test accuracy", title="Test accuracy against size")
-        p8.thousands_axis(ax.xaxis)
+        thousands_axis(ax.xaxis)
         ax.legend(loc="lower right")
         for i, (row, history) in enumerate(zip(rows, histories.values())):
             ax_epochs.plot(history.column("epoch"), history.column("test_acc"), marker="o", markersize=3,
@@ -119,15 +112,27 @@ def _plot(ctx: Context, rows: list[dict[str, Any]], histories: dict[str, History
         ax_epochs.legend(loc="lower right")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """P9's settings (the full profile's values); the training ones follow P8's (and so P4's)."""
+
+    stacked_filters: tuple[int, ...] = (2, 4, 8)
+    dataset: str = choice("mnist", tuple(DATASETS))
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    train_samples: int = 0
+    test_samples: int = 0
+
+
 STUDY = Study(
     name="stacked_conv", code="P9", title="Two stacked conv layers against one",
     question="Does a CNN with two stacked conv layers reach a higher test accuracy than P8's one-conv "
              "winner for a comparable number of parameters?",
-    profiles={  # the training settings follow P8's (and so P4's), profile by profile
-        "full": {"stacked_filters": [2, 4, 8], "fallback_winner": [4, 3, 16], "dataset": "mnist",
-                 "epochs": 30, "batch_size": 128, "lr": 1e-3, "train_samples": 0, "test_samples": 0},
-        "quick": {"epochs": 20, "train_samples": 5_000, "test_samples": 5_000},
+    settings=Settings,
+    profiles={
+        "quick": {"epochs": 10, "train_samples": 3_000, "test_samples": 5_000},
         "smoke": {"stacked_filters": [2], "epochs": 2, "train_samples": 512, "test_samples": 256},
     },
-    run=run, part="Breadth vs depth",
+    run=run, part="Breadth vs depth", needs=("cnn_search",),
 )

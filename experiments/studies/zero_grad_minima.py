@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +13,16 @@ import scipy.stats
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, Study, fit
-from experiments.harness.files import read_json, write_json
+from experiments.harness import Context, Study, choice, fit
 from experiments.harness.sweep import RunEnv
-from experiments.models import mlp
-from tinynet.data import DataLoader, FunctionDataset, TensorDataset
+from experiments.models import ACTIVATIONS, mlp
+from experiments.runs import make_optimizer
+from tinynet.data import FUNCTIONS, DataLoader, FunctionDataset, TensorDataset
 from tinynet.hessian import grad_norm, hessian
 from tinynet.nn.utils import count_parameters
-from tinynet.optim import LBFGS, Adam
+from tinynet.optim import LBFGS
 
 MINIMISERS = ("lbfgs", "adam")
-RESULT_FORMAT = 3  # a repetition saved by an older version of this file is computed again
 
 
 def minimal_ratio(eigenvalues: numpy.ndarray, tol: float) -> dict[str, float]:
@@ -73,7 +74,7 @@ def minimise_gradient_norm(loss: Callable[[], tn.Tensor], params: list[tn.Tensor
                           tolerance_change=0.0, history_size=100, line_search_fn="strong_wolfe")
         optimizer.step(lambda: objective_and_gradient()[0])
     elif method == "adam":
-        optimizer = Adam(params, lr=lr)
+        optimizer = make_optimizer("adam", params, lr)
         for _ in range(steps):
             objective_and_gradient()
             optimizer.step()
@@ -82,48 +83,69 @@ def minimise_gradient_norm(loss: Callable[[], tn.Tensor], params: list[tn.Tensor
         raise ValueError(f"zero_grad_minima: minimiser must be one of {MINIMISERS}, got {method!r}")
     with tn.no_grad():
         for p, value in zip(params, best[1]):
-            p.data[...] = tn.tensor(value).to(p.device).data
+            p.array[...] = tn.tensor(value).to(p.device).array
     return norms
 
 
-def find_critical_point(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Repetition:
+    """One repetition (a sweep item): its seed and training length, and the shared settings."""
+
+    rep: int
+    seed: int
+    train_epochs: int
+    function: str
+    points: int
+    widths: tuple[int, ...]
+    activation: str
+    lr: float
+    checkpoint_every: int
+    minimiser: str
+    minimise_steps: int
+    minimiser_lr: float
+    zero_tol: float
+
+
+def find_critical_point(config: Repetition, env: RunEnv) -> dict[str, Any]:
     """One repetition (a sweep item): train, minimise ‖∇L‖², take the Hessian's eigenvalues.
 
-    The training phase resumes from its checkpoint; the finished repetition is kept as JSON and
-    returned again without work (the minimisation, a few seconds, is redone if interrupted).
+    The training phase resumes from its checkpoint; the finished repetition is kept with
+    ``env.cached`` and returned again without work (the minimisation, a few seconds, is redone
+    if interrupted).
     """
-    done = Path(env.out) / f"rep{config['rep']}.json"
-    if done.exists() and read_json(done).get("format") == RESULT_FORMAT:
-        return read_json(done)
-    data = FunctionDataset(config["function"], n=config["points"])
+    return env.cached(f"rep{config.rep}", lambda: _critical_point(config, env),
+                      key=dataclasses.asdict(config))
+
+
+def _critical_point(config: Repetition, env: RunEnv) -> dict[str, Any]:
+    data = FunctionDataset(config.function, n=config.points)
     x, y = (t.double().to(env.device) for t in data.tensors)
-    tn.manual_seed(config["seed"])
-    model = mlp(config["widths"], config["activation"]).double().to(env.device)
+    tn.manual_seed(config.seed)
+    model = mlp(config.widths, config.activation).double().to(env.device)
     params = list(model.parameters())
 
     def loss() -> tn.Tensor:
         return F.mse_loss(model(x), y)
 
     norm_at_init = float(grad_norm(loss, params, create_graph=False).item())
-    fit(model, Adam(params, lr=config["lr"]), F.mse_loss,
-        DataLoader(TensorDataset(x, y), batch_size=len(x)), epochs=config["train_epochs"],
-        classification=False, device=env.device, checkpoint_every=config["checkpoint_every"],
-        checkpoint=Path(env.out) / f"rep{config['rep']}.npz",
-        progress=env.progress, desc=f"rep{config['rep']}")
+    fit(model, make_optimizer("adam", params, config.lr), F.mse_loss,
+        DataLoader(TensorDataset(x, y), batch_size=len(x)), epochs=config.train_epochs,
+        classification=False, device=env.device, checkpoint_every=config.checkpoint_every,
+        checkpoint=Path(env.out) / f"rep{config.rep}.npz",
+        progress=env.progress, desc=f"rep{config.rep}")
     trained_loss = float(loss().item())
     trained_norm = float(grad_norm(loss, params, create_graph=False).item())
 
-    norms = minimise_gradient_norm(loss, params, config["minimiser"], config["minimise_steps"],
-                                   config["minimiser_lr"])
+    norms = minimise_gradient_norm(loss, params, config.minimiser, config.minimise_steps,
+                                   config.minimiser_lr)
     final_gradient = numpy.concatenate([g.numpy().ravel() for g in tn.grad(loss(), params)])
     matrix = hessian(loss, params).numpy()
     eigenvalues, eigenvectors = numpy.linalg.eigh((matrix + matrix.T) / 2)  # exact symmetry
-    shares = minimal_ratio(eigenvalues, config["zero_tol"])
+    shares = minimal_ratio(eigenvalues, config.zero_tol)
     in_eigenbasis = (eigenvectors.T @ final_gradient) ** 2
-    flat = numpy.abs(eigenvalues) <= config["zero_tol"] * numpy.abs(eigenvalues).max()
-    result = {
-        "format": RESULT_FORMAT, "rep": config["rep"], "seed": config["seed"],
-        "train_epochs": config["train_epochs"],
+    flat = numpy.abs(eigenvalues) <= config.zero_tol * numpy.abs(eigenvalues).max()
+    return {
+        "rep": config.rep, "seed": config.seed, "train_epochs": config.train_epochs,
         "grad_norm_at_init": norm_at_init, "trained_loss": trained_loss,
         "trained_grad_norm": trained_norm, "loss": float(loss().item()),
         "grad_norm": float(numpy.linalg.norm(final_gradient)), **shares,
@@ -134,8 +156,6 @@ def find_critical_point(config: dict[str, Any], env: RunEnv) -> dict[str, Any]:
         "evaluations": len(norms), "norm_trace": _thin(norms),
         "eigenvalues": eigenvalues.tolist(), "parameters": count_parameters(model),
     }
-    write_json(done, result)
-    return result
 
 
 def _thin(norms: list[float], points: int = 150) -> list[list[float]]:
@@ -148,17 +168,13 @@ def _thin(norms: list[float], points: int = 150) -> list[list[float]]:
 def run(ctx: Context) -> None:
     """The repetitions as a sweep, then the figures, the table, the checks and the notes."""
     s = ctx.settings
-    if s.minimiser not in MINIMISERS:
-        raise ValueError(f"zero_grad_minima: --minimiser must be one of {MINIMISERS}, "
-                         f"got {s.minimiser!r}")
     data = ctx.uses(FunctionDataset(s.function, n=s.points))
-    configs = [{"rep": i, "seed": 1000 * ctx.seed + i,
-                "train_epochs": s.train_epochs[i % len(s.train_epochs)],
-                "function": s.function, "points": s.points, "widths": s.widths,
-                "activation": s.activation, "lr": s.lr, "checkpoint_every": s.checkpoint_every,
-                "minimiser": s.minimiser, "minimise_steps": s.minimise_steps,
-                "minimiser_lr": s.minimiser_lr, "zero_tol": s.zero_tol,
-}
+    configs = [Repetition(rep=i, seed=1000 * ctx.seed + i,
+                          train_epochs=s.train_epochs[i % len(s.train_epochs)], function=s.function,
+                          points=s.points, widths=s.widths, activation=s.activation, lr=s.lr,
+                          checkpoint_every=s.checkpoint_every, minimiser=s.minimiser,
+                          minimise_steps=s.minimise_steps, minimiser_lr=s.minimiser_lr,
+                          zero_tol=s.zero_tol)
                for i in range(s.repeats)]
     results = ctx.sweep(find_critical_point, configs)
     for r in results:
@@ -189,11 +205,13 @@ def _notes(ctx: Context, results: list[dict[str, Any]], constant_loss: float,
              "ratio is the share of positive ones among all of them. We use tanh, not the seeds' "
              "LeakyReLU: a piecewise-linear network has a Hessian that jumps at every kink, and "
              "second-order reasoning about minima needs a smooth loss.")
-    ctx.note("Why L-BFGS by default, not Adam as the seeds: ‖∇L‖² is ill-conditioned (its "
-             "curvature is about H², squaring the Hessian's condition number). Measured once "
-             "(--quick, seed 0): Adam (lr 1e-3, 2000 steps) reached a median ‖∇L‖ of 1.4e-3, "
-             "tinynet's L-BFGS (strong-Wolfe line search, 2000 iterations) 5.1e-4. "
-             "`--minimiser adam` runs the seeds' way. Where the minimiser "
+    reached = numpy.median([r["grad_norm"] for r in results])
+    ctx.note(f"Why L-BFGS by default, not Adam as the seeds: ‖∇L‖² is ill-conditioned (its "
+             "curvature is about H², squaring the Hessian's condition number), which slows "
+             f"first-order methods. In this run {_minimiser_name(s.minimiser)} "
+             f"({s.minimise_steps} iterations) reached a median ‖∇L‖ of {reached:.2g}; "
+             "`--minimiser adam` (or `lbfgs`) runs the other way on the same repetitions, to compare "
+             "the two. Where the minimiser "
              "stalls, part of the remaining gradient can lie in the Hessian's zero directions "
              "(column 'flat share'): a 'gradient-flat' point rather than a critical one "
              "(Frye et al. 2021).")
@@ -334,17 +352,32 @@ def _spearman(results: list[dict[str, Any]]) -> tuple[float, float]:
     return float(rho), float(p)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """1-2c's settings (the full profile's values)."""
+
+    function: str = choice("sinc", tuple(FUNCTIONS))
+    points: int = 200
+    widths: tuple[int, ...] = (1, 5, 5, 1)
+    activation: str = choice("tanh", tuple(ACTIVATIONS))
+    lr: float = 1e-3
+    train_epochs: tuple[int, ...] = (100, 300, 1000, 3000)
+    checkpoint_every: int = 500
+    minimiser: str = choice("lbfgs", MINIMISERS)
+    minimise_steps: int = 2000
+    minimiser_lr: float = 1e-3
+    zero_tol: float = 1e-6
+    repeats: int = 100
+
+
 STUDY = Study(
     name="zero_grad_minima", code="1-2c", title="What is there where the gradient is zero?",
     question="Train a small network, then minimise the squared gradient norm until the gradient "
              "(nearly) vanishes: is the point reached a minimum? The minimal ratio, the share of "
              "positive Hessian eigenvalues, says how minimum-like it is, and how that goes with "
              "the loss.",
+    settings=Settings,
     profiles={
-        "full": {"function": "sinc", "points": 200, "widths": [1, 5, 5, 1], "activation": "tanh",
-                 "lr": 1e-3, "train_epochs": [100, 300, 1000, 3000], "checkpoint_every": 500,
-                 "minimiser": "lbfgs", "minimise_steps": 2000, "minimiser_lr": 1e-3,
-                 "zero_tol": 1e-6, "repeats": 100},
         "quick": {"repeats": 16},
         "smoke": {"points": 50, "train_epochs": [20, 60], "minimise_steps": 40,
                   "checkpoint_every": 20, "repeats": 2},
