@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy
 
+from experiments.harness.settings import choice
 from tinynet.data import CIFAR10, MNIST, DataLoader, FashionMNIST, Subset, data_root
 
 if TYPE_CHECKING:
@@ -21,6 +23,16 @@ if TYPE_CHECKING:
 
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}
 OFFLINE = "offline-subset"  # the source of tinynet's bundled MNIST subset
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """The settings every study that trains on an image data set has (its Settings subclass
+    this): which data set, and how many of its training and test images (0: all of them)."""
+
+    dataset: str = choice("mnist", tuple(DATASETS))
+    train_samples: int = 0
+    test_samples: int = 0
 
 
 def check_name(name: str) -> None:

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 import tinynet as tn
 import tinynet.nn.functional as F
 from experiments.harness import Context, History, Study, choice
-from experiments.harness.data import DATASETS, image_data
+from experiments.harness.data import ImageData, image_data
 from experiments.models import ACTIVATIONS, mlp
 from experiments.runs import OPTIMIZERS, make_optimizer, over_seeds, pm, separated
 from tinynet.nn.utils import count_parameters
@@ -141,10 +141,9 @@ def _checks(ctx: Context, final: dict[str, dict[str, Any]]) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P7's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     activations: tuple[str, ...] = choice(("relu", "elu", "sigmoid", "tanh", "leaky_relu"),
                                           tuple(ACTIVATIONS))
     hidden: tuple[int, ...] = (128, 128, 128)
@@ -152,8 +151,6 @@ class Settings:
     lr: float = 1e-3
     epochs: int = 10
     batch_size: int = 64
-    train_samples: int = 0
-    test_samples: int = 0
     seeds: int = 3
 
 

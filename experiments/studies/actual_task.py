@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS, image_data, subsample
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData, image_data, subsample
 from experiments.harness.plots import legend_below
 from experiments.models import cnn, mlp
 from experiments.runs import make_optimizer
@@ -77,15 +77,12 @@ def run(ctx: Context) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """1-1b's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
     curve_points: int = 4
     curve_test_samples: int = 1000
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy
 
 import tinynet as tn
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData
 from experiments.runs import encoder_file, flat_images, train_autoencoder
 from tinynet.nn.utils import count_parameters
 
@@ -116,17 +116,14 @@ def _checks(ctx: Context, rows: list[dict[str, Any]]) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P10's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     latents: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
     hidden: tuple[int, ...] = (256,)
     epochs: int = 20
     batch_size: int = 128
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
 
 
 STUDY = Study(

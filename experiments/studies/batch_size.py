@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from matplotlib.ticker import NullLocator
 
 from experiments.budget import mlp_widths, width_for_budget
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData
 from experiments.harness.plots import plain_log_ticks
 from experiments.runs import mlp_run, record_runs, seconds_to_reach, timing_record, train_mlp
 
@@ -77,18 +77,15 @@ def run(ctx: Context) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P5's settings (the full profile's values)."""
 
     batch_sizes: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)
     budget: int = 50_000
     depth: int = 2
     target_loss: float = 0.3
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 10
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
 
 
 STUDY = Study(

@@ -18,8 +18,8 @@ from typing import Any
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, History, Study, choice
-from experiments.harness.data import DATASETS, image_data
+from experiments.harness import Context, History, Study
+from experiments.harness.data import ImageData, image_data
 from experiments.harness.plots import thousands_axis
 from experiments.models import cnn
 from experiments.runs import TRAINING, make_optimizer, mlp_run, over_seeds, pm, record_runs, train_mlp
@@ -193,18 +193,15 @@ def _plot(ctx: Context, reference: dict[str, Any], winner: dict[str, Any], histo
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P8's settings (the full profile's values); the training ones follow P4's, profile by profile."""
 
     filters: tuple[int, ...] = (1, 2, 4, 8)
     kernels: tuple[int, ...] = (3, 5)
     dense: tuple[int, ...] = (4, 8, 16, 32)
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 30
     batch_size: int = 128
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
     seeds: int = 3
 
 

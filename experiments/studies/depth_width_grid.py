@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from experiments.budget import CLASSES, INPUTS, depth_range, mlp_widths, width_for_budget
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData
 from experiments.harness.plots import plain_log_ticks
 from experiments.runs import MLPRun, mlp_run, record_runs, train_mlp
 
@@ -100,17 +100,14 @@ def _name(points: list[tuple[int, int, str]], budget: int, k: int) -> str:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P3's settings (the full profile's values)."""
 
     budgets: tuple[int, ...] = (10_000, 50_000, 200_000)
     depths: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8, 12, 16)
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 20
     batch_size: int = 128
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
 
 
 STUDY = Study(

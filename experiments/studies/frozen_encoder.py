@@ -14,8 +14,8 @@ from matplotlib.ticker import MaxNLocator
 import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
-from experiments.harness import Context, History, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness import Context, History, Study
+from experiments.harness.data import ImageData
 from experiments.runs import encoder, flat_images, make_optimizer
 from tinynet.data import DataLoader, TensorDataset
 from tinynet.nn.utils import count_parameters
@@ -174,16 +174,13 @@ def _checks(ctx: Context, pixels: dict[str, Any], frozen: dict[str, Any], tuned:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P11's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     latent: int = 32
     epochs: int = 10
     batch_size: int = 64
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
 
 
 STUDY = Study(

@@ -11,8 +11,8 @@ import numpy
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, Study, choice, evaluate
-from experiments.harness.data import DATASETS, load_split, subsample
+from experiments.harness import Context, Study, evaluate
+from experiments.harness.data import ImageData, load_split, subsample
 from experiments.harness.plots import legend_below
 from experiments.models import mlp
 from experiments.runs import make_optimizer
@@ -186,12 +186,9 @@ def _checks(ctx: Context, pair_name: str, a: dict[str, Any], b: dict[str, Any],
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """1-3c's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
-    train_samples: int = 0
-    test_samples: int = 0
     train_eval_samples: int = 10000
     widths: tuple[int, ...] = (512,)
     epochs: int = 20

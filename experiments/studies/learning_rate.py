@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.budget import mlp_widths, width_for_budget
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData
 from experiments.harness.plots import legend_below, plain_log_ticks
 from experiments.runs import (OPTIMIZERS, mlp_run, over_seeds, pm, record_runs, seconds_to_reach,
                               separated, timing_record, train_mlp)
@@ -176,7 +176,7 @@ def _checks(ctx: Context, points: dict[tuple[str, float], dict[str, Any]],
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P6's settings (the full profile's values)."""
 
     lrs: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
@@ -184,11 +184,8 @@ class Settings:
     target_loss: float = 0.3
     budget: int = 50_000
     depth: int = 2
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 10
     batch_size: int = 128
-    train_samples: int = 0
-    test_samples: int = 0
     seeds: int = 3
 
 

@@ -14,8 +14,8 @@ from sklearn.decomposition import PCA
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, Study, choice, evaluate, fit
-from experiments.harness.data import DATASETS, load_split, subsample
+from experiments.harness import Context, Study, evaluate, fit
+from experiments.harness.data import ImageData, load_split, subsample
 from experiments.harness.files import atomic_write_bytes
 from experiments.harness.sweep import RunEnv
 from experiments.models import mlp
@@ -240,18 +240,15 @@ def _checks(ctx: Context, paths: list[numpy.ndarray], metrics: list[list[dict[st
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """1-2a's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     widths: tuple[int, ...] = (784, 128, 64, 10)
     lr: float = 1e-3
     batch_size: int = 64
     runs: int = 8
     epochs: int = 30
     every: int = 3
-    train_samples: int = 0
-    test_samples: int = 0
 
 
 STUDY = Study(

@@ -9,8 +9,8 @@ from typing import Any
 
 from scipy.stats import spearmanr
 
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData
 from experiments.harness.sweep import RunEnv
 from experiments.runs import MLPRun, image_widths, mlp_run, train_mlp_classifier
 from tinynet.nn.utils import count_parameters
@@ -109,14 +109,11 @@ def run(ctx: Context) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """1-3b's settings (the full profile's values). Widths 5 … 410 give about 4k … 494k
     parameters, evenly spread on a log scale."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     widths: tuple[int, ...] = (5, 8, 12, 18, 27, 40, 60, 90, 135, 200, 300, 410)
-    train_samples: int = 0
-    test_samples: int = 0
     epochs: int = 20
     batch_size: int = 128
     lr: float = 1e-3

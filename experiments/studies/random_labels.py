@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import tinynet as tn
 import tinynet.nn.functional as F
 from experiments.harness import Context, History, Study, choice, evaluate
-from experiments.harness.data import DATASETS, load_split, subsample
+from experiments.harness.data import ImageData, load_split, subsample
 from experiments.models import mlp
 from experiments.runs import make_optimizer
 from tinynet.data import DataLoader, RandomLabels
@@ -136,12 +136,9 @@ def run(ctx: Context) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """1-3a's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
-    train_samples: int = 0
-    test_samples: int = 0
     widths: tuple[int, ...] = (1024, 1024)
     label_mode: str = choice("permute", ("permute", "uniform"))
     epochs: int = 300

@@ -14,8 +14,8 @@ from scipy.stats import spearmanr
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS, subsample
+from experiments.harness import Context, Study
+from experiments.harness.data import ImageData, subsample
 from experiments.harness.sweep import RunEnv
 from experiments.runs import MLPRun, image_widths, mlp_run, train_mlp_classifier
 from tinynet.hessian import hessian_eigenvalues, input_sensitivity
@@ -155,13 +155,10 @@ def run(ctx: Context) -> None:
              "Keskar et al. read rising sharpness as worse generalisation.")
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """1-3d's settings (the full profile's values)."""
 
-    dataset: str = choice("mnist", tuple(DATASETS))
     batch_sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1024)
-    train_samples: int = 0
-    test_samples: int = 0
     widths: tuple[int, ...] = (256,)
     epochs: int = 10
     lr: float = 1e-3

@@ -10,7 +10,7 @@ import numpy
 
 from experiments.budget import CLASSES, INPUTS, scaled_widths
 from experiments.harness import Context, Study, choice
-from experiments.harness.data import DATASETS
+from experiments.harness.data import ImageData
 from experiments.harness.plots import axes_list, plain_log_ticks
 from experiments.runs import (mlp_run, over_seeds, pm, record_runs, separated, shape_ratios,
                               train_mlp)
@@ -129,7 +129,7 @@ def _checks(ctx: Context, summary: dict[tuple[str, str], dict[str, Any]]) -> Non
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P4's settings (the full profile's values)."""
 
     budget: int = 50_000
@@ -138,12 +138,9 @@ class Settings:
     shapes: tuple[str, ...] = choice(SHAPES, SHAPES)
     weight_decay: float = 1e-4
     dropout: float = 0.2
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 30
     batch_size: int = 128
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
     seeds: int = 3
 
 

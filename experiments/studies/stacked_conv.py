@@ -16,8 +16,8 @@ from matplotlib.ticker import MaxNLocator
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from experiments.harness import Context, History, Study, choice
-from experiments.harness.data import DATASETS, image_data
+from experiments.harness import Context, History, Study
+from experiments.harness.data import ImageData, image_data
 from experiments.harness.plots import thousands_axis
 from experiments.models import cnn
 from experiments.runs import TRAINING, make_optimizer
@@ -113,16 +113,13 @@ def _plot(ctx: Context, rows: list[dict[str, Any]], histories: dict[str, History
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ImageData):
     """P9's settings (the full profile's values); the training ones follow P8's (and so P4's)."""
 
     stacked_filters: tuple[int, ...] = (2, 4, 8)
-    dataset: str = choice("mnist", tuple(DATASETS))
     epochs: int = 30
     batch_size: int = 128
     lr: float = 1e-3
-    train_samples: int = 0
-    test_samples: int = 0
 
 
 STUDY = Study(
