@@ -58,6 +58,7 @@ class DataNotes:
 
     def show(self, message: Any, category: type, filename: str, lineno: int, file: Any = None,
              line: Any = None) -> None:
+        """``warnings.showwarning`` for the run: data warnings once, others as usual."""
         if issubclass(category, DataWarning):
             if not self.seen:
                 print(f"warning: {message}", file=sys.stderr, flush=True)
@@ -226,6 +227,8 @@ def _profile_of(argv: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status (usage
+    errors exit with 2 through argparse)."""
     argv = sys.argv[1:] if argv is None else argv
     top = argparse.ArgumentParser(prog="python -m experiments",
                                   usage="python -m experiments list | report | all | publish | "

@@ -148,6 +148,7 @@ def publish(quick_root: Path, full_root: Path, dest: Path, names: list[str], rep
 
 
 def main(argv: list[str]) -> int:
+    """``python -m experiments publish``'s command line; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m experiments publish",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", action="store_true",

@@ -40,6 +40,7 @@ class WallClock:
         return total
 
     def elapsed(self) -> float:
+        """Seconds since ``start``."""
         return time.monotonic() - self._started
 
     def _write(self) -> None:
@@ -53,6 +54,7 @@ class WallClock:
                 pass
 
     def start(self) -> None:
+        """Begin this attempt: write its first record and start the heartbeat."""
         self._started = time.monotonic()
         self._write()
         self._thread = threading.Thread(target=self._beat, name="wall-clock", daemon=True)

@@ -55,12 +55,15 @@ def results_path(out: Path) -> Path:
 
 
 def write_json(path: Path, value: Any) -> None:
+    """``value`` as indented JSON (see :func:`to_json`), written atomically."""
     atomic_write_bytes(path, (json.dumps(to_json(value), indent=2) + "\n").encode())
 
 
 def read_json(path: Path) -> Any:
+    """The JSON value stored at ``path``."""
     return json.loads(Path(path).read_text())
 
 
 def write_text(path: Path, text: str) -> None:
+    """``text`` as UTF-8, written atomically."""
     atomic_write_bytes(path, text.encode())

@@ -78,6 +78,8 @@ class Study:
 
 @dataclass
 class Check:
+    """One outcome check: the expectation, whether the run showed it, and the numbers."""
+
     expectation: str
     shown: bool
     detail: str
@@ -147,6 +149,7 @@ class Plan:
 
     @functools.cached_property
     def key(self) -> dict[str, Any]:
+        """Everything that determines this run's results, as JSON."""
         return to_json({"study": self.study.name, "profile": self.profile,
                         "settings": as_dict(self.settings), "seed": self.seed, "device": self.device,
                         "data": self.data, "code": code_version(self.study.run.__module__),
@@ -154,10 +157,12 @@ class Plan:
 
     @functools.cached_property
     def key_hash(self) -> str:
+        """A short hash of :attr:`key`: names the checkpoint folder, stamps the results."""
         return hashlib.sha1(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:12]
 
     @property
     def checkpoints(self) -> Path:
+        """Where this run's checkpoints and cached results live."""
         return self.out / "checkpoints" / f"{self.profile}-{self.key_hash}"
 
     def finished(self) -> bool:
@@ -298,6 +303,7 @@ class Context:
         self.figures.append({"file": path.name, "caption": caption})
 
     def table(self, name: str, rows: list[dict[str, Any]], caption: str = "") -> None:
+        """A table of the results: one dict per row."""
         self.tables[name] = {"caption": caption, "rows": rows}
 
     def check(self, expectation: str, shown: bool, detail: str) -> None:
@@ -305,13 +311,16 @@ class Context:
         self.checks.append(Check(expectation, bool(shown), detail))
 
     def record(self, key: str, value: Any) -> None:
+        """A headline number (or structure) of the results, under ``key``."""
         self.records[key] = value
 
     def note(self, text: str) -> None:
+        """A paragraph of the summary; every number in it must come from the run."""
         self.notes.append(text)
 
 
 def versions() -> dict[str, str]:
+    """The versions and machine a result was computed with."""
     found = {"python": platform.python_version(), "numpy": numpy.__version__,
              "tinynet": tn.__version__, "machine": platform.machine(),
              "processor": platform.processor() or platform.machine()}

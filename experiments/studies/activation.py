@@ -31,6 +31,7 @@ def epoch_seconds(history: History, column: str = "seconds") -> list[float]:
 
 
 def run(ctx: Context) -> None:
+    """Train the MLP with every activation from every seed; plot, tabulate, check."""
     s = ctx.settings
     train, test, shape = image_data(ctx, s.dataset, s.batch_size, s.train_samples, s.test_samples)
     pixels = shape[0] * shape[1] * shape[2]

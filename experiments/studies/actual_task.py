@@ -28,6 +28,7 @@ def models(image: int, channels: int, pixels: int) -> dict[str, object]:
 
 
 def run(ctx: Context) -> None:
+    """Train the three CNNs and three DNNs; plot their curves, tabulate, check."""
     s = ctx.settings
     train, test, shape = image_data(ctx, s.dataset, s.batch_size, s.train_samples, s.test_samples)
     channels, image = shape[0], shape[1]

@@ -21,6 +21,7 @@ from tinynet.nn.utils import count_parameters
 
 
 def run(ctx: Context) -> None:
+    """Train one autoencoder per latent size, save the encoders for P11, plot, check."""
     s = ctx.settings
     train_images, _ = flat_images(ctx, s.dataset, True, s.train_samples)
     test_images, test_labels = flat_images(ctx, s.dataset, False, s.test_samples)

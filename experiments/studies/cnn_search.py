@@ -44,6 +44,7 @@ def candidates(filters: list[int], kernels: list[int], dense: list[int]) -> list
 
 
 def candidate_name(candidate: dict[str, int]) -> str:
+    """The run name of a CNN of the grid."""
     return f"cnn-f{candidate['filters']}-k{candidate['kernel']}-d{candidate['dense']}"
 
 
@@ -69,6 +70,7 @@ def dense_reference(ctx: Context) -> tuple[dict[str, Any], float]:
 
 
 def run(ctx: Context) -> None:
+    """Search the CNN grid, smallest first, against P4's best dense test loss."""
     s = ctx.settings
     best, target = dense_reference(ctx)
     seeds = [ctx.seed + j for j in range(s.seeds)]

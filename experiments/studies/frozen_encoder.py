@@ -57,6 +57,7 @@ def classifier(architecture: dict[str, Any], latent: int, state: dict | None, fr
 
 
 def run(ctx: Context) -> None:
+    """Train the linear heads, the fine-tuned stack and the baselines; plot, check."""
     s = ctx.settings
     encoders, architecture = find_encoders(ctx)
     train_images, train_labels = flat_images(ctx, s.dataset, True, s.train_samples)

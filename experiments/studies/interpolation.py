@@ -32,10 +32,12 @@ def nearest(alphas: list[float], target: float) -> int:
 
 
 def run_label(run: dict[str, Any]) -> str:
+    """'batch B, lr L': how the figures name an end of a line."""
     return f"batch {run['batch_size']}, lr {run['lr']:g}"
 
 
 def run(ctx: Context) -> None:
+    """Train the ends of each line, measure the loss along it, plot, check."""
     s = ctx.settings
     train = subsample(ctx.uses(load_split(s.dataset, True)), s.train_samples, ctx.seed)
     test = subsample(ctx.uses(load_split(s.dataset, False)), s.test_samples, ctx.seed + 1)

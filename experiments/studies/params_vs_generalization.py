@@ -42,6 +42,7 @@ def train_one(config: MLPRun, env: RunEnv) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> None:
+    """Train every width (a sweep), plot against the parameter count, check."""
     s = ctx.settings
     configs = [mlp_run(ctx, f"width-{w}", image_widths(s.dataset, [w, w])) for w in s.widths]
     results = sorted(ctx.sweep(train_one, configs), key=lambda r: r["parameters"])

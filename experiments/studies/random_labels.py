@@ -29,6 +29,7 @@ def _epochs_text(epoch: int | None) -> str:
 
 
 def run(ctx: Context) -> None:
+    """Train on permuted labels (and the true ones), plot, tabulate, check."""
     s = ctx.settings
     train = subsample(ctx.uses(load_split(s.dataset, True)), s.train_samples, ctx.seed)
     test = subsample(ctx.uses(load_split(s.dataset, False)), s.test_samples, ctx.seed + 1)

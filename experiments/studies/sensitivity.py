@@ -63,6 +63,7 @@ def trend(x: list[float], y: list[float]) -> float:
 
 
 def run(ctx: Context) -> None:
+    """Train every batch size (a sweep), measure sensitivity and sharpness, check."""
     s = ctx.settings
     widths = image_widths(s.dataset, s.widths)
     configs = [(mlp_run(ctx, f"batch-{b}", widths, batch_size=b), s.probe_samples)

@@ -21,6 +21,7 @@ MODELS = {  # the seeds' three models: 571, 572 and 571 parameters
 
 
 def run(ctx: Context) -> None:
+    """Fit every function with the three models; plot, tabulate, check."""
     s = ctx.settings
     rows, fits = [], {}
     for fname in s.functions:

@@ -45,6 +45,7 @@ def find_winner(ctx: Context) -> tuple[dict[str, int], list[dict[str, Any]]]:
 
 
 def run(ctx: Context) -> None:
+    """Train P8's winner and the stacked CNNs with the same settings; plot, check."""
     s = ctx.settings
     winner, tried = find_winner(ctx)
     train, test, _ = image_data(ctx, s.dataset, s.batch_size, s.train_samples, s.test_samples)
