@@ -1,11 +1,17 @@
-"""Automatic differentiation: the graph walk and grad modes (``engine``).
+"""Automatic differentiation: the graph walk and grad modes (``engine``), PyTorch's ctx-style
+``Function`` (``function``) and the higher-order helpers of ``torch.autograd.functional``
+(``functional``).
 
 ``engine.py`` is the core: what an op is (``Op``), ``no_grad`` and the one backward walk behind
 ``Tensor.backward`` and ``tn.grad``.
 """
 
-from tinynet.autograd.engine import (Op, backward, enable_grad, grad, graph_nodes, is_grad_enabled,
-                                     no_grad, set_grad_enabled)
+from tinynet.autograd.engine import (AccumulateGrad, Op, backward, enable_grad, grad, graph_nodes,
+                                     is_grad_enabled, no_grad, set_grad_enabled)
+from tinynet.autograd.function import Function, FunctionCtx, once_differentiable
+from tinynet.autograd.variable import Variable
+from tinynet.autograd import functional  # noqa: E402  (uses the names above)
 
-__all__ = ["Op", "backward", "enable_grad", "grad", "graph_nodes", "is_grad_enabled", "no_grad",
-           "set_grad_enabled"]
+__all__ = ["AccumulateGrad", "Function", "FunctionCtx", "Op", "Variable", "backward",
+           "enable_grad", "functional", "grad", "graph_nodes", "is_grad_enabled", "no_grad",
+           "once_differentiable", "set_grad_enabled"]
