@@ -448,3 +448,292 @@ def test_schedulers_match_pytorch():
             scheduler.step()
             theirs.append(scheduler.get_last_lr())
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- RMSprop, Adagrad, Adadelta
+def rmsprop_reference(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                      centered=False, maximize=False):
+    """Hinton's RMSprop as PyTorch runs it: the RMS (centered: the standard deviation) of the
+    gradients divides the step; momentum accumulates the scaled steps."""
+    p, v, mean, buf, history = p.copy(), 0.0, 0.0, 0.0, []
+    for g in grads:
+        g = (-g if maximize else g) + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        mean = alpha * mean + (1 - alpha) * g
+        scale = numpy.sqrt(v - mean * mean) if centered else numpy.sqrt(v)
+        if momentum > 0:
+            buf = momentum * buf + g / (scale + eps)
+            p = p - lr * buf
+        else:
+            p = p - lr * g / (scale + eps)
+        history.append(p)
+    return history
+
+
+def adagrad_reference(p, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                      initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+    """Duchi et al.: the step of each coordinate shrinks with its summed squared gradients; the
+    rate itself decays as lr / (1 + (t - 1)·lr_decay)."""
+    p, total, history = p.copy(), initial_accumulator_value, []
+    for t, g in enumerate(grads, start=1):
+        g = (-g if maximize else g) + weight_decay * p
+        total = total + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (numpy.sqrt(total) + eps)
+        history.append(p)
+    return history
+
+
+def adadelta_reference(p, grads, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+    """Zeiler: the update is RMS(past updates) / RMS(gradients) · g, both running averages."""
+    p, v, u, history = p.copy(), 0.0, 0.0, []
+    for g in grads:
+        g = (-g if maximize else g) + weight_decay * p
+        v = rho * v + (1 - rho) * g * g
+        delta = numpy.sqrt(u + eps) / numpy.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        p = p - lr * delta
+        history.append(p)
+    return history
+
+
+ADAPTIVE = {
+    "RMSprop": (rmsprop_reference, [
+        dict(), dict(lr=0.05, alpha=0.9, eps=1e-6), dict(lr=0.01, momentum=0.9),
+        dict(lr=0.01, centered=True), dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1),
+        dict(lr=0.01, maximize=True)]),
+    "Adagrad": (adagrad_reference, [
+        dict(), dict(lr=0.1, lr_decay=0.3), dict(lr=0.1, initial_accumulator_value=0.5),
+        dict(lr=0.1, weight_decay=0.2, eps=1e-4), dict(lr=0.1, maximize=True, lr_decay=0.1)]),
+    "Adadelta": (adadelta_reference, [
+        dict(), dict(lr=0.5, rho=0.8), dict(eps=1e-3, weight_decay=0.1),
+        dict(lr=0.3, maximize=True)]),
+}
+ADAPTIVE_CASES = [(name, settings) for name, (_, all_settings) in ADAPTIVE.items()
+                  for settings in all_settings]
+
+
+def settings_id(case):
+    name, settings = case
+    return name + ":" + (",".join(f"{k}={v}" for k, v in settings.items()) or "defaults")
+
+
+@pytest.mark.parametrize("case", ADAPTIVE_CASES, ids=settings_id)
+def test_adaptive_optimizers_follow_their_formulas(case):
+    name, settings = case
+    grads = gradient_sequence()
+    check_against(run(lambda ps: getattr(optim, name)(ps, **settings), grads), ADAPTIVE[name][0],
+                  grads, **settings)
+
+
+@pytest.mark.parametrize("case", ADAPTIVE_CASES, ids=settings_id)
+def test_adaptive_optimizers_match_pytorch(case):
+    torch = pytest.importorskip("torch")
+    name, settings = case
+    grads = gradient_sequence()
+    grads[2][1] = None  # a parameter without gradient skips the step, state and all
+    ours = run(lambda ps: getattr(optim, name)(ps, **settings), grads)
+    theirs = torch_run(torch, lambda ps: getattr(torch.optim, name)(ps, **settings), grads)
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        for i, (x, y) in enumerate(zip(a, b)):
+            numpy.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12,
+                                          err_msg=f"{name} parameter {i}, step {step + 1}")
+
+
+def test_adaptive_optimizer_defaults_and_state_keys_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for name, settings in [("RMSprop", dict(momentum=0.5, centered=True)), ("Adagrad", {}),
+                           ("Adadelta", {})]:
+        ours = getattr(optim, name)(make_params()[:1], **settings)
+        theirs = getattr(torch.optim, name)([torch.zeros(3, 2, requires_grad=True)], **settings)
+        ours.param_groups[0]["params"][0].grad = tn.ones(3, 2, dtype=tn.float64)
+        theirs.param_groups[0]["params"][0].grad = torch.ones(3, 2)
+        ours.step()
+        theirs.step()
+        for key, value in theirs.defaults.items():
+            if key in ("foreach", "capturable", "differentiable", "fused"):
+                continue
+            assert ours.defaults[key] == value, f"{name}.{key}"
+        ours_state = ours.state_dict()["state"][0]
+        assert set(ours_state) == set(theirs.state_dict()["state"][0]), name
+        assert ours_state["step"] == 1
+
+
+def test_adagrad_state_exists_from_construction_as_in_pytorch():
+    params = make_params()
+    optimizer = optim.Adagrad(params[:2], initial_accumulator_value=0.25)
+    assert [optimizer.state[p]["step"] for p in params[:2]] == [0, 0]
+    assert float(optimizer.state[params[0]]["sum"].array.min()) == 0.25
+    optimizer.add_param_group({"params": [params[2]], "initial_accumulator_value": 1.0})
+    assert float(optimizer.state[params[2]]["sum"].array.max()) == 1.0
+
+
+@pytest.mark.parametrize("factory", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps),
+    lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True), lambda ps: optim.Adagrad(ps),
+    lambda ps: optim.Adadelta(ps)], ids=["sgd", "adam", "rmsprop", "adagrad", "adadelta"])
+def test_every_step_updates_parameters_in_place_and_bumps_their_version(factory):
+    params = make_params()
+    arrays, versions = [p.array for p in params], [p._version for p in params]
+    optimizer = factory(params)
+    for p in params:
+        p.grad = tn.ones(p.shape, dtype=p.dtype)
+    optimizer.step()
+    for p, array, version in zip(params, arrays, versions):
+        assert p.array is array and p._version == version + 1
+
+
+@pytest.mark.parametrize("factory", [
+    lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
+    lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01),
+    lambda ps: optim.Adadelta(ps, lr=0.5),
+], ids=["rmsprop", "adagrad", "adadelta"])
+def test_adaptive_optimizers_resume_from_a_state_dict(factory):
+    test_resuming_from_a_state_dict_matches_uninterrupted_training(factory)
+
+
+def test_adaptive_optimizers_state_dict_survives_save_and_load(tmp_path):
+    model = small_model(0)
+    optimizer = optim.RMSprop(model.parameters(), momentum=0.9, centered=True)
+    train_steps(model, optimizer, [(tn.randn(4, 2), tn.randn(4, 1))])
+    tn.save(optimizer.state_dict(), tmp_path / "opt.npz")
+    fresh = optim.RMSprop(model.parameters(), momentum=0.9, centered=True)
+    fresh.load_state_dict(tn.load(tmp_path / "opt.npz"))
+    for p in model.parameters():
+        for key in ("square_avg", "momentum_buffer", "grad_avg"):
+            numpy.testing.assert_array_equal(fresh.state[p][key].array, optimizer.state[p][key].array)
+        assert fresh.state[p]["step"] == 1
+
+
+def test_adaptive_optimizers_refuse_bad_settings():
+    a = make_params()[0]
+    for factory, match in [(lambda: optim.RMSprop([a], lr=-1.0), "RMSprop: invalid lr"),
+                           (lambda: optim.RMSprop([a], alpha=-0.1), "invalid alpha"),
+                           (lambda: optim.Adagrad([a], lr_decay=-1.0), "Adagrad: invalid lr_decay"),
+                           (lambda: optim.Adagrad([a], initial_accumulator_value=-1.0),
+                            "initial_accumulator_value"),
+                           (lambda: optim.Adadelta([a], rho=1.5), "Adadelta: invalid rho")]:
+        with pytest.raises(ValueError, match=match):
+            factory()
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        optim.Adagrad([a], differentiable=True)
+
+
+# ---------------------------------------------------------------------------- more schedulers
+def test_multistep_lr_closed_form():
+    from tinynet.optim.lr_scheduler import MultiStepLR
+
+    sequence = lr_sequence(lambda o: MultiStepLR(o, milestones=[3, 7, 7], gamma=0.5), 12)
+    for epoch, (lr,) in enumerate(sequence):
+        passed = sum(m <= epoch for m in [3, 7, 7])
+        assert lr == pytest.approx(0.5 ** passed, rel=1e-12)
+
+
+def test_lambda_lr_closed_form_per_group():
+    from tinynet.optim.lr_scheduler import LambdaLR
+
+    sequence = lr_sequence(lambda o: LambdaLR(o, [lambda e: 0.9 ** e, lambda e: 1 / (e + 1)]), 8,
+                           lrs=(1.0, 0.2))
+    for epoch, lrs in enumerate(sequence):
+        assert lrs == pytest.approx([0.9 ** epoch, 0.2 / (epoch + 1)], rel=1e-12)
+    with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+        LambdaLR(optim.SGD(make_params()[:1], lr=1.0), [abs, abs])
+
+
+class Warmup:
+    """A callable object: its attributes are part of LambdaLR's state_dict, as in PyTorch."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.epochs)
+
+
+def test_lambda_lr_state_dict_saves_callable_objects_but_not_functions(tmp_path):
+    from tinynet.optim.lr_scheduler import LambdaLR
+
+    params = make_params()[:2]
+    optimizer = optim.SGD([{"params": [params[0]]}, {"params": [params[1]]}], lr=1.0)
+    scheduler = LambdaLR(optimizer, [Warmup(5), lambda epoch: 0.5])
+    scheduler.step()
+    tn.save(scheduler.state_dict(), tmp_path / "sched.npz")
+    state = tn.load(tmp_path / "sched.npz")
+    assert state["lr_lambdas"] == [{"epochs": 5}, None] and state["last_epoch"] == 1
+    resumed = LambdaLR(optim.SGD([{"params": [params[0]]}, {"params": [params[1]]}], lr=1.0),
+                       [Warmup(99), lambda epoch: 0.5])
+    resumed.load_state_dict(state)
+    assert resumed.lr_lambdas[0].epochs == 5 and resumed.last_epoch == 1
+
+
+def plateau_run(lib, metrics, **settings):
+    params = [lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)]
+    optimizer = lib.optim.SGD([{"params": [params[0]], "lr": 1.0},
+                               {"params": [params[1]], "lr": 0.5}], lr=1.0)
+    scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **settings)
+    sequence = []
+    for metric in metrics:
+        optimizer.step()
+        scheduler.step(metric)
+        sequence.append(scheduler.get_last_lr())
+    return sequence
+
+
+PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.9, 0.91, 0.92, 0.5, 0.6, 0.6, 0.6, 0.6, 0.7, 0.4, 0.45,
+                   0.46, 0.47, 0.48, 0.49, 0.5, 0.51]
+PLATEAU_SETTINGS = [
+    dict(patience=2), dict(patience=1, factor=0.5, cooldown=2),
+    dict(mode="max", patience=1, threshold=0.1), dict(patience=0, threshold_mode="abs",
+                                                      threshold=0.05, min_lr=[0.1, 0.2]),
+    dict(patience=0, factor=0.5, min_lr=0.3)]
+
+
+@pytest.mark.parametrize("settings", PLATEAU_SETTINGS, ids=str)
+def test_reduce_lr_on_plateau_matches_pytorch(settings):
+    torch = pytest.importorskip("torch")
+    ours = plateau_run(tn, PLATEAU_METRICS, **settings)
+    theirs = plateau_run(torch, PLATEAU_METRICS, **settings)
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_reduce_lr_on_plateau_by_hand():
+    sequence = plateau_run(tn, [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5], patience=2)
+    # the 3rd epoch without improvement (epoch 4) divides by 10; 0.5 is an improvement
+    assert [lrs[0] for lrs in sequence] == pytest.approx([1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.1])
+    sequence = plateau_run(tn, [tn.tensor(1.0), tn.tensor(2.0), tn.tensor(2.0)], patience=0,
+                           min_lr=0.3)
+    assert sequence[-1] == pytest.approx([0.3, 0.3])
+
+
+def test_reduce_lr_on_plateau_state_dict_round_trip(tmp_path):
+    from tinynet.optim.lr_scheduler import ReduceLROnPlateau
+
+    optimizer = optim.SGD(make_params()[:1], lr=1.0)
+    scheduler = ReduceLROnPlateau(optimizer, mode="max", patience=1)
+    for metric in (1.0, 0.5, 0.5):
+        scheduler.step(metric)
+    tn.save(scheduler.state_dict(), tmp_path / "plateau.npz")
+    resumed = ReduceLROnPlateau(optim.SGD(make_params()[:1], lr=0.1), mode="max", patience=1)
+    resumed.load_state_dict(tn.load(tmp_path / "plateau.npz"))
+    assert (resumed.best, resumed.num_bad_epochs, resumed.last_epoch) == (1.0, 0, 3)
+    with pytest.raises(ValueError, match="Factor should be < 1.0"):
+        ReduceLROnPlateau(optimizer, factor=1.0)
+    with pytest.raises(ValueError, match="mode sideways is unknown"):
+        ReduceLROnPlateau(optimizer, mode="sideways")
+
+
+def test_new_schedulers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3)),
+             ("LambdaLR", dict(lr_lambda=lambda e: 0.95 ** e * (1 + e % 3)))]
+    for name, settings in cases:
+        make = getattr(optim.lr_scheduler, name)
+        ours = lr_sequence(lambda o, make=make, settings=settings: make(o, **settings), 15,
+                           lrs=(0.5,))
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+        scheduler = getattr(torch.optim.lr_scheduler, name)(optimizer, **settings)
+        theirs = [scheduler.get_last_lr()]
+        for _ in range(15):
+            optimizer.step()
+            scheduler.step()
+            theirs.append(scheduler.get_last_lr())
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12, err_msg=name)

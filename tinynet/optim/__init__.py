@@ -10,9 +10,13 @@
 """
 
 from tinynet.optim import lr_scheduler
+from tinynet.optim.adadelta import Adadelta
+from tinynet.optim.adagrad import Adagrad
 from tinynet.optim.adam import Adam, AdamW
 from tinynet.optim.lbfgs import LBFGS
 from tinynet.optim.optimizer import Optimizer
+from tinynet.optim.rmsprop import RMSprop
 from tinynet.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "LBFGS", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "LBFGS", "Optimizer", "RMSprop",
+           "lr_scheduler"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.ops.inplace import bump_version
-from tinynet.optim.optimizer import Optimizer, ParamsT
+from tinynet.optim.optimizer import Optimizer, ParamsT, check_non_negative, check_state_device
 from tinynet.tensor import Tensor
 
 
@@ -37,9 +37,7 @@ class Adam(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
-        for key in ("lr", "eps", "weight_decay"):
-            if not group[key] >= 0:
-                raise ValueError(f"{name}: invalid {key} {group[key]!r}, expected a number >= 0")
+        check_non_negative(name, group, ("lr", "eps", "weight_decay"))
         betas = group["betas"]
         if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
             raise ValueError(f"{name}: invalid betas {betas!r}, expected two numbers in [0, 1)")
@@ -66,7 +64,7 @@ class Adam(Optimizer):
                 bump_version(*params)
                 continue
             for p, state in zip(params, states):
-                _check_same_device(p, state)
+                check_state_device("Adam", p, state["exp_avg"])
                 adam_update(p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
                             state["max_exp_avg_sq"].array if amsgrad else None, step=state["step"],
                             **settings)
@@ -139,13 +137,6 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
     xp.divide(exp_avg, scratch, out=scratch)
     scratch *= -lr / (1 - beta1 ** step)
     param += scratch
-
-
-def _check_same_device(p: Tensor, state: dict[str, Any]) -> None:
-    if state["exp_avg"].device != p.device:
-        raise RuntimeError(f"Adam: a parameter of shape {tuple(p.shape)} is on {p.device} but its "
-                           f"optimizer state is on {state['exp_avg'].device}; move the model before "
-                           "building the optimizer (or load the optimizer's state_dict after moving)")
 
 
 class _FlatMoments:

@@ -158,3 +158,40 @@ def _state_value_for(value: Any, param: Tensor) -> Any:
         dtype = param.dtype if array.dtype.kind == "f" else array.dtype
         return Tensor(array.astype(dtype, copy=True))
     return copy.deepcopy(value)
+
+
+def check_non_negative(name: str, group: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Raise ValueError naming the optimizer and setting when one of ``keys`` is below 0 (or NaN)."""
+    for key in keys:
+        if not group[key] >= 0:
+            raise ValueError(f"{name}: invalid {key} {group[key]!r}, expected a number >= 0")
+
+
+def check_unsupported(name: str, **flags: Any) -> None:
+    """PyTorch's implementation switches that would change what a step means in tinynet."""
+    for flag, value in flags.items():
+        if value:
+            raise NotImplementedError(f"{name}: {flag}=True is not supported by tinynet (its steps "
+                                      "work on raw arrays, outside the graph, on one device kind)")
+
+
+def gradient_of(p: Tensor, weight_decay: float, maximize: bool) -> Any:
+    """The gradient array an update reads: negated to maximize, plus weight_decay·p (L2).
+
+    Read only: without either it is ``p.grad.array`` itself, which backward may share.
+    """
+    grad = p.grad.array
+    if maximize:
+        grad = -grad
+    if weight_decay:
+        grad = grad + weight_decay * p.array
+    return grad
+
+
+def check_state_device(name: str, p: Tensor, state_tensor: Tensor) -> None:
+    """A parameter moved to another device after its optimizer state was made: say so."""
+    if state_tensor.device != p.device:
+        raise RuntimeError(f"{name}: a parameter of shape {tuple(p.shape)} is on {p.device} but its "
+                           f"optimizer state is on {state_tensor.device}; move the model before "
+                           "building the optimizer (or load the optimizer's state_dict after moving)")
+

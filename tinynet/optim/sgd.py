@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.ops.inplace import bump_version
-from tinynet.optim.optimizer import Optimizer, ParamsT
+from tinynet.optim.optimizer import Optimizer, ParamsT, check_non_negative
 from tinynet.tensor import Tensor
 
 
@@ -28,9 +28,7 @@ class SGD(Optimizer):
                                       nesterov=nesterov, weight_decay=weight_decay))
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        for key in ("lr", "momentum", "weight_decay"):
-            if not group[key] >= 0:
-                raise ValueError(f"SGD: invalid {key} {group[key]!r}, expected a number >= 0")
+        check_non_negative("SGD", group, ("lr", "momentum", "weight_decay"))
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening, "
                              f"got momentum={group['momentum']}, dampening={group['dampening']}")
