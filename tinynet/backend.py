@@ -21,7 +21,10 @@ except Exception:  # ImportError, or CuPy present without a usable driver
     _cuda_ok = False
 
 DEVICES = ("cpu", "cuda")
+# What Python floats and float factories give, and where factories put tensors; changed by
+# tn.set_default_dtype and tn.set_default_device.
 default_float = numpy.dtype(numpy.float32)
+default_device = "cpu"
 array_types: tuple[type, ...] = (numpy.ndarray,) + ((cupy.ndarray,) if cupy is not None else ())
 
 

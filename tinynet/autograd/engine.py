@@ -156,8 +156,9 @@ class Op:
         return f"<{type(self).__name__}>"
 
     def name(self) -> str:
-        """PyTorch's name for this node, e.g. ``MulBackward0``."""
-        return f"{type(self).__name__}Backward0"
+        """PyTorch's name for this node, e.g. ``MulBackward0``; an op class whose PyTorch name
+        differs says so in ``node_name`` (Linear: ``AddmmBackward0``)."""
+        return getattr(self, "node_name", None) or f"{type(self).__name__}Backward0"
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

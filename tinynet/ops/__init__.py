@@ -9,18 +9,41 @@ from tinynet.ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid,
                                     softplus, tanh)
 from tinynet.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
 from tinynet.ops.conv import conv2d, conv_transpose2d
-from tinynet.ops.elementwise import (abs, cast, clamp, clone, compare, exp, log, maximum, minimum, sqrt,
-                                     to_device, where)
+from tinynet.ops.elementwise import (abs, cast, clamp, clone, compare, exp, log, maximum, minimum,
+                                     sqrt, to_device, where)
+from tinynet.ops.indexing import (chunk, gather, index_select, masked_fill, masked_select, narrow,
+                                  nonzero, scatter, scatter_add, select, split, unbind)
+from tinynet.ops.linalg import torch_norm as norm
+from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, gt, isclose,
+                                 isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
+                                 logical_xor, lt, ne)
+from tinynet.ops.matrix import bmm, diag, diagonal, dot, mm, mv, outer, t, trace, tril, triu
+from tinynet.ops.ordering import argsort, cumprod, cumsum, prod, sort, topk, unique
 from tinynet.ops.pool import avg_pool2d, max_pool2d
-from tinynet.ops.reduction import (amax, argmax, argmin, logsumexp, max, mean, min, sum, var)
-from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, getitem, pad, permute, reshape,
-                               squeeze, stack, sum_to, transpose, unsqueeze)
+from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
+from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
+                                   max, mean, min, std, sum, var)
+from tinynet.ops.rounding import ceil, floor, floor_divide, frac, remainder, round, sign, trunc
+from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, flip, getitem, movedim, pad,
+                               permute, repeat, reshape, roll, squeeze, stack, sum_to, transpose,
+                               unsqueeze)
+from tinynet.ops.trig import (acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, sin, sinh,
+                              tan)
 
 __all__ = [
-    "abs", "add", "amax", "argmax", "argmin", "avg_pool2d", "broadcast_to", "cast", "cat",
-    "clamp", "clone", "compare", "conv2d", "conv_transpose2d", "div", "elu", "exp", "expand", "flatten",
-    "getitem", "inplace", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
-    "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow",
-    "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum",
-    "sum_to", "tanh", "to_device", "transpose", "unsqueeze", "var", "where",
+    "abs", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any",
+    "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "avg_pool2d",
+    "bitwise", "bitwise_not", "bmm", "broadcast_to", "cast", "cat", "ceil", "chunk", "clamp",
+    "clone", "compare", "conv2d", "conv_transpose2d", "cos", "cosh", "count_nonzero", "cumprod",
+    "cumsum", "diag", "diagonal", "div", "dot", "elu", "eq", "equal", "exp", "exp2", "expand",
+    "expm1", "flatten", "flip", "floor", "floor_divide", "frac", "gather", "ge", "getitem", "gt",
+    "index_select", "inplace", "isclose", "isfinite", "isinf", "isnan", "le", "leaky_relu",
+    "linear", "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max",
+    "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "movedim", "mul", "mv", "narrow", "ne",
+    "neg", "nonzero", "norm", "outer", "pad", "permute", "pow", "prod", "reciprocal", "relu",
+    "remainder", "repeat", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "select",
+    "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square",
+    "squeeze", "stack", "std", "sub", "sum", "sum_to", "t", "tan", "tanh", "to_device", "topk",
+    "trace", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "where",
 ]

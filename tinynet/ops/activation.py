@@ -21,6 +21,8 @@ def _scaled(g: Tensor, factor) -> Tensor:
 
 
 class ReLU(Op):
+    node_name = "ReluBackward0"
+
     def forward(self, x):
         return backend.get_array_module(x).maximum(x, 0)
 
@@ -29,6 +31,8 @@ class ReLU(Op):
 
 
 class LeakyReLU(Op):
+    node_name = "LeakyReluBackward0"
+
     def forward(self, x):
         return backend.get_array_module(x).where(x > 0, x, x * self.negative_slope)
 
@@ -40,6 +44,8 @@ class LeakyReLU(Op):
 
 class ELU(Op):
     """x for x > 0, alpha·(exp(x) - 1) otherwise; the slope there is out + alpha."""
+
+    node_name = "EluBackward0"
 
     def forward(self, x):
         xp = backend.get_array_module(x)

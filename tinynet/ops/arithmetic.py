@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy
 
+from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.shape import Permute, sum_to
 from tinynet.tensor import Tensor, as_tensor
@@ -96,6 +97,8 @@ class Neg(Op):
 class PowScalar(Op):
     """``a ** exponent`` for a Python number ``exponent`` (the common case: x**2, x**0.5)."""
 
+    node_name = "PowBackward0"
+
     def forward(self, a):
         return a ** self.exponent
 
@@ -108,6 +111,8 @@ class PowScalar(Op):
 
 class Pow(Op):
     """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0."""
+
+    node_name = "PowBackward1"
 
     def forward(self, a, b):
         self.out = a ** b
@@ -122,6 +127,8 @@ class Pow(Op):
 
 class MatMul(Op):
     """Batched matrix product of two tensors with ndim >= 2; batch dims broadcast."""
+
+    node_name = "MmBackward0"
 
     def forward(self, a, b):
         return a @ b
@@ -138,6 +145,8 @@ class Linear(Op):
 
     Fused so that a training step walks one node per layer instead of three.
     """
+
+    node_name = "AddmmBackward0"
 
     def forward(self, x, weight, bias=None):
         out = x @ weight.T
@@ -181,12 +190,19 @@ def mul(a: Any, b: Any) -> Tensor:
     return binary(Mul, a, b)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """True division: integer operands give the default float dtype, as in PyTorch."""
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """True division: integer operands give the default float dtype, as in PyTorch.
+
+    ``rounding_mode='floor'`` rounds the quotient down (``//``), ``'trunc'`` towards zero; both
+    keep integer operands integer.
+    """
+    if rounding_mode is not None:
+        from tinynet.ops import rounding  # rounding builds on div
+        return rounding.rounded_div(a, b, rounding_mode)
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        a, b = a.float(), b.float()
+        a, b = a.to(backend.default_float), b.to(backend.default_float)
     return binary(Div, a, b)
 
 

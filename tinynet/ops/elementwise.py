@@ -11,6 +11,15 @@ from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
 
+def unary(op: type[Op], a: Any) -> Tensor:
+    """Apply a float op to ``a``; integer and bool tensors are computed in the default float
+    dtype, as in PyTorch (``tn.sin(tn.arange(3))`` is float32)."""
+    a = as_tensor(a)
+    if a.dtype.kind in "biu":
+        a = a.to(backend.default_float)
+    return op.apply(a)
+
+
 def _constant(array: Any, like: Tensor) -> Tensor:
     """A mask or weight array as a graph constant of ``like``'s dtype."""
     return Tensor(array.astype(like.dtype, copy=False))
@@ -55,6 +64,8 @@ class Abs(Op):
 
 class Clamp(Op):
     """Gradient 1 where min <= a <= max (bounds included, as PyTorch), else 0."""
+
+    node_name = "ClampBackward1"
 
     def forward(self, a):
         xp = backend.get_array_module(a)
@@ -106,6 +117,7 @@ class Where(Op):
 
 
 class Cast(Op):
+    node_name = "ToCopyBackward0"
     saves_inputs = False
 
     def forward(self, a):
@@ -126,6 +138,7 @@ class Clone(Op):
 
 
 class ToDevice(Op):
+    node_name = "ToCopyBackward0"
     saves_inputs = False
 
     def forward(self, a):
@@ -136,15 +149,18 @@ class ToDevice(Op):
 
 
 def exp(a: Tensor) -> Tensor:
-    return Exp.apply(a)
+    """Elementwise e**a."""
+    return unary(Exp, a)
 
 
 def log(a: Tensor) -> Tensor:
-    return Log.apply(a)
+    """Elementwise natural logarithm; -inf at 0 and NaN below, as in PyTorch."""
+    return unary(Log, a)
 
 
 def sqrt(a: Tensor) -> Tensor:
-    return Sqrt.apply(a)
+    """Elementwise square root; NaN below 0."""
+    return unary(Sqrt, a)
 
 
 def abs(a: Tensor) -> Tensor:

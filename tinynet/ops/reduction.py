@@ -7,6 +7,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op, no_grad
+from tinynet.ops.elementwise import maximum, minimum
 from tinynet.ops.shape import broadcast_to
 from tinynet.tensor import MinMax, Tensor
 
@@ -85,8 +86,32 @@ def var(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False
     return sum(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
 
 
+def std(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """Standard deviation, the square root of ``var`` (same arguments)."""
+    return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element over ``dim`` (all dims when None) is non-zero."""
+    return Tensor(a.xp.asarray(a.array.any(axis=_axes(dim, a.ndim, "any"), keepdims=keepdim)))
+
+
+def all(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element over ``dim`` (all dims when None) is non-zero."""
+    return Tensor(a.xp.asarray(a.array.all(axis=_axes(dim, a.ndim, "all"), keepdims=keepdim)))
+
+
+def count_nonzero(a: Tensor, dim: Any = None) -> Tensor:
+    """How many elements over ``dim`` (all when None) are non-zero, as int64."""
+    return Tensor(a.xp.asarray(a.array != 0).sum(axis=_axes(dim, a.ndim, "count_nonzero"))
+                  .astype("int64"))
+
+
 def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor | MinMax:
     name = "max" if largest else "min"
+    if isinstance(dim, Tensor):  # max(a, b) is PyTorch's other spelling of maximum(a, b)
+        return (maximum if largest else minimum)(a, dim)
     if a.numel() == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
     axes = _axes(dim, a.ndim, name)
@@ -96,8 +121,9 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     return MinMax(values, (argmax if largest else argmin)(a, dim, keepdim))
 
 
-def max(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
-    """Largest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
+def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
+    """Largest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch; with a tensor
+    in place of ``dim``, the elementwise ``maximum``.
 
     At ties the gradient is split evenly between the tied elements, as ``torch.max()`` and
     ``torch.amax`` do; with ``dim`` too (where ``torch.max(dim)`` gives it all to the index).
@@ -105,8 +131,9 @@ def max(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Mi
     return _extreme(a, dim, keepdim, largest=True)
 
 
-def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
-    """Smallest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch.
+def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
+    """Smallest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch; with a tensor
+    in place of ``dim``, the elementwise ``minimum``.
 
     Ties share the gradient evenly, as in ``max``.
     """
@@ -114,7 +141,13 @@ def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Mi
 
 
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The largest values over ``dim`` (ties share the gradient evenly)."""
     return Extreme.apply(a, axes=_axes(dim, a.ndim, "amax"), keepdim=keepdim, largest=True)
+
+
+def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The smallest values over ``dim`` (ties share the gradient evenly)."""
+    return Extreme.apply(a, axes=_axes(dim, a.ndim, "amin"), keepdim=keepdim, largest=False)
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -130,7 +163,7 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) without overflow: the max is taken out first, as a constant shift."""
     axes = _axes(dim, a.ndim, "logsumexp")
-    if any(a.shape[d] == 0 for d in axes):  # no terms: log(0) = -inf, as in PyTorch; nothing to shift
+    if builtins.any(a.shape[d] == 0 for d in axes):  # no terms: log(0) = -inf, as in PyTorch
         return sum(a, axes, keepdim) + float("-inf")
     with no_grad():
         shift = amax(a, axes, keepdim=True)

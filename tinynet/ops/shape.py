@@ -22,6 +22,7 @@ def _normalize_dim(dim: int, ndim: int, op: str) -> int:
 
 
 class Reshape(Op):
+    node_name = "ViewBackward0"
     saves_inputs = False
     is_view = True
 
@@ -48,6 +49,7 @@ class Permute(Op):
 
 
 class BroadcastTo(Op):
+    node_name = "ExpandBackward0"
     saves_inputs = False
     is_view = True
 
@@ -61,6 +63,7 @@ class BroadcastTo(Op):
 class SumTo(Op):
     """Sum a broadcast result back down to ``shape``: the adjoint of BroadcastTo."""
 
+    node_name = "SumBackward1"
     saves_inputs = False
 
     def forward(self, a):
@@ -75,6 +78,7 @@ class SumTo(Op):
 
 
 class GetItem(Op):
+    node_name = "IndexBackward0"
     saves_inputs = False
 
     def forward(self, a):
@@ -87,6 +91,7 @@ class GetItem(Op):
 class Slice(GetItem):
     """``a[index]`` with ints, slices, None and Ellipsis only: NumPy returns a view."""
 
+    node_name = "SliceBackward0"
     is_view = True
 
 class IndexScatter(Op):
@@ -144,6 +149,7 @@ class Cat(Op):
 class Pad(Op):
     """Constant padding; ``widths`` is one (before, after) pair per dimension."""
 
+    node_name = "ConstantPadNdBackward0"
     saves_inputs = False
 
     def forward(self, a):
@@ -153,6 +159,45 @@ class Pad(Op):
     def backward(self, g):
         index = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))
         return (g[index],)
+
+
+class Flip(Op):
+    """Reverse the order along ``dims``; its own adjoint."""
+
+    saves_inputs = False
+
+    def forward(self, a):
+        return backend.get_array_module(a).flip(a, self.dims)
+
+    def backward(self, g):
+        return (Flip.apply(g, dims=self.dims),)
+
+
+class Roll(Op):
+    """Shift elements along ``dims`` by ``shifts``, wrapping around; undone by the opposite shift."""
+
+    saves_inputs = False
+
+    def forward(self, a):
+        return backend.get_array_module(a).roll(a, self.shifts, self.dims)
+
+    def backward(self, g):
+        return (Roll.apply(g, shifts=tuple(-n for n in self.shifts), dims=self.dims),)
+
+
+class Repeat(Op):
+    """Tile ``sizes[i]`` copies along dim i; the gradient sums the copies."""
+
+    saves_inputs = False
+
+    def forward(self, a):
+        self.shape = (1,) * (len(self.sizes) - a.ndim) + a.shape
+        return backend.get_array_module(a).tile(a, self.sizes)
+
+    def backward(self, g):
+        copies = g.reshape(tuple(d for r, n in zip(self.sizes, self.shape) for d in (r, n)))
+        summed = copies.sum(tuple(range(0, 2 * len(self.shape), 2)))
+        return (summed.reshape(self.inputs[0].shape),)
 
 
 def _is_basic(index: tuple) -> bool:
@@ -317,3 +362,51 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     return Pad.apply(input, widths=tuple(widths), value=value)
+
+
+def _dims(dims: int | Sequence[int], ndim: int, op: str) -> tuple[int, ...]:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    found = tuple(_normalize_dim(d, ndim, op) for d in dims)
+    if len(set(found)) != len(found):
+        raise RuntimeError(f"{op}: dims {dims} repeat a dimension")
+    return found
+
+
+def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
+    """The elements in reverse order along ``dims`` (a copy, as in PyTorch)."""
+    return Flip.apply(input, dims=_dims(dims, input.ndim, "flip")) if input.ndim else input
+
+
+def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """Elements shifted by ``shifts`` along ``dims``, wrapping around; with no dims, over the
+    flattened tensor."""
+    if dims is None:
+        return roll(input.flatten(), shifts, 0).reshape(input.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = _dims(dims, input.ndim, "roll")
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: {len(shifts)} shifts for {len(dims)} dims; give one per dim")
+    return Roll.apply(input, shifts=shifts, dims=dims)
+
+
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """The dims ``source`` moved to the positions ``destination``, the others keeping their order."""
+    source = _dims(source, input.ndim, "movedim")
+    destination = _dims(destination, input.ndim, "movedim")
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: {len(source)} source dims but {len(destination)} destinations")
+    rest = iter(d for d in range(input.ndim) if d not in source)
+    placed = dict(zip(destination, source))
+    return permute(input, [placed[i] if i in placed else next(rest) for i in range(input.ndim)])
+
+
+def repeat(input: Tensor, sizes: Sequence[int]) -> Tensor:
+    """The tensor tiled ``sizes[i]`` times along dim i (leading sizes add new dims), as
+    ``Tensor.repeat``."""
+    sizes = tuple(int(n) for n in sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError(f"repeat: {len(sizes)} sizes for a tensor with {input.ndim} dims; give "
+                           "at least one per dim")
+    if any(n < 0 for n in sizes):
+        raise RuntimeError(f"repeat: sizes must be non-negative, got {sizes}")
+    return Repeat.apply(input, sizes=sizes)

@@ -1,0 +1,8 @@
+"""``tn.linalg``, as ``torch.linalg``: norms, symmetric eigendecomposition, solve, inverse,
+singular values. The ops and their backwards are in ``tinynet/ops/linalg.py``."""
+
+from tinynet.ops.linalg import (LinAlgError, eigh, eigvalsh, inv, matrix_norm, norm, solve,
+                                svdvals, vector_norm)
+
+__all__ = ["LinAlgError", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "solve", "svdvals",
+           "vector_norm"]

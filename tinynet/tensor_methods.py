@@ -1,0 +1,641 @@
+"""The Tensor's long tail of methods: operators, math, reductions, shapes, indexing, in place.
+
+Each is one line calling the op of the same name in ``tinynet.ops`` (where the op is written and
+documented: ``help(x.sin)`` shows ``tn.sin``'s docstring). ``Tensor`` inherits them from
+``TensorMethods``, which keeps ``tensor.py`` to the Tensor's state, autograd and conversions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tinynet.tensor import MinMax, Tensor
+
+# tinynet.ops and tinynet.factories import the Tensor, which is built on this class, so ``bind``
+# sets them once all exist (at the end of tensor.py).
+ops: Any = None
+factories: Any = None
+
+
+def _sizes(args: tuple) -> Any:
+    """``x.view(2, 3)`` and ``x.view((2, 3))`` mean the same."""
+    return args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+
+
+class TensorMethods:
+    """The methods that name an op: ``x.sin()`` is ``tn.sin(x)``, ``x + y`` is ``tn.add(x, y)``."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__  # == is elementwise, identity is the hash
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.remainder(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return ops.bitwise("and", self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return ops.bitwise("and", other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.bitwise("or", self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.bitwise("or", other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.bitwise("xor", self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.bitwise("xor", other, self)
+
+    def __invert__(self) -> Tensor:
+        return ops.bitwise_not(self)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.ge(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.ne(self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    def __contains__(self, element: Any) -> bool:
+        return bool(ops.eq(self, element).array.any())
+
+    # ----------------------------------------------------------------- named arithmetic
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+
+    subtract = sub
+
+    def mul(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return ops.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def neg(self) -> Tensor:
+        return ops.neg(self)
+
+    negative = neg
+
+    def pow(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def remainder(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def matmul(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        return ops.mm(self, mat2)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return ops.bmm(self, mat2)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return ops.mv(self, vec)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return ops.dot(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return ops.outer(self, vec2)
+
+    def t(self) -> Tensor:
+        return ops.t(self)
+
+    # ----------------------------------------------------------------- comparisons and tests
+    def eq(self, other: Any) -> Tensor:
+        return ops.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return ops.ne(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return ops.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return ops.le(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return ops.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return ops.ge(self, other)
+
+    def equal(self, other: Tensor) -> bool:
+        return ops.equal(self, other)
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return ops.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def isnan(self) -> Tensor:
+        return ops.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return ops.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return ops.isfinite(self)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return ops.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return ops.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return ops.logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return ops.logical_not(self)
+
+    # ----------------------------------------------------------------- elementwise math
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def exp2(self) -> Tensor:
+        return ops.exp2(self)
+
+    def expm1(self) -> Tensor:
+        return ops.expm1(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def log2(self) -> Tensor:
+        return ops.log2(self)
+
+    def log10(self) -> Tensor:
+        return ops.log10(self)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        return ops.rsqrt(self)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def reciprocal(self) -> Tensor:
+        return ops.reciprocal(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    absolute = abs
+
+    def sign(self) -> Tensor:
+        return ops.sign(self)
+
+    def floor(self) -> Tensor:
+        return ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return ops.ceil(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        return ops.round(self, decimals=decimals)
+
+    def trunc(self) -> Tensor:
+        return ops.trunc(self)
+
+    def frac(self) -> Tensor:
+        return ops.frac(self)
+
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def tan(self) -> Tensor:
+        return ops.tan(self)
+
+    def asin(self) -> Tensor:
+        return ops.asin(self)
+
+    def acos(self) -> Tensor:
+        return ops.acos(self)
+
+    def atan(self) -> Tensor:
+        return ops.atan(self)
+
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
+    def asinh(self) -> Tensor:
+        return ops.asinh(self)
+
+    def acosh(self) -> Tensor:
+        return ops.acosh(self)
+
+    def atanh(self) -> Tensor:
+        return ops.atanh(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def atan2(self, other: Any) -> Tensor:
+        return ops.atan2(self, other)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min: Any) -> Tensor:
+        return ops.clamp(self, min, None)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        return ops.clamp(self, None, max)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.minimum(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        return ops.where(condition, self, other)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return ops.log_softmax(self, dim)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.sum(self if dtype is None else self.to(dtype), dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.mean(self if dtype is None else self.to(dtype), dim, keepdim)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
+        return ops.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return ops.logsumexp(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.any(self, dim, keepdim)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.all(self, dim, keepdim)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return ops.count_nonzero(self, dim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> Tensor:
+        return ops.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return ops.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return ops.cumprod(self, dim, dtype=dtype)
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+        return ops.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        return ops.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, _sizes(shape))
+
+    view = reshape
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return ops.reshape(self, other.shape)
+
+    view_as = reshape_as
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return ops.expand(self, _sizes(sizes))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return ops.expand(self, other.shape)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return ops.repeat(self, _sizes(sizes))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return ops.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims: Any) -> Tensor:
+        return ops.permute(self, _sizes(dims))
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return ops.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    @property
+    def T(self) -> Tensor:
+        """The dims in reverse order (the transpose of a matrix)."""
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        """The transpose of the last two dims (of each matrix in a batch)."""
+        return ops.transpose(self, -2, -1)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return ops.unsqueeze(self, dim)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return ops.flip(self, _sizes(dims))
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return ops.roll(self, shifts, dims)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def is_contiguous(self) -> bool:
+        return True
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return ops.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return ops.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return ops.trace(self)
+
+    # ----------------------------------------------------------------- indexing
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        return ops.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        return ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        return ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        return ops.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return ops.nonzero(self, as_tuple=as_tuple)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        return ops.chunk(self, chunks, dim)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple:
+        return ops.split(self, split_size, dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        return ops.unbind(self, dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return ops.narrow(self, dim, start, length)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return ops.select(self, dim, index)
+
+    # ----------------------------------------------------------------- new tensors like this one
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return factories.tensor(data, dtype or self.dtype, device or self.device, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return factories.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return factories.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    new_empty = new_zeros
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return factories.full(size, fill_value, dtype=dtype or self.dtype,
+                              device=device or self.device, requires_grad=requires_grad)
+
+    # ----------------------------------------------------------------- in place (ops/inplace.py)
+    def __setitem__(self, index: Any, value: Any) -> None:
+        ops.inplace.setitem(self, index, value)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.inplace.add_(self, other, alpha)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.inplace.sub_(self, other, alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return ops.inplace.mul_(self, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return ops.inplace.div_(self, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return ops.inplace.pow_(self, exponent)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def zero_(self) -> Tensor:
+        return ops.inplace.zero_(self)
+
+    def fill_(self, value: Any) -> Tensor:
+        return ops.inplace.fill_(self, value)
+
+    def copy_(self, src: Any) -> Tensor:
+        return ops.inplace.copy_(self, src)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return ops.inplace.masked_fill_(self, mask, value)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        return ops.inplace.uniform_(self, a, b)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        return ops.inplace.normal_(self, mean, std)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+    __ipow__ = pow_
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return ops.inplace.matmul_(self, other)
+
+
+def bind(ops_module: Any, factories_module: Any) -> None:
+    """Bind ``tinynet.ops`` and ``tinynet.factories`` for the methods above, and give each method
+    without a docstring the docstring of the op it calls."""
+    global ops, factories
+    ops, factories = ops_module, factories_module
+    for name, method in vars(TensorMethods).items():
+        if callable(method) and not name.startswith("_") and not method.__doc__:
+            op = getattr(ops_module, name, None) or getattr(ops_module.inplace, name, None)
+            if op is not None and op.__doc__:
+                method.__doc__ = op.__doc__
