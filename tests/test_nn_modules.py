@@ -68,7 +68,7 @@ def test_nested_modules_print_as_an_indented_tree():
         "    (0): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
         "    (1): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
         "    (2): ReLU()\n"
-        "    (3): MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "    (3): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
         "  )\n"
         "  (flatten): Flatten(start_dim=1, end_dim=-1)\n"
         "  (head): Linear(in_features=64, out_features=3, bias=True)\n"
@@ -84,7 +84,7 @@ def test_layer_reprs():
     assert repr(nn.ModuleList()) == "ModuleList()"
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
     assert repr(nn.ELU()) == "ELU(alpha=1.0)"
-    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
+    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25, inplace=False)"
     assert repr(nn.MSELoss()) == "MSELoss()"
 
 

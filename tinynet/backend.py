@@ -132,3 +132,14 @@ def get_num_threads() -> int:
         raise RuntimeError("get_num_threads needs threadpoolctl: pip install threadpoolctl") from err
     counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     return max(counts, default=1)
+
+
+def erf(array: Any) -> Any:
+    """The error function, elementwise: SciPy's on the CPU, CuPy's on the GPU."""
+    if device_of(array) == "cuda":
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special.erf(array)
+    import scipy.special
+
+    return scipy.special.erf(array)

@@ -1,7 +1,9 @@
 """Neural-network building blocks, as ``torch.nn``.
 
 * layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``,
-  ``BatchNorm1d/2d``, ``Dropout``, ``Flatten``, activations, losses, ``Sequential``…;
+  ``BatchNorm1d/2d``, ``LayerNorm``, ``Embedding``, ``Dropout``, ``Dropout2d``, ``Flatten``,
+  activations, losses, and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``,
+  ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
 * ``tinynet.nn.init``: initialisers; ``tinynet.nn.utils``: counting, flattening and clipping.
 
@@ -12,14 +14,19 @@
 """
 
 from tinynet.nn import functional, init, utils
+from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
+                                L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
+                                SiLU, SmoothL1Loss, Softplus)
 from tinynet.nn.modules import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, BCEWithLogitsLoss, Conv2d,
                                 CrossEntropyLoss, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax,
                                 MaxPool2d, Module, ModuleList, MSELoss, NLLLoss, Parameter, ReLU,
                                 Sequential, Sigmoid, Softmax, Tanh)
 
 __all__ = [
-    "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
-    "Dropout", "ELU", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d",
-    "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh", "functional", "init", "utils",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "Conv2d",
+    "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "functional",
+    "GELU", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU",
+    "Linear", "LogSoftmax", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss",
+    "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid",
+    "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "utils",
 ]

@@ -1,7 +1,8 @@
 """``tinynet.nn.functional``: layers and losses as plain functions, as ``torch.nn.functional``.
 
-The layer functions are the ops themselves; the losses are compositions of ops, so their
-gradients (and second derivatives) come from the ops they are built from.
+The layer functions are the ops themselves; the losses (``tinynet/nn/losses.py``) and the
+functions written here are compositions of ops, so their gradients (and second derivatives)
+come from the ops they are built from.
 
 >>> import tinynet.nn.functional as F
 >>> loss = F.cross_entropy(logits, labels)
@@ -9,96 +10,110 @@ gradients (and second derivatives) come from the ops they are built from.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
+
 from tinynet import backend
 from tinynet.ops import (avg_pool2d, conv2d, conv_transpose2d, elu, leaky_relu, linear,
                          log_softmax, max_pool2d, pad, relu, sigmoid, softmax, softplus, tanh)
 from tinynet.tensor import Tensor
+from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                               cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
+                               smooth_l1_loss)
+from tinynet.ops.activation import in_place
+from tinynet.ops.embedding import embedding
+from tinynet.ops.special import gelu, mish, silu
 
 __all__ = [
-    "avg_pool2d", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d",
-    "cross_entropy", "dropout", "elu", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
+    "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu",
+    "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "max_pool2d", "mish", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
 
-_REDUCTIONS = ("mean", "sum", "none")
 
-
-def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices ``target`` (N,) under log-probabilities (N, C)."""
-    return _class_loss(input, target, reduction, "nll_loss")
-
-
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Softmax cross entropy of logits (N, C) against class indices (N,), via log_softmax.
-
-    Finite for any finite logits, ±1e4 included.
-    """
-    if input.ndim != 2:
-        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got "
-                         f"{tuple(input.shape)}")
-    return _class_loss(log_softmax(input, 1), target, reduction, "cross_entropy")
-
-
-def _class_loss(log_probs: Tensor, target: Tensor, reduction: str, op: str) -> Tensor:
-    """-log_probs[i, target[i]], reduced; errors name ``op``, the function the user called."""
-    if log_probs.ndim != 2:
-        raise ValueError(f"{op}: expected log-probabilities of shape (N, C), got "
-                         f"{tuple(log_probs.shape)}")
-    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
-        kind = target.dtype if isinstance(target, Tensor) else type(target).__name__
-        raise TypeError(f"{op}: target must be a tensor of integer class indices, got {kind}; "
-                        "for probabilities or float labels use a different loss")
-    n, classes = log_probs.shape
-    if tuple(target.shape) != (n,):
-        raise ValueError(f"{op}: target of shape {tuple(target.shape)} does not match input "
-                         f"{tuple(log_probs.shape)}: expected ({n},)")
-    if target.device != log_probs.device:
-        raise RuntimeError(f"{op}: input is on {log_probs.device} but target on {target.device}")
-    if n and (int(target.array.min()) < 0 or int(target.array.max()) >= classes):
-        raise ValueError(f"{op}: target holds class indices in [{int(target.array.min())}, "
-                         f"{int(target.array.max())}] but input has {classes} classes")
-    rows = log_probs.xp.arange(n)
-    return _reduce(-log_probs[rows, target.array], reduction, op)
-
-
-def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
-    if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape "
-                         f"{tuple(target.shape)} differ")
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error between tensors of the same shape."""
-    _same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
-
-
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     reduction: str = "mean") -> Tensor:
-    """Binary cross entropy on logits: softplus(x) - x·y, stable for any x."""
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(input, threshold=float("inf")) - input * target, reduction,
-                   "binary_cross_entropy_with_logits")
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
+    return _dropout(input, p, training, inplace, input.shape, "dropout")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels: each (sample, channel) plane of an (N, C, H, W) input with
+    probability ``p``, the rest scaled by 1/(1-p). A 3-D input is read as (N, C, L) and a 2-D
+    one as (N, C), with PyTorch's warnings."""
+    if input.ndim not in (2, 3, 4):
+        raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) input, got shape "
+                         f"{tuple(input.shape)}")
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape "
+                      "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch "
+                      "to using dropout1d instead.", UserWarning, stacklevel=2)
+    elif input.ndim == 2:
+        warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence "
+                      "this warning, please use dropout instead. Note that dropout2d exists to "
+                      "provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+                      "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+                      UserWarning, stacklevel=2)
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _dropout(input, p, training, inplace, mask_shape, "dropout2d")
+
+
+def _dropout(input: Tensor, p: float, training: bool, inplace: bool, mask_shape: tuple[int, ...],
+             op: str) -> Tensor:
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+        raise ValueError(f"{op}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0
-    keep = backend.generator(input.device).random(input.shape) >= p
-    return input * Tensor(keep.astype(input.dtype) / (1 - p))
+        scale = Tensor(input.xp.zeros(mask_shape, dtype=input.dtype))
+    else:
+        keep = backend.generator(input.device).random(mask_shape) >= p
+        scale = Tensor(keep.astype(input.dtype) / (1 - p))
+    if inplace:
+        return in_place(op + "_", input, lambda t: t * scale)
+    return input * scale
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims (mean 0, biased variance 1, plus
+    ``eps``), then scale by ``weight`` and shift by ``bias`` (both of ``normalized_shape``)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with "
+                           f"shape [*, {', '.join(map(str, shape))}], but got input of size "
+                           f"{list(input.shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = input - input.mean(dims, keepdim=True)
+    variance = (centered * centered).mean(dims, keepdim=True)
+    out = centered / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices of any shape as one-hot int64 vectors along a new last dim of size
+    ``num_classes`` (the largest index + 1 when -1)."""
+    if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
+        kind = tensor.dtype if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise RuntimeError(f"one_hot is only applicable to index tensor, got {kind}")
+    xp, labels = tensor.xp, tensor.array
+    if labels.size and int(labels.min()) < 0:
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        if not labels.size:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
+        num_classes = int(labels.max()) + 1
+    elif labels.size and int(labels.max()) >= num_classes:
+        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes, got "
+                           f"{int(labels.max())} for num_classes={num_classes}.")
+    return Tensor((labels[..., None] == xp.arange(num_classes)).astype(xp.int64))

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.arithmetic import Mul
@@ -124,15 +126,29 @@ def _float_input(x: Tensor, op: str) -> None:
         raise TypeError(f"{op}: expected a floating point tensor, got {x.dtype}")
 
 
-def relu(x: Tensor) -> Tensor:
+def in_place(op: str, x: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """``inplace=True`` of an activation: ``x`` itself takes the result, with PyTorch's in-place
+    rules (a version bump; a leaf that requires grad refuses), as ``x.add_()`` does."""
+    from tinynet.ops.inplace import inplace
+
+    return inplace(op, x, compute)
+
+
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return in_place("relu_", x, ReLU.apply)
     return ReLU.apply(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return in_place("leaky_relu_", x, lambda t: leaky_relu(t, negative_slope))
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return in_place("elu_", x, lambda t: elu(t, alpha))
     return ELU.apply(x, alpha=alpha)
 
 

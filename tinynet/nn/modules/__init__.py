@@ -1,19 +1,26 @@
 """Every layer of ``tinynet.nn``, one concept per file."""
 
-from tinynet.nn.modules.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from tinynet.nn.modules.activation import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, Mish,
+                                           ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh)
 from tinynet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
-from tinynet.nn.modules.container import ModuleList, Sequential
+from tinynet.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
+                                          Sequential)
 from tinynet.nn.modules.conv import Conv2d
-from tinynet.nn.modules.dropout import Dropout
+from tinynet.nn.modules.dropout import Dropout, Dropout2d
 from tinynet.nn.modules.flatten import Flatten
 from tinynet.nn.modules.linear import Linear
-from tinynet.nn.modules.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
+                                     KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinynet.nn.modules.module import Module, Parameter
+from tinynet.nn.modules.sparse import Embedding
+from tinynet.nn.modules.normalization import LayerNorm
 from tinynet.nn.modules.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
-    "AvgPool2d", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
-    "Dropout", "ELU", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d",
-    "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh",
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "Conv2d",
+    "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "HuberLoss",
+    "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter",
+    "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
+    "Softmax", "Softplus", "Tanh",
 ]

@@ -1,11 +1,13 @@
-"""Containers: ``Sequential`` (run layers in order) and ``ModuleList`` (hold layers in a list)."""
+"""Containers: ``Sequential`` (run layers in order), ``ModuleList`` and ``ModuleDict`` (hold
+layers), ``ParameterList`` and ``ParameterDict`` (hold parameters), registered as PyTorch does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from tinynet.nn.modules.module import Module, _addindent
+from tinynet.nn.modules.module import Module, Parameter, _addindent
+from tinynet.tensor import Tensor
 
 
 def _index(length: int, idx: int, kind: str) -> int:
@@ -112,3 +114,180 @@ class ModuleList(Module):
                 f"({first}-{last}): {last - first + 1} x {text}"
             lines.append(_addindent(line, 2))
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters the parent registers, in insertion order.
+
+    >>> self.heads = nn.ModuleDict({"digit": nn.Linear(64, 10), "parity": nn.Linear(64, 2)})
+    >>> logits = self.heads["digit"](features)
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+                 ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        """(name, module) pairs, in insertion order."""
+        return self._modules.items()
+
+    def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or replace) modules from a mapping or from (name, module) pairs."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = list(modules.items())
+        else:
+            pairs = []
+            for i, pair in enumerate(modules):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise ValueError(f"ModuleDict.update: element #{i} should be a (name, module) "
+                                     f"pair, got {type(pair).__name__}")
+                pairs.append(tuple(pair))
+        for key, module in pairs:
+            self[key] = module
+
+
+def _as_parameter(value: Any, where: str) -> Parameter:
+    """What a parameter container stores: Parameters as they are, other tensors wrapped."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{where}: expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _parameter_line(key: str, p: Parameter) -> str:
+    size = "x".join(str(n) for n in p.shape)
+    device = f" ({p.device})" if p.device != "cpu" else ""
+    return f"  ({key}): Parameter containing: [tinynet.{p.dtype} of size {size}{device}]"
+
+
+class ParameterList(Module):
+    """A list of parameters a module registers (named '0', '1', …); tensors become Parameters.
+
+    >>> self.scales = nn.ParameterList([nn.Parameter(tn.ones(n)) for n in (4, 8)])
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx: int | slice) -> Parameter | ParameterList:
+        values = list(self._parameters.values())
+        if isinstance(idx, slice):
+            return ParameterList(values[idx])
+        return values[_index(len(values), idx, "ParameterList")]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        key = str(_index(len(self), idx, "ParameterList"))
+        self.register_parameter(key, _as_parameter(value, "ParameterList"))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())
+
+    def append(self, value: Any) -> ParameterList:
+        """Add a parameter at the end."""
+        self.register_parameter(str(len(self)), _as_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add each of ``values`` at the end, in order."""
+        if isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable of "
+                            "parameters, but got a Tensor")
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(str(i), p) for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters a module registers under their keys; tensors become Parameters."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None
+                 ) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
+        return self._parameters.keys()
+
+    def items(self) -> Iterable[tuple[str, Parameter]]:
+        """(name, parameter) pairs, in insertion order."""
+        return self._parameters.items()
+
+    def values(self) -> Iterable[Parameter]:
+        """The parameters, in insertion order."""
+        return self._parameters.values()
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Add (or replace) parameters from a mapping or from (name, value) pairs."""
+        pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_parameter_line(key, p) for key, p in self.items())

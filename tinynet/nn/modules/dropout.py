@@ -1,4 +1,5 @@
-"""``Dropout``: zero random elements while training, pass everything through in eval mode."""
+"""``Dropout`` and ``Dropout2d``: zero random elements (or whole channels) while training, pass
+everything through in eval mode."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from tinynet.nn.modules.module import Module
 from tinynet.tensor import Tensor
 
 
-class Dropout(Module):
+class _DropoutNd(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 and "
+                             f"1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
     """In training mode zero each element with probability ``p`` and scale the survivors by
     1/(1-p), so the expected output equals the input; in eval mode return the input as is.
 
@@ -16,14 +29,13 @@ class Dropout(Module):
     True
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: probability p has to be between 0 and 1, got {p}")
-        self.p = p
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Like ``Dropout``, but zeroing whole channels of an (N, C, H, W) input (neighbouring
+    pixels are correlated, so dropping single ones regularises little)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return F.dropout2d(input, self.p, self.training, self.inplace)

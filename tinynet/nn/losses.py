@@ -1,0 +1,332 @@
+"""The loss functions of ``tinynet.nn.functional``, with PyTorch's signatures and defaults.
+
+Every loss is a composition of differentiable ops (log_softmax, indexing, where, abs…), so its
+gradient and its second derivative come from those ops. Reductions: ``'mean'`` (the default),
+``'sum'`` or ``'none'``; the deprecated ``size_average``/``reduce`` arguments still map onto them
+with PyTorch's warning. Unlike PyTorch, the regression losses refuse an input and target of
+different shapes instead of broadcasting them (a (N, 1) output against a (N,) target would
+silently give an (N, N) loss).
+
+Class losses (``cross_entropy``, ``nll_loss``) take scores of shape (C,), (N, C) or
+(N, C, d1, ..., dk) with integer targets of shape (), (N,) or (N, d1, ..., dk), class
+``weight``, ``ignore_index`` and (cross entropy) ``label_smoothing`` and class-probability
+targets.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from tinynet.ops import abs, exp, log, log_softmax, softplus, where
+from tinynet.ops.losses import binary_cross_entropy as _binary_cross_entropy
+from tinynet.tensor import Tensor
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "huber_loss", "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class TargetOutOfRangeError(IndexError, ValueError):
+    """A class index outside [0, C): an IndexError as in PyTorch (and a ValueError, as before)."""
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """PyTorch's legacy ``size_average``/``reduce`` pair as a ``reduction`` (with its warning)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    legacy = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{legacy}' instead.", UserWarning, stacklevel=3)
+    return legacy
+
+
+def _check_reduction(reduction: str, op: str, allowed: tuple[str, ...] = _REDUCTIONS) -> None:
+    if reduction not in allowed:
+        raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    _check_reduction(reduction, op)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape "
+                         f"{tuple(target.shape)} differ")
+
+
+def _weighted(loss: Tensor, weight: Tensor | None, reduction: str, op: str,
+              mean_over_weights: bool) -> Tensor:
+    """``loss`` times an elementwise ``weight`` of the input's shape, reduced as PyTorch does:
+    'mean' is Σ w·l / Σ w for l1/mse and the plain mean of w·l for huber."""
+    if weight is None:
+        return _reduce(loss, reduction, op)
+    _check_reduction(reduction, op)
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ValueError(f"{op}: Weights and input must have the same size, got weight "
+                         f"{tuple(weight.shape)} for input {tuple(loss.shape)}")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weights:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction, op)
+
+
+# ---------------------------------------------------------------------------- regression
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """Mean squared error (x - y)² between tensors of the same shape."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _weighted(diff * diff, weight, reduction, "mse_loss", mean_over_weights=True)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+            reduce: bool | None = None, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error |x - y| (gradient 0 where x = y, as PyTorch)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _same_shape(input, target, "l1_loss")
+    return _weighted(abs(input - target), weight, reduction, "l1_loss", mean_over_weights=True)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (d = x - y); beta = 0 is l1_loss."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    _same_shape(input, target, "smooth_l1_loss")
+    diff = input - target
+    size = abs(diff)
+    if beta == 0:
+        return _reduce(size, reduction, "smooth_l1_loss")
+    loss = where(size.array < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta): smooth_l1_loss times delta."""
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    _same_shape(input, target, "huber_loss")
+    diff = input - target
+    size = abs(diff)
+    loss = where(size.array < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
+    return _weighted(loss, weight, reduction, "huber_loss", mean_over_weights=False)
+
+
+# ---------------------------------------------------------------------------- binary
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(y·log x + (1 - y)·log(1 - x)) for probabilities x, each log clamped at -100 as in
+    PyTorch (so x = 0 or 1 gives a finite loss). For logits use the stabler
+    ``binary_cross_entropy_with_logits``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _same_shape(input, target, "binary_cross_entropy")
+    for name, t in (("input", input), ("target", target)):
+        if t.numel() and (float(t.array.min()) < 0 or float(t.array.max()) > 1):
+            raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between "
+                               f"0 and 1, got values in [{float(t.array.min())}, "
+                               f"{float(t.array.max())}]")
+    loss = _binary_cross_entropy(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Binary cross entropy on logits, stable for any x: softplus(x) - x·y, and with
+    ``pos_weight`` p: (1 - y)·x + (1 + (p - 1)·y)·softplus(-x)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = softplus(input, threshold=float("inf")) - input * target
+    else:
+        loss = (1 - target) * input + \
+            (1 + (pos_weight - 1) * target) * softplus(-input, threshold=float("inf"))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+# ---------------------------------------------------------------------------- distributions
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target ‖ q) pointwise, with ``input`` = log q: target·(log target - input), 0 where
+    target = 0 (where the gradient with respect to the target is taken as -input; PyTorch's is
+    NaN); with ``log_target=True`` the target is given as log-probabilities too.
+
+    'batchmean' (sum / batch size) is the KL divergence; 'mean' divides by every element, and
+    warns as PyTorch does.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+    _check_reduction(reduction, "kl_div", _REDUCTIONS + ("batchmean",))
+    _same_shape(input, target, "kl_div")
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        positive = target.array > 0
+        loss = where(positive, target * log(where(positive, target, 1.0)), 0.0) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction, "kl_div")
+
+
+# ---------------------------------------------------------------------------- classes
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood -input[target] of class indices under log-probabilities."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    return _class_loss(input, target, weight, ignore_index, reduction, 0.0, "nll_loss")
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross entropy of scores against class indices or class probabilities.
+
+    Scores (C,), (N, C) or (N, C, d1, ...); the target holds class indices (shape (), (N,) or
+    (N, d1, ...), entries equal to ``ignore_index`` are skipped) or, with the input's shape,
+    probabilities. With ``label_smoothing`` ε the target is mixed with the uniform
+    distribution: (1 - ε)·target + ε/C. Finite for any finite scores, ±1e4 included.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    _check_scores(input, "cross_entropy")
+    log_probs = log_softmax(input, 1 if input.ndim > 1 else 0)
+    if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == input.shape:
+        return _probability_loss(log_probs, target, weight, ignore_index, reduction,
+                                 label_smoothing)
+    return _class_loss(log_probs, target, weight, ignore_index, reduction, label_smoothing,
+                       "cross_entropy")
+
+
+def _check_scores(scores: Tensor, op: str) -> None:
+    if scores.ndim == 0:
+        raise ValueError(f"{op}: expected scores of shape (C,), (N, C) or (N, C, d1, ...), got a "
+                         "0-d tensor")
+
+
+def _class_weights(weight: Tensor | None, classes: int, like: Tensor, op: str) -> Tensor | None:
+    if weight is None:
+        return None
+    if weight.ndim != 1 or weight.shape[0] != classes:
+        raise RuntimeError(f"{op}: weight tensor should be defined either for all {classes} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    return weight if weight.dtype == like.dtype else weight.to(like.dtype)
+
+
+def _rows(log_probs: Tensor) -> Tensor:
+    """Scores as (M, C): the class dimension last, every other one flattened into M rows."""
+    if log_probs.ndim == 1:
+        return log_probs.reshape(1, -1)
+    if log_probs.ndim == 2:
+        return log_probs
+    order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
+    return log_probs.permute(order).reshape(-1, log_probs.shape[1])
+
+
+def _class_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+                reduction: str, label_smoothing: float, op: str) -> Tensor:
+    """-log_probs[target] per element (and, smoothed, the mean over classes), reduced; errors
+    name ``op``, the function the user called."""
+    _check_scores(log_probs, op)
+    _check_reduction(reduction, op)
+    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
+        kind = target.dtype if isinstance(target, Tensor) else type(target).__name__
+        raise TypeError(f"{op}: target must be a tensor of integer class indices (or, for "
+                        f"cross_entropy, of probabilities shaped like the input "
+                        f"{tuple(log_probs.shape)}), got {kind}")
+    classes = log_probs.shape[0 if log_probs.ndim == 1 else 1]
+    expected = () if log_probs.ndim == 1 else (log_probs.shape[0],) + tuple(log_probs.shape[2:])
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{op}: target of shape {tuple(target.shape)} does not match input "
+                         f"{tuple(log_probs.shape)}: expected {expected}")
+    if target.device != log_probs.device:
+        raise RuntimeError(f"{op}: input is on {log_probs.device} but target on {target.device}")
+    weight = _class_weights(weight, classes, log_probs, op)
+    rows = _rows(log_probs)
+    xp = rows.xp
+    labels = target.array.reshape(-1)
+    keep = labels != ignore_index
+    everything = bool(keep.all())
+    if not everything:
+        labels = xp.where(keep, labels, 0)
+    valid = labels[keep] if not everything else labels
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= classes):
+        raise TargetOutOfRangeError(f"{op}: target holds class indices in [{int(valid.min())}, "
+                                    f"{int(valid.max())}] but input has {classes} classes")
+    picked = -rows[xp.arange(rows.shape[0]), labels]
+    # per-element weights: the class weight of the target, 0 where ignored; None when all are 1
+    element_weight = None
+    if weight is not None:
+        element_weight = weight.array[labels] * keep
+    elif not everything:
+        element_weight = keep.astype(rows.dtype)
+    if element_weight is not None:
+        picked = picked * Tensor(element_weight.astype(rows.dtype, copy=False))
+    loss = picked
+    if label_smoothing:
+        scaled = rows if weight is None else rows * weight
+        smooth = -scaled.sum(1)
+        if not everything:
+            smooth = smooth * Tensor(keep.astype(rows.dtype))
+        loss = picked * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+    if reduction == "none":
+        return loss.reshape(tuple(target.shape))
+    if reduction == "sum":
+        return loss.sum()
+    if element_weight is None:
+        return loss.mean()
+    total = float(element_weight.sum())
+    if not total:  # every target ignored: 0/0, a NaN loss with zero gradients, as in PyTorch
+        return loss.sum() * 0.0 + math.nan
+    return loss.sum() / total
+
+
+def _probability_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,
+                      ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
+    """-Σ_c w_c·target_c·log p_c per sample, for targets that are class probabilities."""
+    _check_reduction(reduction, "cross_entropy")
+    if ignore_index >= 0:
+        raise RuntimeError("cross_entropy: ignore_index is not supported for floating point "
+                           "target")
+    class_dim = 1 if log_probs.ndim > 1 else 0
+    classes = log_probs.shape[class_dim]
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    weight = _class_weights(weight, classes, log_probs, "cross_entropy")
+    scaled = log_probs * target
+    if weight is not None:
+        shape = [1] * log_probs.ndim
+        shape[class_dim] = classes
+        scaled = scaled * weight.reshape(tuple(shape))
+    loss = -scaled.sum(class_dim)
+    return _reduce(loss, reduction, "cross_entropy")

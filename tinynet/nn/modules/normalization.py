@@ -1,0 +1,60 @@
+"""``LayerNorm``: normalise each sample over its last dimensions (no batch statistics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from tinynet import backend
+from tinynet.nn import functional as F
+from tinynet.nn.modules.module import Module, Parameter
+from tinynet.tensor import Tensor
+
+
+class LayerNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) · weight + bias over the last ``len(normalized_shape)``
+    dims of each sample; ``weight`` starts at ones and ``bias`` at zeros, both of
+    ``normalized_shape`` (none with ``elementwise_affine=False``; no bias with ``bias=False``).
+
+    >>> norm = nn.LayerNorm(16)
+    >>> norm(tn.randn(8, 10, 16)).shape
+    (8, 10, 16)
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: str | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        if not shape or any(not isinstance(n, (int, numpy.integer)) or n < 0 for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be a non-empty tuple of "
+                             f"non-negative ints, got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = numpy.dtype(dtype or backend.default_float)
+        if elementwise_affine:
+            self.weight = Parameter(numpy.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(numpy.zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self) -> None:
+        """Weight to ones, bias to zeros."""
+        if self.weight is not None:
+            self.weight.array[...] = 1
+        if self.bias is not None:
+            self.bias.array[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

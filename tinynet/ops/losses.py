@@ -1,0 +1,50 @@
+"""Ops that losses need beyond compositions: binary cross entropy on probabilities.
+
+PyTorch clamps both logs of binary cross entropy at -100, so the loss stays finite at x = 0 and
+x = 1, and computes the gradient as (x - y) / max(x·(1 - x), 1e-12), which stays finite there
+too. A composition of clamp and log would give a zero gradient at those points instead, so the
+loss is an op of its own whose backward (in tinynet ops) is PyTorch's formula. The gradient with
+respect to the target, log(1 - x) - log(x), uses the clamped logs: at x = 0 or 1 it is ±100
+where PyTorch's is ±inf.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from tinynet import backend
+from tinynet.autograd import Op
+from tinynet.ops.elementwise import clamp, log, where
+
+_LOG_FLOOR = -100.0
+_EPSILON = float(numpy.float32(1e-12))  # PyTorch's constant, a float32
+
+
+class BinaryCrossEntropy(Op):
+    """-(y·log x + (1 - y)·log(1 - x)) elementwise, each log clamped at -100; inputs (x, y)."""
+
+    node_name = "BinaryCrossEntropyBackward0"
+
+    def forward(self, x, y):
+        xp = backend.get_array_module(x)
+        with xp.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+            log_x = xp.maximum(xp.log(x), _LOG_FLOOR)
+            log_not_x = xp.maximum(xp.log1p(-x), _LOG_FLOOR)
+        return -(y * log_x + (1 - y) * log_not_x)
+
+    def backward(self, g):
+        x, y = self.inputs
+        gx = g * (x - y) / clamp(x * (1 - x), min=_EPSILON) if self.needs_input_grad[0] else None
+        gy = g * (_clamped_log(1 - x) - _clamped_log(x)) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+def _clamped_log(x):
+    """max(log x, -100) as ops, without taking the log of 0."""
+    positive = x.array > 0
+    return clamp(where(positive, log(where(positive, x, 1.0)), _LOG_FLOOR), min=_LOG_FLOOR)
+
+
+def binary_cross_entropy(x, y):
+    """The unreduced loss of ``BinaryCrossEntropy``; shapes and ranges are checked by the caller."""
+    return BinaryCrossEntropy.apply(x, y)
