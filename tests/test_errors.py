@@ -80,8 +80,8 @@ def test_conv2d_errors_name_op_and_shapes():
         F.conv2d(tn.randn(1, 1, 3, 3), tn.randn(1, 1, 5, 5))
     with raises(ValueError, "conv2d", "dilation (2, 2)"):
         F.conv2d(tn.randn(1, 1, 4, 4), tn.randn(1, 1, 3, 3), dilation=2)
-    with raises(ValueError, "conv2d", "(3, 8, 8)"):
-        F.conv2d(tn.randn(3, 8, 8), tn.randn(4, 3, 3, 3))
+    with raises(ValueError, "conv2d", "(3, 8)"):  # (C, H, W) is an unbatched input, as in PyTorch
+        F.conv2d(tn.randn(3, 8), tn.randn(4, 3, 3, 3))
     with raises(ValueError, "conv2d", "bias", "(3,)"):
         F.conv2d(tn.randn(1, 3, 8, 8), tn.randn(4, 3, 3, 3), tn.randn(3))
     with raises(ValueError, "stride"):

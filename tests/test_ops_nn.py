@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from tinynet.testing import (OpSpec, away_from, away_from_zero, cases, check_case, check_op, distinct,
                         numpy_axis, op_settings, per_input, shapes, unchanged)
@@ -21,46 +21,101 @@ def pair(v):
 
 
 # --------------------------------------------------------------------------- NumPy references
-def np_conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
-    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+def np_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    if x.ndim == 3:  # unbatched
+        return np_conv2d(x[None], w, b, stride, padding, dilation, groups)[0]
+    (sh, sw), (dh, dw) = pair(stride), pair(dilation)
     kh, kw = w.shape[2:]
+    if padding == "same":  # PyTorch's split: the odd row/column after
+        th, tw = dh * (kh - 1), dw * (kw - 1)
+        x = np.pad(x, ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+    elif padding != "valid":
+        ph, pw = pair(padding)
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     ho = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
     wo = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((x.shape[0], w.shape[0], ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            patch = x[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
-            out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w)
+    c_in, c_out = w.shape[1], w.shape[0] // groups  # per group
+    for g in range(groups):
+        xg, wg = x[:, g * c_in:(g + 1) * c_in], w[g * c_out:(g + 1) * c_out]
+        for i in range(ho):
+            for j in range(wo):
+                patch = xg[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                           j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                out[:, g * c_out:(g + 1) * c_out, i, j] = np.einsum("nckl,ockl->no", patch, wg)
     return out if b is None else out + b[None, :, None, None]
 
 
-def np_conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1):
+def np_conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    if x.ndim == 3:
+        return np_conv_transpose2d(x[None], w, b, stride, padding, output_padding, groups, dilation)[0]
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     oph, opw = pair(output_padding)
     n, _, h, wd = x.shape
     kh, kw = w.shape[2:]
-    full = np.zeros((n, w.shape[1], (h - 1) * sh + dh * (kh - 1) + 1 + oph,
+    c_in, c_out = w.shape[0] // groups, w.shape[1]  # per group
+    full = np.zeros((n, c_out * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oph,
                      (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
-    for i in range(h):
-        for j in range(wd):
-            full[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw] += \
-                np.einsum("nc,cokl->nokl", x[:, :, i, j], w)
+    for g in range(groups):
+        xg, wg = x[:, g * c_in:(g + 1) * c_in], w[g * c_in:(g + 1) * c_in]
+        for i in range(h):
+            for j in range(wd):
+                full[:, g * c_out:(g + 1) * c_out, i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                     j * sw:j * sw + dw * (kw - 1) + 1:dw] += np.einsum("nc,cokl->nokl", xg[:, :, i, j], wg)
     out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
     return out if b is None else out + b[None, :, None, None]
 
 
-def np_pool(x, kernel_size, stride=None, padding=0, kind="max"):
-    (kh, kw), (ph, pw) = pair(kernel_size), pair(padding)
+def np_pool_length(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's pooling output length, as its pooling_output_shape computes it."""
+    numerator = size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    length = numerator // stride + 1
+    return length - 1 if ceil_mode and (length - 1) * stride >= size + padding else length
+
+
+def np_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, kind="max",
+            count_include_pad=True, divisor_override=None):
+    """PyTorch's pooling loop: each window clipped to the input; an average divides by the
+    window clipped to the padded input (count_include_pad) or to the input."""
+    if x.ndim == 3:
+        return np_pool(x[None], kernel_size, stride, padding, dilation, ceil_mode, kind,
+                       count_include_pad, divisor_override)[0]
+    (kh, kw), (ph, pw), (dh, dw) = pair(kernel_size), pair(padding), pair(dilation)
     sh, sw = pair(kernel_size if stride is None else stride)
-    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
-               constant_values=-np.inf if kind == "max" else 0.0)
-    ho, wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
-    out = np.zeros(x.shape[:2] + (ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            window = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
-            out[:, :, i, j] = window.max(axis=(2, 3)) if kind == "max" else window.mean(axis=(2, 3))
+    h, w = x.shape[2:]
+    out = np.zeros(x.shape[:2] + (np_pool_length(h, kh, sh, ph, dh, ceil_mode),
+                                   np_pool_length(w, kw, sw, pw, dw, ceil_mode)))
+    for i, rows in enumerate(_pool_windows(h, kh, sh, ph, dh, ceil_mode)):
+        for j, cols in enumerate(_pool_windows(w, kw, sw, pw, dw, ceil_mode)):
+            window = x[:, :, rows][:, :, :, cols]
+            if kind == "max":
+                out[:, :, i, j] = window.max(axis=(2, 3))
+                continue
+            padded_rows = min(i * sh - ph + kh, h + ph) - (i * sh - ph)
+            padded_cols = min(j * sw - pw + kw, w + pw) - (j * sw - pw)
+            divisor = divisor_override or (padded_rows * padded_cols if count_include_pad
+                                           else len(rows) * len(cols))
+            out[:, :, i, j] = window.sum(axis=(2, 3)) / divisor
+    return out
+
+
+def _pool_windows(size, kernel, stride, padding, dilation, ceil_mode):
+    """The input positions each window of one axis covers (a list per window)."""
+    return [[r for r in range(i * stride - padding, i * stride - padding + dilation * (kernel - 1) + 1,
+                              dilation) if 0 <= r < size]
+            for i in range(np_pool_length(size, kernel, stride, padding, dilation, ceil_mode))]
+
+
+def np_adaptive_avg_pool(x, output_size):
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    h, w = x.shape[-2:]
+    oh, ow = oh or h, ow or w
+    out = np.zeros(x.shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * h // oh, -(-(i + 1) * h // oh))
+            cols = slice(j * w // ow, -(-(j + 1) * w // ow))
+            out[..., i, j] = x[..., rows, cols].mean(axis=(-2, -1))
     return out
 
 
@@ -94,24 +149,33 @@ def _fitting_size(draw, kernel, stride, padding, dilation):
     return draw(st.integers(smallest, smallest + 2 * stride))
 
 
+def _batch(draw, n, channels, hw):
+    """An input shape, unbatched (C, H, W) one time in four."""
+    return (channels,) + hw if draw(st.integers(0, 3)) == 0 else (n, channels) + hw
+
+
 @st.composite
 def conv_cases(draw):
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n, groups = draw(st.integers(1, 2)), draw(st.sampled_from([1, 1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = draw(st.sampled_from([1, 2, (1, 2)]))
-    padding = draw(st.sampled_from([0, 1, (1, 0)]))
+    padding = draw(st.sampled_from([0, 1, (1, 0)] + (["same", "valid"] if stride == 1 else [])))
     dilation = draw(st.sampled_from([1, 2, (2, 1)]))
-    hw = tuple(_fitting_size(draw, kernel[i], pair(stride)[i], pair(padding)[i], pair(dilation)[i])
+    pads = (0, 0) if isinstance(padding, str) else pair(padding)
+    hw = tuple(_fitting_size(draw, kernel[i], pair(stride)[i], pads[i], pair(dilation)[i])
                for i in range(2))
-    input_shapes = ((n, c_in) + hw, (c_out, c_in) + kernel)
+    input_shapes = (_batch(draw, n, c_in, hw), (c_out, c_in // groups) + kernel)
     if draw(st.booleans()):
         input_shapes += ((c_out,),)
-    return input_shapes, {"stride": stride, "padding": padding, "dilation": dilation}
+    return input_shapes, {"stride": stride, "padding": padding, "dilation": dilation,
+                          "groups": groups}
 
 
 @st.composite
 def conv_transpose_cases(draw):
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n, groups = draw(st.integers(1, 2)), draw(st.sampled_from([1, 1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 2)), draw(st.integers(1, 2))  # c_out per group
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = draw(st.sampled_from([1, 2, (2, 1)]))
     dilation = draw(st.sampled_from([1, 2]))
@@ -123,23 +187,43 @@ def conv_transpose_cases(draw):
             for i in range(2)]
     if min(size) + output_padding < 1:  # nothing left once padding is cropped
         padding = 0
-    input_shapes = ((n, c_in) + hw, (c_in, c_out) + kernel)
+    input_shapes = (_batch(draw, n, c_in, hw), (c_in, c_out) + kernel)
     if draw(st.booleans()):
-        input_shapes += ((c_out,),)
+        input_shapes += ((c_out * groups,),)
     return input_shapes, {"stride": stride, "padding": padding, "output_padding": output_padding,
-                          "dilation": dilation}
+                          "groups": groups, "dilation": dilation}
 
 
 @st.composite
-def pool_cases(draw):
+def pool_cases(draw, kind="max", unbatched=True):
     kernel = draw(st.sampled_from([1, 2, 3, (2, 1), (1, 3)]))
     stride = draw(st.sampled_from([None, 1, 2, (1, 2)]))
     padding = draw(st.sampled_from([0, (pair(kernel)[0] // 2, pair(kernel)[1] // 2)]))
+    dilation = draw(st.sampled_from([1, 2, (1, 2)])) if kind == "max" else 1
     strides = pair(kernel if stride is None else stride)
-    hw = tuple(_fitting_size(draw, pair(kernel)[i], strides[i], pair(padding)[i], 1)
+    hw = tuple(_fitting_size(draw, pair(kernel)[i], strides[i], pair(padding)[i], pair(dilation)[i])
                for i in range(2))
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    return ((n, c) + hw,), {"kernel_size": kernel, "stride": stride, "padding": padding}
+    shape = _batch(draw, n, c, hw) if unbatched else (n, c) + hw
+    kwargs = {"kernel_size": kernel, "stride": stride, "padding": padding,
+              "ceil_mode": draw(st.booleans())}
+    # a dilated window can fall wholly in the padding: PyTorch gives -inf there, which finite
+    # differences can't check (test_conv_blocked.py checks it against PyTorch)
+    assume(all(all(_pool_windows(hw[i], pair(kernel)[i], strides[i], pair(padding)[i],
+                                 pair(dilation)[i], kwargs["ceil_mode"])) for i in range(2)))
+    if kind == "max":
+        kwargs["dilation"] = dilation
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+    return (shape,), kwargs
+
+
+@st.composite
+def adaptive_pool_cases(draw):
+    hw = (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    size = tuple(draw(st.one_of(st.none(), st.integers(1, side + 1))) for side in hw)
+    shape = _batch(draw, draw(st.integers(1, 2)), draw(st.integers(1, 2)), hw)
+    return (shape,), {"output_size": size[0] if size[0] == size[1] and size[0] else size}
 
 
 @st.composite
@@ -159,6 +243,11 @@ def class_cases(draw):
 def same_shape_pair_cases():
     return shapes(max_dims=3).flatmap(lambda s: st.tuples(
         st.just((s, s)), st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS)})))
+
+
+def _identity_conv(x):
+    """``x`` again, through a depthwise 1×1 conv: laid out in memory as conv2d returns."""
+    return F.conv2d(x, tn.ones(x.shape[1], 1, 1, 1).to(x.dtype), groups=x.shape[1])
 
 
 def _optional_bias(fn):
@@ -191,13 +280,19 @@ SPECS = [
     OpSpec("conv_transpose2d", _optional_bias(F.conv_transpose2d), conv_transpose_cases(),
            np_conv_transpose2d),
     OpSpec("max_pool2d", F.max_pool2d, pool_cases(), np_pool, values=distinct()),
-    OpSpec("avg_pool2d", F.avg_pool2d, pool_cases(),
+    OpSpec("avg_pool2d", F.avg_pool2d, pool_cases("avg"),
            lambda x, **kw: np_pool(x, kind="avg", **kw)),
-    # pools of a channel-major view (C before N in memory), which is what conv2d returns
+    # pools of a channel-major view (C before N in memory), and of a conv's output
     OpSpec("max_pool2d_channel_major", lambda x, **kw: F.max_pool2d(x.permute(1, 0, 2, 3), **kw),
-           pool_cases(), lambda x, **kw: np_pool(x.transpose(1, 0, 2, 3), **kw), values=distinct()),
+           pool_cases(unbatched=False), lambda x, **kw: np_pool(x.transpose(1, 0, 2, 3), **kw),
+           values=distinct()),
     OpSpec("avg_pool2d_channel_major", lambda x, **kw: F.avg_pool2d(x.permute(1, 0, 2, 3), **kw),
-           pool_cases(), lambda x, **kw: np_pool(x.transpose(1, 0, 2, 3), kind="avg", **kw)),
+           pool_cases("avg", unbatched=False),
+           lambda x, **kw: np_pool(x.transpose(1, 0, 2, 3), kind="avg", **kw)),
+    OpSpec("max_pool2d_of_conv", lambda x, **kw: F.max_pool2d(_identity_conv(x), **kw),
+           pool_cases(unbatched=False), np_pool, values=distinct()),
+    OpSpec("adaptive_avg_pool2d", F.adaptive_avg_pool2d, adaptive_pool_cases(),
+           np_adaptive_avg_pool),
     OpSpec("relu", F.relu, cases(shapes()), lambda x: np.maximum(x, 0), values=away_from_zero()),
     OpSpec("tn.relu", tn.relu, cases(shapes()), lambda x: np.maximum(x, 0),
            values=away_from_zero()),

@@ -16,7 +16,8 @@ so ``import tinynet as torch`` runs many PyTorch programs unchanged.
 from tinynet.tensor import Size, Tensor  # first: every other module builds on it
 from tinynet import accelerator, backends, cuda
 from tinynet.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinynet.backend import get_num_threads, manual_seed, set_num_threads
+from tinynet.backend import manual_seed
+from tinynet.parallel import get_num_threads, set_num_threads
 from tinynet.devices import device, get_default_device, set_default_device
 from tinynet.dtypes import (bool, bool_, cdouble, cfloat, complex64, complex128, double, float,
                             float16, float32, float64, get_default_dtype, half, int, int8, int16,

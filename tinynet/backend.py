@@ -109,31 +109,6 @@ def generator(device: str = "cpu") -> Any:
     return _generators[device]
 
 
-def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for NumPy's BLAS (matrix products), as ``torch.set_num_threads``.
-
-    Small models often run faster on one thread, and on a busy machine two BLAS threads
-    competing with other processes were measured 5-40x slower than one. Needs threadpoolctl.
-    """
-    if int(n) < 1:
-        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError as err:
-        raise RuntimeError("set_num_threads needs threadpoolctl: pip install threadpoolctl") from err
-    threadpool_limits(int(n), user_api="blas")
-
-
-def get_num_threads() -> int:
-    """The number of BLAS threads NumPy's matrix products use now."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError as err:
-        raise RuntimeError("get_num_threads needs threadpoolctl: pip install threadpoolctl") from err
-    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return max(counts, default=1)
-
-
 def erf(array: Any) -> Any:
     """The error function, elementwise: SciPy's on the CPU, CuPy's on the GPU."""
     if device_of(array) == "cuda":

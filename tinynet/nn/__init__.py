@@ -17,16 +17,17 @@ from tinynet.nn import functional, init, utils
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
                                 SiLU, SmoothL1Loss, Softplus)
-from tinynet.nn.modules import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, BCEWithLogitsLoss, Conv2d,
-                                CrossEntropyLoss, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax,
-                                MaxPool2d, Module, ModuleList, MSELoss, NLLLoss, Parameter, ReLU,
-                                Sequential, Sigmoid, Softmax, Tanh)
+from tinynet.nn.modules import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d,
+                                BCEWithLogitsLoss, Conv2d, CrossEntropyLoss, Dropout, Flatten,
+                                LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
+                                MSELoss, NLLLoss, Parameter, ReLU, Sequential, Sigmoid, Softmax,
+                                Tanh)
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "Conv2d",
-    "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "functional",
-    "GELU", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU",
-    "Linear", "LogSoftmax", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss",
-    "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid",
-    "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "utils",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
+    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
+    "functional", "GELU", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
+    "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential",
+    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "utils",
 ]

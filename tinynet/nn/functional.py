@@ -14,8 +14,9 @@ import warnings
 from collections.abc import Sequence
 
 from tinynet import backend
-from tinynet.ops import (avg_pool2d, conv2d, conv_transpose2d, elu, leaky_relu, linear,
-                         log_softmax, max_pool2d, pad, relu, sigmoid, softmax, softplus, tanh)
+from tinynet.ops import (adaptive_avg_pool2d, avg_pool2d, conv2d, conv_transpose2d, elu,
+                         leaky_relu, linear, log_softmax, max_pool2d, pad, relu, sigmoid, softmax,
+                         softplus, tanh)
 from tinynet.tensor import Tensor
 from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
@@ -25,11 +26,11 @@ from tinynet.ops.embedding import embedding
 from tinynet.ops.special import gelu, mish, silu
 
 __all__ = [
-    "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
-    "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu",
-    "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
-    "max_pool2d", "mish", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu",
-    "smooth_l1_loss", "softmax", "softplus", "tanh",
+    "adaptive_avg_pool2d", "avg_pool2d", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
+    "dropout2d", "elu", "embedding", "gelu", "huber_loss", "kl_div", "l1_loss", "layer_norm",
+    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish", "mse_loss", "nll_loss", "one_hot",
+    "pad", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
 
 

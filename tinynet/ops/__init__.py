@@ -19,7 +19,7 @@ from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, 
                                  logical_xor, lt, ne)
 from tinynet.ops.matrix import bmm, diag, diagonal, dot, mm, mv, outer, t, trace, tril, triu
 from tinynet.ops.ordering import argsort, cumprod, cumsum, prod, sort, topk, unique
-from tinynet.ops.pool import avg_pool2d, max_pool2d
+from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
                                    max, mean, min, std, sum, var)
@@ -31,7 +31,7 @@ from tinynet.ops.trig import (acos, acosh, asin, asinh, atan, atan2, atanh, cos,
                               tan)
 
 __all__ = [
-    "abs", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "any",
+    "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "all", "allclose", "amax", "amin", "any",
     "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "avg_pool2d",
     "bitwise", "bitwise_not", "bmm", "broadcast_to", "cast", "cat", "ceil", "chunk", "clamp",
     "clone", "compare", "conv2d", "conv_transpose2d", "cos", "cosh", "count_nonzero", "cumprod",

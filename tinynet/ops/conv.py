@@ -1,30 +1,23 @@
-"""2-D convolution as im2col + one GEMM, built from two adjoint ops.
+"""2-D convolution as three ops that are each other's derivatives.
 
-``Im2Col`` copies every kernel-sized window of the input into a column, giving
-(C·kh·kw, Ho·Wo·N); ``Col2Im`` adds columns back onto the image. Each is the other's
-backward. A convolution is then ``weight (Cout, C·kh·kw) @ columns``, an ordinary matmul, so
+A convolution ``y = conv(x, w)`` is linear in each argument, so its gradients are two more
+linear maps of the same shapes:
 
-* the input gradient is ``col2im(weight.T @ grad)``, a transposed convolution;
-* the weight gradient is ``grad @ columns.T``, a correlation;
+* ``Convolution(x, w)``: the forward;
+* ``ConvolutionInputGrad(g, w)``: the gradient of x, a transposed convolution (what
+  ``conv_transpose2d`` computes);
+* ``ConvolutionWeightGrad(x, g)``: the gradient of w, a correlation of x with g.
 
-and because all of these are tinynet ops, the gradient is differentiable again (HVPs through
-conv weights work).
+The backward of each is written in the other two (the derivative of a bilinear map is the map
+itself with one argument swapped), so gradients of any order, Hessian-vector products through
+conv weights and inputs included, come out of the same three kernels. The kernels work block
+by block in the L2 cache (``conv_kernels.py``); docs/conv.md builds the same convolution the
+plain way, im2col + one GEMM, as the teaching version, and the tests check the two agree.
 
-Layout, chosen for speed (all figures measured on the shared 2-core CPU, in one process, the
-variants alternating, one BLAS thread unless said otherwise):
-
-* The columns of the whole batch sit side by side, so each of the three products is ONE large
-  GEMM. The per-sample layout (N, C·kh·kw, Ho·Wo) it replaced made NumPy call BLAS once per
-  sample, 64 small calls per product: conv-b (32→64, 14×14, N=64) forward+backward went from
-  96 to 78 ms (conv-d: 292 to 264 ms), and from 982 to 295 ms with two BLAS threads while
-  other jobs loaded the machine, where every small call waits for the second thread.
-* Columns and images are batch-innermost, (C, H, W, N). A window row then spans Wo·N
-  contiguous numbers instead of Wo (14 in conv-b), so im2col's copy and col2im's adds run
-  over long stretches of memory: conv-b 28.5 → 25.7 ms, conv-d 116 → 108 ms and the MNIST
-  CNN training step 55 → 49 ms, against channel-major (C, N, H, W).
-* The product comes out (Cout, Ho, Wo, N); the result is that array seen through a
-  permutation, an NCHW *view*, not a copy. Elementwise ops keep that memory order, so the next
-  conv or pool, and every backward, finds its data where it wants it without copying.
+The input is first zero-padded into the memory layout the kernels read, batch-innermost
+(C, Hp, Wp, N) (``ConvolutionInput``), and the graph keeps that padded input for the weight
+gradient, never the kh·kw times larger columns. Outputs are (C_out, Ho, Wo, N) in memory, seen
+as NCHW: a *view*, which elementwise ops, pools and the next conv keep or read without a copy.
 """
 
 from __future__ import annotations
@@ -34,7 +27,9 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.ops import conv_kernels
 from tinynet.ops.arithmetic import check_same_dtype
+from tinynet.ops.conv_kernels import Geometry, out_size
 from tinynet.tensor import Tensor
 
 
@@ -58,63 +53,14 @@ def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
                         f"{', '.join(type(v).__name__ for v in items)} items") from None
 
 
-class Im2Col(Op):
-    """(N, C, H, W) → (C·kh·kw, Ho·Wo·N): one column per output pixel of the whole batch."""
-
-    saves_inputs = False
-
-    def forward(self, x):
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
-        xp = backend.get_array_module(x)
-        c = x.shape[1]
-        x = x.transpose(1, 2, 3, 0)  # batch-innermost: (C, H, W, N), copied below if not yet so
-        x = xp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0))) if ph or pw else xp.ascontiguousarray(x)
-        span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-        windows = backend.sliding_window_view(x, span, axis=(1, 2))[:, ::sh, ::sw, :, ::dh, ::dw]
-        return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, -1)
-
-    def backward(self, g):
-        return (Col2Im.apply(g, image_shape=self.inputs[0].shape, kernel=self.kernel,
-                             stride=self.stride, padding=self.padding, dilation=self.dilation),)
-
-
-class Col2Im(Op):
-    """(C·kh·kw, Ho·Wo·N) → (N, C, H, W), adding overlapping windows: the adjoint of Im2Col.
-
-    One strided slice-add per kernel offset (kh·kw of them): on a 2-core CPU this measured
-    1.5-3.4x faster than a single ``np.add.at`` scatter. The image is built batch-innermost,
-    (C, H, W, N), and returned as an NCHW view of it.
-    """
-
-    saves_inputs = False
-
-    def forward(self, cols):
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
-        n, c, h, w = self.image_shape
-        ho, wo = output_size((h, w), self.kernel, self.stride, self.padding, self.dilation)
-        cols = cols.reshape(c, kh, kw, ho, wo, n)
-        xp = backend.get_array_module(cols)
-        image = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                top, left = i * dh, j * dw
-                image[:, top:top + sh * (ho - 1) + 1:sh, left:left + sw * (wo - 1) + 1:sw] += \
-                    cols[:, i, j]
-        return image[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
-
-    def backward(self, g):
-        return (Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding,
-                             dilation=self.dilation),)
-
-
 def output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-    return tuple((size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
-                 for i in range(2))
+    """Output height and width of a window op with ``padding`` on both sides of each axis."""
+    return out_size((size[0] + 2 * padding[0], size[1] + 2 * padding[1]), kernel, stride, dilation)
 
 
 def check_arguments(op: str, kernel: tuple[int, int], stride: tuple[int, int],
-                    padding: tuple[int, int], dilation: tuple[int, int]) -> None:
+                    padding: tuple[int, ...], dilation: tuple[int, int]) -> None:
     """ValueError unless stride, dilation and kernel are >= 1 and padding >= 0."""
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(kernel) < 1:
         raise ValueError(f"{op}: stride {stride} and dilation {dilation} must be >= 1, kernel "
@@ -122,74 +68,232 @@ def check_arguments(op: str, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 def check_window(op: str, input: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
-                 padding: tuple[int, int], dilation: tuple[int, int]) -> None:
-    if input.ndim != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(input.shape)}")
+                 padding: tuple[int, ...], dilation: tuple[int, int]) -> None:
+    """The arguments' ranges, then that the (dilated) kernel fits the padded input.
+
+    ``padding`` is (ph, pw), on both sides, or (top, bottom, left, right)."""
     check_arguments(op, kernel, stride, padding, dilation)
+    sides = padding if len(padding) == 4 else (padding[0], padding[0], padding[1], padding[1])
     for i, axis in enumerate(("height", "width")):
         span = dilation[i] * (kernel[i] - 1) + 1
-        if span > input.shape[2 + i] + 2 * padding[i]:
+        if span > input.shape[-2 + i] + sides[2 * i] + sides[2 * i + 1]:
             raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) spans {span} in "
                              f"{axis}, larger than the padded input {tuple(input.shape)} with "
                              f"padding {padding}")
 
 
+def batched(op: str, input: Tensor) -> tuple[Tensor, bool]:
+    """(N, C, H, W) as it is, (C, H, W) as a batch of one; and whether it was unbatched."""
+    if input.ndim == 4:
+        return input, False
+    if input.ndim == 3:
+        return input.unsqueeze(0), True
+    raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
+                     f"{tuple(input.shape)}")
+
+
+def _batch_inner(a: Any) -> Any:
+    """An (N, C, H, W) array as a contiguous (C, H, W, N) one (no copy when it already is)."""
+    return backend.get_array_module(a).ascontiguousarray(a.transpose(1, 2, 3, 0))
+
+
+def _geometry(op: Op, in_shape: tuple[int, ...], out_channels: int,
+              kernel: tuple[int, int]) -> Geometry:
+    n, c, hp, wp = in_shape
+    return Geometry(c, out_channels, op.groups, tuple(kernel), op.stride, op.dilation, (hp, wp),
+                    out_size((hp, wp), kernel, op.stride, op.dilation), n)
+
+
+class ConvolutionInput(Op):
+    """(N, C, H, W) in any memory order → zero-padded by ``padding`` (top, bottom, left, right),
+    laid out (C, Hp, Wp, N) in memory, the layout the kernels read."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        top, bottom, left, right = self.padding
+        n, c, h, w = x.shape
+        out = xp.empty((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+        for border in (out[:, :top], out[:, top + h:], out[:, top:top + h, :left],
+                       out[:, top:top + h, left + w:]):
+            border[...] = 0
+        out[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
+        return out.transpose(3, 0, 1, 2)
+
+    def backward(self, g):
+        top, bottom, left, right = self.padding
+        return (g[:, :, top:g.shape[2] - bottom, left:g.shape[3] - right],)
+
+
+class Convolution(Op):
+    """(N, C, Hp, Wp) padded input, (C_out, C/groups, kh, kw) weight[, bias] → (N, C_out, Ho, Wo)."""
+
+    def forward(self, x, weight, bias=None):
+        geo = _geometry(self, x.shape, weight.shape[0], weight.shape[2:])
+        return conv_kernels.forward(_batch_inner(x), weight, bias, geo).transpose(3, 0, 1, 2)
+
+    def backward(self, g):
+        x, weight = self.inputs[:2]
+        args = dict(stride=self.stride, dilation=self.dilation, groups=self.groups)
+        gx = ConvolutionInputGrad.apply(g, weight, in_hw=tuple(x.shape[2:]), **args) \
+            if self.needs_input_grad[0] else None
+        gw = ConvolutionWeightGrad.apply(x, g, kernel=tuple(weight.shape[2:]), **args) \
+            if self.needs_input_grad[1] else None
+        gb = g.sum((0, 2, 3)) if len(self.inputs) == 3 and self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+class ConvolutionInputGrad(Op):
+    """(N, C_out, Ho, Wo) gradient, (C_out, C/groups, kh, kw) weight → (N, C, Hp, Wp): the
+    gradient of a convolution's padded input (``in_hw``), a transposed convolution."""
+
+    def forward(self, g, weight):
+        n, c = g.shape[0], weight.shape[1] * self.groups
+        geo = _geometry(self, (n, c) + self.in_hw, weight.shape[0], weight.shape[2:])
+        return conv_kernels.input_grad(_batch_inner(g), weight, geo).transpose(3, 0, 1, 2)
+
+    def backward(self, gg):
+        g, weight = self.inputs
+        args = dict(stride=self.stride, dilation=self.dilation, groups=self.groups)
+        dg = Convolution.apply(gg, weight, **args) if self.needs_input_grad[0] else None
+        dw = ConvolutionWeightGrad.apply(gg, g, kernel=tuple(weight.shape[2:]), **args) \
+            if self.needs_input_grad[1] else None
+        return dg, dw
+
+
+class ConvolutionWeightGrad(Op):
+    """(N, C, Hp, Wp) padded input, (N, C_out, Ho, Wo) gradient → (C_out, C/groups, kh, kw):
+    the gradient of a convolution's weight."""
+
+    def forward(self, x, g):
+        geo = _geometry(self, x.shape, g.shape[1], self.kernel)
+        return conv_kernels.weight_grad(_batch_inner(x), _batch_inner(g), geo)
+
+    def backward(self, gw):
+        x, g = self.inputs
+        args = dict(stride=self.stride, dilation=self.dilation, groups=self.groups)
+        dx = ConvolutionInputGrad.apply(g, gw, in_hw=tuple(x.shape[2:]), **args) \
+            if self.needs_input_grad[0] else None
+        dg = Convolution.apply(x, gw, **args) if self.needs_input_grad[1] else None
+        return dx, dg
+
+
+def _groups(op: str, groups: Any) -> int:
+    try:
+        groups = operator.index(groups)
+    except TypeError:
+        raise TypeError(f"{op}: groups must be an int, got {groups!r} "
+                        f"({type(groups).__name__})") from None
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups}")
+    return groups
+
+
+def _padding(op: str, padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
+             dilation: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) from an int, a pair, 'valid' (none) or 'same' (the output as
+    large as the input; PyTorch's split: an odd total puts the extra row/column after)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0, 0, 0
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a pair of ints, 'same' or 'valid', "
+                             f"got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                             f"(stride {stride})")
+        totals = [dilation[i] * (kernel[i] - 1) for i in range(2)]
+        return totals[0] // 2, totals[0] - totals[0] // 2, totals[1] // 2, totals[1] - totals[1] // 2
+    ph, pw = pair(padding, f"{op}: padding")
+    return ph, ph, pw, pw
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-           padding: Any = 0, dilation: Any = 1) -> Tensor:
-    """2-D cross-correlation over NCHW input, as ``torch.nn.functional.conv2d`` (groups=1).
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
+
+    ``input`` is (N, C_in, H, W) or unbatched (C_in, H, W); ``weight`` (C_out, C_in/groups,
+    kh, kw); ``padding`` an int, a pair, ``'same'`` or ``'valid'``. With ``groups`` > 1 the
+    channels split into that many independent convolutions.
 
     >>> x = tn.randn(8, 3, 32, 32); w = tn.randn(16, 3, 3, 3)
     >>> F.conv2d(x, w, padding=1).shape
     (8, 16, 32, 32)
     """
-    stride, padding, dilation = pair(stride, "conv2d: stride"), pair(padding, "conv2d: padding"), \
-        pair(dilation, "conv2d: dilation")
+    op = "conv2d"
+    stride, dilation = pair(stride, f"{op}: stride"), pair(dilation, f"{op}: dilation")
+    groups = _groups(op, groups)
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: weight must be (C_out, C_in, kh, kw), got {tuple(weight.shape)}")
+        raise ValueError(f"{op}: weight must be (C_out, C_in/groups, kh, kw), got "
+                         f"{tuple(weight.shape)}")
     kernel = tuple(weight.shape[2:])
-    check_window("conv2d", input, kernel, stride, padding, dilation)
-    check_same_dtype("conv2d", input=input, weight=weight, bias=bias)
-    if input.shape[1] != weight.shape[1]:
-        raise ValueError(f"conv2d: input {tuple(input.shape)} has {input.shape[1]} channels but "
-                         f"weight {tuple(weight.shape)} expects {weight.shape[1]}")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"conv2d: bias has shape {tuple(bias.shape)}, expected "
-                         f"({weight.shape[0]},) for weight {tuple(weight.shape)}")
-    n, (ho, wo) = input.shape[0], output_size(input.shape[2:], kernel, stride, padding, dilation)
+    x, unbatched = batched(op, input)
+    pads = _padding(op, padding, kernel, stride, dilation)
+    shown = pads if isinstance(padding, str) else (pads[0], pads[2])
+    check_window(op, x, kernel, stride, shown, dilation)
+    check_same_dtype(op, input=input, weight=weight, bias=bias)
     c_out = weight.shape[0]
-    cols = Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    out = (weight.reshape(c_out, -1) @ cols).reshape(c_out, ho, wo, n).permute(3, 0, 1, 2)
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    if c_out % groups:
+        raise ValueError(f"{op}: weight {tuple(weight.shape)} has {c_out} output channels, "
+                         f"which groups={groups} does not divide")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"{op}: input {tuple(input.shape)} has {x.shape[1]} channels but weight "
+                         f"{tuple(weight.shape)} with groups={groups} expects "
+                         f"{weight.shape[1] * groups}")
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(f"{op}: bias has shape {tuple(bias.shape)}, expected ({c_out},) for "
+                         f"weight {tuple(weight.shape)}")
+    if any(pads) or not x.array.transpose(1, 2, 3, 0).flags.c_contiguous:
+        x = ConvolutionInput.apply(x, padding=pads)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = Convolution.apply(*args, stride=stride, dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
-                     padding: Any = 0, output_padding: Any = 0, dilation: Any = 1) -> Tensor:
-    """The adjoint of ``conv2d``, as ``torch.nn.functional.conv_transpose2d`` (groups=1).
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """The adjoint of ``conv2d``, as ``torch.nn.functional.conv_transpose2d``.
 
-    ``weight`` is (C_in, C_out, kh, kw): the same tensor a conv2d from C_out to C_in would use.
+    ``weight`` is (C_in, C_out/groups, kh, kw): the same tensor a conv2d from C_out to C_in
+    would use. ``input`` is (N, C_in, H, W) or unbatched (C_in, H, W).
     """
     op = "conv_transpose2d"
     stride, padding = pair(stride, f"{op}: stride"), pair(padding, f"{op}: padding")
     dilation = pair(dilation, f"{op}: dilation")
     output_padding = pair(output_padding, f"{op}: output_padding")
-    if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
-        raise ValueError(f"{op}: input {tuple(input.shape)} needs shape (N, C_in, H, W) "
-                         f"with C_in = weight.shape[0], weight is {tuple(weight.shape)}")
-    n, c_in, h, w = input.shape
-    c_out, kh, kw = weight.shape[1:]
-    check_arguments(op, (kh, kw), stride, padding, dilation)
+    groups = _groups(op, groups)
+    if input.ndim not in (3, 4) or weight.ndim != 4 or input.shape[-3] != weight.shape[0]:
+        raise ValueError(f"{op}: input {tuple(input.shape)} needs shape (N, C_in, H, W) or "
+                         f"(C_in, H, W) with C_in = weight.shape[0], weight is "
+                         f"{tuple(weight.shape)}")
+    if weight.shape[0] % groups:
+        raise ValueError(f"{op}: weight {tuple(weight.shape)} has {weight.shape[0]} input "
+                         f"channels, which groups={groups} does not divide")
+    x, unbatched = batched(op, input)
+    h, w = x.shape[2:]
+    kernel = tuple(weight.shape[2:])
+    check_arguments(op, kernel, stride, padding, dilation)
     check_same_dtype(op, input=input, weight=weight, bias=bias)
+    c_out = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(f"{op}: bias has shape {tuple(bias.shape)}, expected ({c_out},) for "
+                         f"weight {tuple(weight.shape)} with groups={groups}")
     if not all(0 <= extra < step for extra, step in zip(output_padding, stride)):
         raise ValueError(f"{op}: output_padding {output_padding} must be >= 0 and smaller "
                          f"than stride {stride}")
-    size = tuple((s - 1) * stride[i] - 2 * padding[i] + dilation[i] * ((kh, kw)[i] - 1)
-                 + output_padding[i] + 1 for i, s in enumerate((h, w)))
+    full = tuple((s - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 + output_padding[i]
+                 for i, s in enumerate((h, w)))
+    size = tuple(full[i] - 2 * padding[i] for i in range(2))
     if min(size) < 1:
         raise ValueError(f"{op}: input {tuple(input.shape)} with weight {tuple(weight.shape)}, stride "
                          f"{stride}, padding {padding} and dilation {dilation} gives an output of "
                          f"{size[0]}x{size[1]}, too small: reduce the padding")
-    # one GEMM over the whole batch, the columns in Col2Im's (C_out·kh·kw, H·W·N) layout
-    cols = weight.reshape(c_in, -1).mT @ input.permute(1, 2, 3, 0).reshape(c_in, h * w * n)
-    out = Col2Im.apply(cols, image_shape=(n, c_out) + size, kernel=(kh, kw), stride=stride,
-                       padding=padding, dilation=dilation)
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    out = ConvolutionInputGrad.apply(x, weight, in_hw=full, stride=stride, dilation=dilation,
+                                     groups=groups)
+    if padding != (0, 0):
+        out = out[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out

@@ -1,15 +1,16 @@
 """2-D max and average pooling over strided views, with no argmax and no loop over pixels.
 
-A k×k pool visits the input through k·k strided views, one per kernel offset: view (i, j)
-holds the element at offset (i, j) of every window. Pooling combines those views;
-its gradient adds the output gradient back through the same views.
+A kh×kw pool visits the input through kh·kw strided views, one per kernel offset: view (i, j)
+holds the element at offset (i, j) of every window. Pooling combines those views; its gradient
+adds the output gradient back through the same views.
 
 ``WindowGather`` (views → output) and ``WindowScatter`` (output → views) are adjoint ops, each
-the other's backward. ``winner`` picks one offset per output element (max pooling) or is
-None (average pooling: every offset, weight 1).
+the other's backward. Their ``winner`` says which offset each output element takes: for max
+pooling, an int8 array of offsets, or, where the windows tile the input (kernel = stride, the
+2×2 pool of every CNN), one boolean mask per offset; for average pooling None (every offset).
 
-Max pooling over non-overlapping tiles (stride = kernel, no padding: the 2×2 pool of every CNN)
-takes a faster path, ``_tile_max``: its winner is a ``TileWinner``, see there.
+Max pooling follows PyTorch: at ties the first offset (row-major) wins; a NaN in a window
+makes the output NaN, and the last NaN (row-major) takes the gradient.
 """
 
 from __future__ import annotations
@@ -19,48 +20,30 @@ from typing import Any, NamedTuple
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.conv import check_window, output_size, pair
+from tinynet.ops.conv import batched, check_window, pair
 from tinynet.tensor import Tensor
 
 
-def _views(padded: Any, kernel, stride, out_hw):
-    """Yield (offset index, view) for every kernel offset of a padded (N, C, H, W) array."""
-    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_hw
-    for i in range(kh):
-        for j in range(kw):
-            yield i * kw + j, padded[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+class Window(NamedTuple):
+    """Where the windows of a pool lie: ``extra`` is the padding past the bottom/right edge
+    that ``ceil_mode`` windows reach (beyond ``padding``)."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    out_hw: tuple[int, int]
+    extra: tuple[int, int]
+
+    @property
+    def tiles(self) -> bool:
+        """Windows that tile the input without overlap or padding (each element in at most one)."""
+        return self.kernel == self.stride and self.dilation == (1, 1) and \
+            self.padding == (0, 0) and self.extra == (0, 0)
 
 
-def _pad(x: Any, padding, value: float) -> Any:
-    ph, pw = padding
-    if not (ph or pw):
-        return x
-    xp = backend.get_array_module(x)
-    return xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
-
-
-class TileWinner(NamedTuple):
-    """Where each maximum of a non-overlapping max pool came from, found in two passes.
-
-    The pool runs first along W, over the kw elements of each row of a tile, then along H, over
-    the kh row maxima of the tile: ``col`` holds the winning column of every tile row and
-    ``row`` the winning row of every tile. ``order`` lists the axes of (N, C, H, W) outermost
-    first in memory (see ``_memory_order``), so every array here is a flat run.
-
-    Why: the general path compares k·k strided views whose rows are only Wo long; the two
-    passes work on long contiguous runs instead. On the benchmark's (64, 32, 28, 28) 2×2 pool,
-    forward+backward went from 23.7 ms to 10.0 ms (PyTorch: 12.8 ms), old, new and PyTorch
-    alternating in one process on the busy 2-core CPU. First the W pass, then the H pass
-    keeps PyTorch's tie rule: the first maximum in row-major order wins.
-    """
-
-    col: Any
-    row: Any
-    order: tuple[int, ...]
-
-
-# Memory orders of (N, C, H, W) the tile path works in without copying: conv outputs are
-# batch-innermost (C, H, W, N), see ops/conv.py; anything else is treated as NCHW.
+# Memory orders of (N, C, H, W) kept by the pools: conv outputs are batch-innermost
+# (C, H, W, N), see ops/conv.py; anything else is treated as NCHW.
 _LAYOUTS = ((1, 2, 3, 0), (0, 1, 2, 3))
 
 
@@ -70,19 +53,46 @@ def _memory_order(x: Any) -> tuple[int, ...]:
                 (0, 1, 2, 3))
 
 
-def _inverse(order: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(order.index(axis) for axis in range(len(order)))
+def _empty(xp: Any, shape: tuple[int, ...], order: tuple[int, ...], dtype: Any) -> Any:
+    """An uninitialised (N, C, H, W) array laid out in memory in ``order``."""
+    inverse = tuple(order.index(axis) for axis in range(4))
+    return xp.empty(tuple(shape[axis] for axis in order), dtype=dtype).transpose(inverse)
 
 
-def _split(shape: tuple[int, ...], order: tuple[int, ...]) -> tuple[tuple, tuple]:
-    """The axes before H and after W of an array transposed by ``order``."""
-    at = order.index(2)
-    return shape[:at], shape[at + 2:]
+def _padded(x: Any, window: Window, value: float) -> Any:
+    """``x`` with ``value`` around it (and past the bottom/right edge for ceil_mode), in its
+    own memory order."""
+    (ph, pw), (eh, ew) = window.padding, window.extra
+    if not (ph or pw or eh or ew):
+        return x
+    n, c, h, w = x.shape
+    out = _empty(backend.get_array_module(x), (n, c, h + 2 * ph + eh, w + 2 * pw + ew),
+                 _memory_order(x), x.dtype)
+    out[...] = value
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
+def _views(padded: Any, window: Window):
+    """(offset index, view) for every kernel offset of a padded (N, C, H, W) array."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = window.kernel, window.stride, window.dilation, \
+        window.out_hw
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            yield i * kw + j, padded[:, :, top:top + sh * (ho - 1) + 1:sh,
+                                     left:left + sw * (wo - 1) + 1:sw]
+
+
+def _needs_nan_pass(out: Any) -> bool:
+    """Whether a pool output may hold NaN: checked on the CPU, assumed on a GPU (where the
+    check would wait for the device)."""
+    return backend.device_of(out) != "cpu" or bool(backend.get_array_module(out).isnan(out).any())
 
 
 def _max_and_winner(planes: list[Any]) -> tuple[Any, Any]:
-    """Elementwise max over same-shaped arrays (a new array), and the index of the first array
-    that holds it."""
+    """Elementwise max over same-shaped arrays (a new array), and the offset that holds it:
+    the first maximal one, or the last NaN."""
     xp = backend.get_array_module(planes[0])
     index = xp.int8 if len(planes) <= 127 else xp.int16
     best, winner = planes[0], xp.zeros(planes[0].shape, dtype=index)
@@ -94,81 +104,61 @@ def _max_and_winner(planes: list[Any]) -> tuple[Any, Any]:
         # every winner so far is below k, so a maximum sets k exactly where `better` holds;
         # 25x faster than xp.where(better, k, winner) or winner[better] = k on int8 here
         winner = xp.maximum(winner, better.astype(index) * index(k))
+    if _needs_nan_pass(best):
+        for k, plane in enumerate(planes):
+            winner = xp.where(xp.isnan(plane), index(k), winner)
     return best, winner
 
 
-def _tile_max(x: Any, kernel: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, TileWinner]:
-    (kh, kw), (ho, wo) = kernel, out_hw
-    xp = backend.get_array_module(x)
-    order = _memory_order(x)
-    x = x.transpose(order)  # (lead…, H, W, tail…)
-    lead, tail = _split(x.shape, order)
-    x = x[(slice(None),) * len(lead) + (slice(0, ho * kh), slice(0, wo * kw))]
-    trail = math.prod(tail)
-    # W pass: the kw columns of every tile row, each made one contiguous plane
-    planes = xp.ascontiguousarray(x.reshape(-1, kw, trail).transpose(1, 0, 2))
-    row_max, col = _max_and_winner(list(planes))  # (lead·H·Wo, trail)
-    # H pass: the kh row maxima of every tile
-    tiles = row_max.reshape(-1, kh, wo * trail).transpose(1, 0, 2)
-    out, row = _max_and_winner(list(xp.ascontiguousarray(tiles)))  # (lead·Ho, Wo·trail)
-    out = out.reshape(lead + (ho, wo) + tail).transpose(_inverse(order))
-    return out, TileWinner(col, row, order)
+def _max_and_masks(planes: list[Any]) -> tuple[Any, tuple[Any, ...]]:
+    """Elementwise max over same-shaped arrays, and one boolean mask per array: where it holds
+    the maximum (the first maximal array), or the last NaN."""
+    xp = backend.get_array_module(planes[0])
+    best = xp.maximum(planes[0], planes[1]) if len(planes) > 1 else planes[0].copy()
+    for plane in planes[2:]:
+        xp.maximum(best, plane, out=best)
+    masks, taken = [], None
+    for plane in planes:
+        mask = plane == best
+        if taken is None:
+            taken = mask.copy()
+        else:
+            xp.greater(mask, taken, out=mask)  # for booleans: mask and not taken
+            taken |= mask
+        masks.append(mask)
+    if _needs_nan_pass(best):
+        taken = None
+        for k in reversed(range(len(planes))):
+            nan = xp.isnan(planes[k])
+            if taken is not None:
+                xp.greater(nan, taken, out=nan)
+            masks[k] |= nan
+            taken = nan if taken is None else taken | nan
+    return best, tuple(masks)
 
 
-def _tile_scatter(g: Any, winner: TileWinner, kernel: tuple[int, int], image_shape) -> Any:
-    """Each output gradient onto the winning element of its tile; zeros elsewhere."""
-    (kh, kw), order = kernel, winner.order
-    xp = backend.get_array_module(g)
-    g = g.transpose(order)
-    lead, tail = _split(g.shape, order)
-    (ho, wo), trail = g.shape[len(lead):len(lead) + 2], math.prod(tail)
-    g = g.reshape(-1, wo * trail)
-    rows = xp.empty((g.shape[0], kh, wo * trail), dtype=g.dtype)
-    for i in range(kh):
-        xp.multiply(g, winner.row == i, out=rows[:, i])
-    rows = rows.reshape(-1, trail)
-    image = xp.empty((rows.shape[0], kw, trail), dtype=g.dtype)
-    for j in range(kw):
-        xp.multiply(rows, winner.col == j, out=image[:, j])
-    image = image.reshape(lead + (ho * kh, wo * kw) + tail)
-    h, w = (image_shape[order[i]] for i in (len(lead), len(lead) + 1))
-    if (h, w) != (ho * kh, wo * kw):  # rows and columns past the last whole tile get no gradient
-        full = xp.zeros(lead + (h, w) + tail, dtype=g.dtype)
-        full[(slice(None),) * len(lead) + (slice(0, ho * kh), slice(0, wo * kw))] = image
-        image = full
-    return image.transpose(_inverse(order))
-
-
-def _tile_gather(image: Any, winner: TileWinner, kernel: tuple[int, int], out_hw) -> Any:
-    """The winning element of every tile: the adjoint of ``_tile_scatter``."""
-    (kh, kw), (ho, wo), order = kernel, out_hw, winner.order
-    image = image.transpose(order)
-    lead, tail = _split(image.shape, order)
-    image = image[(slice(None),) * len(lead) + (slice(0, ho * kh), slice(0, wo * kw))]
-    tile_rows = image.reshape(-1, kw, math.prod(tail))
-    row_values = sum(tile_rows[:, j] * (winner.col == j) for j in range(kw))
-    tiles = row_values.reshape(-1, kh, wo * math.prod(tail))
-    out = sum(tiles[:, i] * (winner.row == i) for i in range(kh))
-    return out.reshape(lead + (ho, wo) + tail).transpose(_inverse(order))
+def _chosen(winner: Any, k: int) -> Any:
+    """Where offset ``k`` won: a boolean array."""
+    return winner[k] if isinstance(winner, tuple) else winner == k
 
 
 class MaxPool2d(Op):
-    """Max over each window. At ties the first offset (row-major) takes the gradient."""
+    """Max over each window (see the module docstring for ties and NaN)."""
 
     saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, x):
-        if self.kernel == self.stride and self.padding == (0, 0) and x.size:  # empty: no tiles to reshape
-            out, self.winner = _tile_max(x, self.kernel, self.out_hw)
-            return out
-        padded = _pad(x, self.padding, -backend.get_array_module(x).inf)
-        views = [view for _, view in _views(padded, self.kernel, self.stride, self.out_hw)]
-        out, self.winner = _max_and_winner(views)
+        window = self.window
+        planes = [view for _, view in _views(_padded(x, window, -math.inf), window)]
+        if window.tiles and x.size:
+            out, self.winner = _max_and_masks(planes)
+        else:
+            out, self.winner = _max_and_winner(planes)
         return out
 
     def backward(self, g):
         return (WindowScatter.apply(g, winner=self.winner, image_shape=self.inputs[0].shape,
-                                    kernel=self.kernel, stride=self.stride, padding=self.padding),)
+                                    window=self.window),)
 
 
 class WindowGather(Op):
@@ -177,64 +167,167 @@ class WindowGather(Op):
     saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, x):
-        ho_wo = output_size(x.shape[2:], self.kernel, self.stride, self.padding)
-        if isinstance(self.winner, TileWinner):
-            return _tile_gather(x, self.winner, self.kernel, ho_wo)
-        xp = backend.get_array_module(x)
-        out = xp.zeros(x.shape[:2] + ho_wo, dtype=x.dtype)
-        for k, view in _views(_pad(x, self.padding, 0), self.kernel, self.stride, ho_wo):
-            out += view if self.winner is None else view * (self.winner == k)
+        out = None
+        for k, view in _views(_padded(x, self.window, 0), self.window):
+            term = view if self.winner is None else view * _chosen(self.winner, k)
+            if out is None:
+                out = term.copy() if term is view else term  # never the input's own memory
+            else:
+                out += term
         return out
 
     def backward(self, g):
         return (WindowScatter.apply(g, winner=self.winner, image_shape=self.inputs[0].shape,
-                                    kernel=self.kernel, stride=self.stride, padding=self.padding),)
+                                    window=self.window),)
 
 
 class WindowScatter(Op):
-    """Add each output gradient back onto its window (onto the winner only, when set)."""
+    """Add each output gradient back onto its window (onto the winner only, when set).
+
+    The image is laid out in memory like the gradient, as the pool's input was."""
 
     saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, g):
-        if isinstance(self.winner, TileWinner):
-            return _tile_scatter(g, self.winner, self.kernel, self.image_shape)
         xp = backend.get_array_module(g)
-        n, c, h, w = self.image_shape
-        (ph, pw) = self.padding
-        image = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
-        for k, view in _views(image, self.kernel, self.stride, g.shape[2:]):
-            view += g if self.winner is None else g * (self.winner == k)
+        window, (n, c, h, w) = self.window, self.image_shape
+        (ph, pw), (eh, ew) = window.padding, window.extra
+        image = _empty(xp, (n, c, h + 2 * ph + eh, w + 2 * pw + ew), _memory_order(g), g.dtype)
+        if window.tiles:  # every element in at most one view: write, don't add
+            (kh, kw), (ho, wo) = window.kernel, window.out_hw
+            image[:, :, ho * kh:] = 0
+            image[:, :, :, wo * kw:] = 0
+            for k, view in _views(image, window):
+                if self.winner is None:
+                    view[...] = g
+                else:
+                    xp.multiply(g, _chosen(self.winner, k), out=view)
+            return image
+        image[...] = 0
+        for k, view in _views(image, window):
+            view += g if self.winner is None else g * _chosen(self.winner, k)
         return image[:, :, ph:ph + h, pw:pw + w]
 
     def backward(self, gg):
-        return (WindowGather.apply(gg, winner=self.winner, kernel=self.kernel, stride=self.stride,
-                                   padding=self.padding),)
+        return (WindowGather.apply(gg, winner=self.winner, window=self.window),)
 
 
-def _pool_args(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any):
+def _out_length(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                ceil_mode: bool) -> int:
+    """PyTorch's pooling output length; with ceil_mode the last window must start inside the
+    input or its left padding."""
+    span = dilation * (kernel - 1) + 1
+    length = (size + 2 * padding - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (length - 1) * stride >= size + padding:
+        length -= 1
+    return length
+
+
+def _window(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+            ceil_mode: bool) -> Window:
     kernel = pair(kernel_size, f"{op}: kernel_size")
-    stride = kernel if stride is None else pair(stride, f"{op}: stride")
-    padding = pair(padding, f"{op}: padding")
-    check_window(op, input, kernel, stride, padding, (1, 1))
+    stride = kernel if stride is None or stride == [] else pair(stride, f"{op}: stride")
+    padding, dilation = pair(padding, f"{op}: padding"), pair(dilation, f"{op}: dilation")
+    check_window(op, x, kernel, stride, padding, dilation)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
-    return kernel, stride, padding
+    out_hw = tuple(_out_length(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i],
+                               bool(ceil_mode)) for i in range(2))
+    extra = tuple(max(0, (out_hw[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+                      - x.shape[2 + i] - 2 * padding[i]) for i in range(2))
+    return Window(kernel, stride, padding, dilation, out_hw, extra)
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Max over each ``kernel_size`` window; ``stride`` defaults to the kernel size.
+
+    As ``torch.nn.functional.max_pool2d``: input (N, C, H, W) or (C, H, W), ``dilation``
+    spreads the window, ``ceil_mode`` keeps a last partial window. At ties the first element
+    (row-major) takes the gradient; NaN propagates, and the last NaN takes it.
 
     >>> F.max_pool2d(tn.randn(1, 1, 4, 4), 2).shape
     (1, 1, 2, 2)
     """
-    kernel, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding)
-    out_hw = output_size(input.shape[2:], kernel, stride, padding)
-    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw)
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported by tinynet "
+                                  "(it keeps which offset won, not flat indices)")
+    x, unbatched = batched("max_pool2d", input)
+    window = _window("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    out = MaxPool2d.apply(x, window=window)
+    return out.squeeze(0) if unbatched else out
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Mean over each window; zero padding counts towards the mean (PyTorch's default)."""
-    kernel, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
-    total = WindowGather.apply(input, winner=None, kernel=kernel, stride=stride, padding=padding)
-    return total / (kernel[0] * kernel[1])
+def _divisors(xp: Any, size: tuple[int, int], window: Window, count_include_pad: bool) -> Any:
+    """(Ho, Wo): how many elements PyTorch divides each window's sum by: the window clipped to
+    the padded input, or, without ``count_include_pad``, to the input itself."""
+    counts = []
+    for i in range(2):
+        start = xp.arange(window.out_hw[i]) * window.stride[i] - window.padding[i]
+        end = xp.minimum(start + window.kernel[i], size[i] + window.padding[i])
+        if not count_include_pad:
+            start, end = xp.maximum(start, 0), xp.minimum(end, size[i])
+        counts.append(end - start)
+    return counts[0][:, None] * counts[1][None, :]
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over each window, as ``torch.nn.functional.avg_pool2d``.
+
+    Zero padding counts towards the mean unless ``count_include_pad=False``; with
+    ``ceil_mode`` a last partial window averages what it covers; ``divisor_override`` divides
+    every sum by that number instead.
+    """
+    x, unbatched = batched("avg_pool2d", input)
+    window = _window("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    total = WindowGather.apply(x, winner=None, window=window)
+    if divisor_override is not None:
+        if int(divisor_override) != divisor_override or divisor_override == 0:
+            raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
+                             f"{divisor_override!r}")
+        out = total / int(divisor_override)
+    elif count_include_pad and window.extra == (0, 0):
+        out = total / (window.kernel[0] * window.kernel[1])
+    else:
+        divisors = _divisors(x.xp, x.shape[2:], window, count_include_pad)
+        out = total * Tensor((1 / divisors).astype(x.dtype))
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_weights(xp: Any, size: int, out: int, dtype: Any) -> Any:
+    """(out, size): row i averages PyTorch's adaptive window floor(i·size/out) … ceil((i+1)·size/out)."""
+    starts = (xp.arange(out) * size) // out
+    ends = -((-(xp.arange(1, out + 1) * size)) // out)
+    positions = xp.arange(size)[None, :]
+    inside = (positions >= starts[:, None]) & (positions < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed ``output_size`` (an int, a pair, None keeps that side), as
+    ``torch.nn.functional.adaptive_avg_pool2d``: window i of a side of length L covers
+    floor(i·L/out) up to ceil((i+1)·L/out).
+
+    >>> F.adaptive_avg_pool2d(tn.randn(2, 8, 7, 9), 1).shape
+    (2, 8, 1, 1)
+    """
+    op = "adaptive_avg_pool2d"
+    x, unbatched = batched(op, input)
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    target = pair(tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes)),
+                  f"{op}: output_size")
+    if min(target) < 1 or min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: output_size {target} must be positive and the input "
+                         f"{tuple(input.shape)} non-empty in height and width")
+    h, w = x.shape[2:]
+    if h % target[0] == 0 and w % target[1] == 0:  # equal windows: a plain average pool
+        out = avg_pool2d(x, (h // target[0], w // target[1]))
+    else:  # windows of unequal sizes: a weighted sum, one matrix per side
+        rows = Tensor(_adaptive_weights(x.xp, h, target[0], x.dtype))
+        cols = Tensor(_adaptive_weights(x.xp, w, target[1], x.dtype))
+        out = rows @ x @ cols.mT
+    return out.squeeze(0) if unbatched else out

@@ -14,13 +14,13 @@ from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLos
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.modules.sparse import Embedding
 from tinynet.nn.modules.normalization import LayerNorm
-from tinynet.nn.modules.pooling import AvgPool2d, MaxPool2d
+from tinynet.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "Conv2d",
-    "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "HuberLoss",
-    "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter",
-    "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
-    "Softmax", "Softplus", "Tanh",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
+    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU",
+    "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
+    "LogSoftmax", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
+    "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "SiLU",
+    "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
 ]

@@ -1,4 +1,4 @@
-"""``MaxPool2d`` and ``AvgPool2d``: the pooling functions as layers."""
+"""``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d``: the pooling functions as layers."""
 
 from __future__ import annotations
 
@@ -9,30 +9,67 @@ from tinynet.tensor import Tensor
 Size2 = int | tuple[int, int]
 
 
-class _Pool2d(Module):
-    def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool2d(_Pool2d):
-    """Max over each window; ``stride`` defaults to ``kernel_size``.
+class MaxPool2d(Module):
+    """Max over each window; ``stride`` defaults to ``kernel_size``. Input (N, C, H, W) or
+    (C, H, W); the arguments are those of ``F.max_pool2d``.
 
     >>> nn.MaxPool2d(2)(tn.randn(1, 3, 8, 8)).shape
     (1, 3, 4, 4)
     """
 
+    def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+                 dilation: Size2 = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
     def forward(self, input: Tensor) -> Tensor:
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(_Pool2d):
-    """Mean over each window (zero padding counts towards the mean, as in PyTorch)."""
+class AvgPool2d(Module):
+    """Mean over each window (zero padding counts towards the mean unless
+    ``count_include_pad=False``); the arguments are those of ``F.avg_pool2d``."""
+
+    def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` whatever the input's (an int, a pair, None
+    keeps that side): ``AdaptiveAvgPool2d(1)`` is global average pooling.
+
+    >>> nn.AdaptiveAvgPool2d((2, 3))(tn.randn(4, 8, 7, 9)).shape
+    (4, 8, 2, 3)
+    """
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

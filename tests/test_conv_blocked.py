@@ -1,0 +1,338 @@
+"""The blocked convolution against the plain im2col formulation and PyTorch; pools against
+PyTorch (ceil_mode, dilation, count_include_pad, adaptive, NaN, ties); the thread policy.
+
+The op factory (tests/test_ops_nn.py) checks the same ops' gradients of first and second order
+on random small cases; here the geometry is chosen to cross block edges: a tiny cache budget
+splits rows into pieces, and several threads split the batch.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+import tinynet.nn.functional as F
+from tinynet import parallel
+from tinynet.autograd import graph_nodes
+from tinynet.ops import conv, conv_kernels
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------- the plain formulation
+def im2col(x, kernel, stride, dilation):
+    """(N, C, H, W), already padded → (C·kh·kw, Ho·Wo·N): every window as one column."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    cols = np.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            patch = x[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw]
+            cols[:, i, j] = patch.transpose(1, 2, 3, 0)
+    return cols.reshape(c * kh * kw, -1), (ho, wo)
+
+
+def col2im(cols, shape, kernel, stride, dilation, out_hw):
+    """The adjoint of im2col: add every column back onto its window of an (N, C, H, W) image."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    cols = cols.reshape(c, kh, kw, ho, wo, n)
+    image = np.zeros((n, c, h, w), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            image[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += \
+                cols[:, i, j].transpose(3, 0, 1, 2)
+    return image
+
+
+def plain_conv(x, w, b, g, stride, pads, dilation, groups):
+    """Output, input gradient and weight gradient of a convolution with output gradient ``g``,
+    each one GEMM per group over the whole batch's columns."""
+    top, bottom, left, right = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    cols, (ho, wo) = im2col(xp, w.shape[2:], stride, dilation)
+    n, c_out = x.shape[0], w.shape[0]
+    rows = cols.reshape(groups, -1, cols.shape[1])
+    weights = w.reshape(groups, c_out // groups, -1)
+    out = (weights @ rows).reshape(c_out, ho, wo, n).transpose(3, 0, 1, 2) + b[:, None, None]
+    g_rows = g.transpose(1, 2, 3, 0).reshape(groups, c_out // groups, -1)
+    gw = (g_rows @ rows.transpose(0, 2, 1)).reshape(w.shape)
+    gx = col2im((weights.transpose(0, 2, 1) @ g_rows).reshape(cols.shape), xp.shape,
+                w.shape[2:], stride, dilation, (ho, wo))
+    return out, gx[:, :, top:top + x.shape[2], left:left + x.shape[3]], gw
+
+
+GEOMETRIES = [  # n, c_in, c_out, groups, (h, w), kernel, stride, padding, dilation
+    (3, 4, 6, 1, (9, 8), (3, 3), 1, 1, 1),
+    (2, 4, 6, 2, (10, 7), (3, 2), 2, (1, 0), 1),
+    (1, 3, 5, 1, (9, 9), (2, 4), (1, 2), 2, (2, 1)),
+    (4, 6, 6, 6, (7, 7), (3, 3), 1, "same", 2),  # depthwise
+    (2, 2, 3, 1, (6, 9), (2, 2), 1, "same", 1),  # asymmetric 'same' padding
+    (3, 6, 4, 2, (5, 6), (1, 1), (2, 1), "valid", 1),
+    (1, 1, 2, 1, (4, 4), (4, 4), 1, 0, 1),  # one output pixel
+]
+
+
+@pytest.fixture(params=[("one block", 1 << 30, 1), ("row pieces", 2000, 1),
+                        ("row pieces, 3 threads", 2000, 3), ("rows, 2 threads", 20000, 2)],
+                ids=lambda p: p[0])
+def blocking(request, monkeypatch):
+    """Blocks of every kind: the whole output at once, pieces of one row, several threads."""
+    _, budget, threads = request.param
+    monkeypatch.setattr(conv_kernels, "l2_bytes", lambda: budget)
+    before = tn.get_num_threads()
+    tn.set_num_threads(threads)
+    yield
+    tn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=str)
+def test_blocked_ops_equal_the_plain_formulation(geometry, blocking):
+    n, c_in, c_out, groups, hw, kernel, stride, padding, dilation = geometry
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((n, c_in) + hw), rng.standard_normal((c_out, c_in // groups) + kernel)
+    b = rng.standard_normal(c_out)
+    tx, tw, tb = (tn.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    g = rng.standard_normal(out.shape)
+    out.backward(tn.tensor(g))
+    pads = conv._padding("conv2d", padding, kernel, conv.pair(stride, ""), conv.pair(dilation, ""))
+    expected = plain_conv(x, w, b, g, conv.pair(stride, ""), pads, conv.pair(dilation, ""), groups)
+    for name, mine, plain in zip(("output", "input gradient", "weight gradient"),
+                                 (out.detach(), tx.grad, tw.grad), expected):
+        np.testing.assert_allclose(mine.numpy(), plain, rtol=1e-10, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(tb.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=str)
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_blocked_ops_match_pytorch_in_float32_and_to_second_order(geometry, blocking):
+    torch = pytest.importorskip("torch")
+    n, c_in, c_out, groups, hw, kernel, stride, padding, dilation = geometry
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((n, c_in) + hw), rng.standard_normal((c_out, c_in // groups) + kernel),
+              rng.standard_normal(c_out)]
+    for dtype, tol in ((np.float32, 1e-4), (np.float64, 1e-10)):
+        mine = [tn.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        theirs = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        out = F.conv2d(*mine, stride, padding, dilation, groups)
+        t_out = torch.nn.functional.conv2d(*theirs, stride, padding, dilation, groups)
+        np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=tol, atol=tol)
+        g = rng.standard_normal(out.shape).astype(dtype)
+        grads = tn.grad(out, mine[:2], tn.tensor(g), create_graph=True)
+        t_grads = torch.autograd.grad(t_out, theirs[:2], torch.tensor(g), create_graph=True)
+        v = [rng.standard_normal(a.shape).astype(dtype) for a in arrays[:2]]
+        hvp = tn.grad(sum((gr * tn.tensor(vi)).sum() for gr, vi in zip(grads, v)), mine[:2])
+        t_hvp = torch.autograd.grad(sum((gr * torch.tensor(vi)).sum() for gr, vi in zip(t_grads, v)),
+                                    theirs[:2])
+        for a, t in zip(list(grads) + list(hvp), list(t_grads) + list(t_hvp)):
+            np.testing.assert_allclose(a.detach().numpy(), t.detach().numpy(), rtol=tol, atol=tol)
+
+
+def test_conv_transpose2d_with_groups_and_unbatched_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((2, 4, 4, 5)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(6)
+    for args in [(2, 1, 1, 2, 1), (1, 0, 0, 1, 2), ((2, 1), (1, 0), (1, 0), 2, 1)]:
+        bias = b if args[3] == 2 else b[:3]
+        mine = F.conv_transpose2d(tn.tensor(x), tn.tensor(w), tn.tensor(bias), *args)
+        theirs = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w),
+                                                      torch.tensor(bias), *args)
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-10)
+        single = F.conv_transpose2d(tn.tensor(x[0]), tn.tensor(w), tn.tensor(bias), *args)
+        np.testing.assert_allclose(single.numpy(), theirs.numpy()[0], atol=1e-10)
+
+
+def test_unbatched_conv_is_the_batch_of_one():
+    rng = np.random.default_rng(3)
+    x, w = tn.tensor(rng.standard_normal((3, 7, 6)), requires_grad=True), tn.randn(4, 3, 3, 3).double()
+    out = F.conv2d(x, w, padding="same")
+    assert out.shape == (4, 7, 6)
+    np.testing.assert_allclose(out.detach().numpy(), F.conv2d(x.detach()[None], w, padding=1).numpy()[0])
+    out.sum().backward()
+    assert x.grad.shape == (3, 7, 6)
+
+
+def test_the_graph_keeps_the_padded_input_not_the_columns():
+    x = tn.randn(2, 3, 8, 8, requires_grad=True)
+    w = tn.randn(4, 3, 3, 3, requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    node = out.grad_fn
+    assert type(node).__name__ == "Convolution"
+    assert node.inputs[0].shape == (2, 3, 10, 10)  # the padded input, as the graph's tensor
+    saved = [v for v in vars(node).values() if tn.backend.is_array(v)]
+    assert saved == []  # no columns, no copy of anything: the op keeps only its inputs
+    assert {type(fn).__name__ for fn in graph_nodes(out)} == {"Convolution", "ConvolutionInput"}
+
+
+def test_conv_errors_name_the_argument():
+    x, w = tn.randn(1, 4, 6, 6), tn.randn(6, 2, 3, 3)
+    with pytest.raises(ValueError, match="conv2d: padding='same' is not supported for strided"):
+        F.conv2d(x, w, padding="same", stride=2, groups=2)
+    with pytest.raises(ValueError, match="conv2d: padding must be .* 'same' or 'valid', got 'full'"):
+        F.conv2d(x, w, padding="full", groups=2)
+    with pytest.raises(ValueError, match=r"conv2d: input \(1, 4, 6, 6\) has 4 channels .* groups=1 "
+                                         r"expects 2"):
+        F.conv2d(x, w)
+    with pytest.raises(ValueError, match="conv2d: weight .* 6 output channels, which groups=4"):
+        F.conv2d(tn.randn(1, 8, 6, 6), w, groups=4)
+    with pytest.raises(ValueError, match="conv2d: groups must be a positive int, got 0"):
+        F.conv2d(x, w, groups=0)
+    with pytest.raises(TypeError, match="conv2d: groups must be an int"):
+        F.conv2d(x, w, groups=1.5)
+    with pytest.raises(ValueError, match=r"conv2d: expected input .* got \(6, 6\)"):
+        F.conv2d(tn.randn(6, 6), w)
+    with pytest.raises(ValueError, match="Conv2d: in_channels 4 and out_channels 6 .* groups=4"):
+        tn.nn.Conv2d(4, 6, 3, groups=4)
+    with pytest.raises(ValueError, match="padding_mode='zeros'"):
+        tn.nn.Conv2d(4, 6, 3, padding_mode="reflect")
+
+
+def test_conv_layer_with_groups_has_pytorchs_shapes_and_repr():
+    layer = tn.nn.Conv2d(4, 8, 3, padding="same", groups=2, bias=False)
+    assert layer.weight.shape == (8, 2, 3, 3) and layer.bias is None
+    assert repr(layer) == ("Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), padding=same, groups=2, "
+                           "bias=False)")
+    assert layer(tn.randn(2, 4, 5, 5)).shape == (2, 8, 5, 5)
+
+
+def test_kernel_modules_leave_array_math_to_the_backend():
+    """The conv and pool ops never import NumPy, so the same code runs on CuPy."""
+    for name in ("conv.py", "conv_kernels.py", "pool.py"):
+        tree = ast.parse((ROOT / "tinynet" / "ops" / name).read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {m for m in imported if m and m.split(".")[0] in ("numpy", "cupy")}, name
+        assert "sliding_window_view" not in (ROOT / "tinynet" / "ops" / name).read_text()
+
+
+# --------------------------------------------------------------------------- threads
+def test_set_num_threads_sets_blas_and_the_pool_and_restores():
+    before = tn.get_num_threads()
+    try:
+        tn.set_num_threads(1)
+        assert tn.get_num_threads() == 1 and parallel.blas_threads() in (1,)
+        tn.set_num_threads(3)
+        assert tn.get_num_threads() == 3
+        if parallel._blas_controllers():
+            assert parallel.blas_threads() == 3
+            with parallel.single_threaded_blas():
+                assert parallel.blas_threads() == 1
+            assert parallel.blas_threads() == 3
+        assert parallel.parallel_map(lambda i: i * i, range(5)) == [0, 1, 4, 9, 16]
+    finally:
+        tn.set_num_threads(before)
+    with pytest.raises(ValueError, match="set_num_threads: expected a positive"):
+        tn.set_num_threads(0)
+
+
+def test_default_threads_are_the_usable_cores_capped_by_the_environment(monkeypatch):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert parallel.default_num_threads() == parallel.usable_cores()
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert parallel.default_num_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert parallel.default_num_threads() == 1
+
+
+# --------------------------------------------------------------------------- pools
+POOLS = [  # kernel, stride, padding, dilation, ceil_mode
+    (2, None, 0, 1, False), (2, None, 0, 1, True), (3, 2, 1, 1, True), (3, 1, 1, 2, False),
+    ((2, 3), (1, 2), (1, 0), (2, 1), True), (1, 2, 0, 1, True), (3, 3, 0, 1, True),
+]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation, ceil_mode", POOLS)
+@pytest.mark.parametrize("layout", ["NCHW", "from a conv", "unbatched"])
+def test_max_pool_matches_pytorch_with_nan_and_ties(kernel, stride, padding, dilation, ceil_mode,
+                                                    layout):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    data = np.round(rng.standard_normal((2, 3, 7, 8)))  # rounding makes ties
+    data[0, 0, 1, 1] = data[0, 0, 2, 2] = data[1, 2, 4, 5] = np.nan
+    x = tn.tensor(data, requires_grad=True)
+    source = x
+    if layout == "from a conv":  # batch-innermost memory, as conv2d returns
+        source = F.conv2d(x, tn.ones(3, 1, 1, 1).double(), groups=3)  # the identity
+    elif layout == "unbatched":
+        source, data = x[0], data[0]
+    tx = torch.tensor(data, requires_grad=True)
+    out = F.max_pool2d(source, kernel, stride, padding, dilation, ceil_mode)
+    t_out = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    g = rng.standard_normal(out.shape)
+    out.backward(tn.tensor(g))
+    t_out.backward(torch.tensor(g))
+    grad = x.grad.numpy()[0] if layout == "unbatched" else x.grad.numpy()
+    np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-14, atol=1e-15)  # order of sums
+
+
+@pytest.mark.parametrize("kernel, stride, padding, _, ceil_mode", POOLS)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("divisor_override", [None, 5])
+def test_avg_pool_matches_pytorch(kernel, stride, padding, _, ceil_mode, count_include_pad,
+                                  divisor_override):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((2, 3, 7, 8))
+    args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    for array in (data, data[0]):  # batched and unbatched
+        x, tx = tn.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+        out, t_out = F.avg_pool2d(x, *args), torch.nn.functional.avg_pool2d(tx, *args)
+        np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), atol=1e-12)
+        g = rng.standard_normal(out.shape)
+        out.backward(tn.tensor(g))
+        t_out.backward(torch.tensor(g))
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [1, 3, (2, 5), (None, 4), (7, 9), (5, None)])
+def test_adaptive_avg_pool_matches_pytorch(size):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(6).standard_normal((2, 3, 7, 9))
+    for array in (data, data[0]):
+        x, tx = tn.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+        out = tn.nn.AdaptiveAvgPool2d(size)(x)
+        t_out = torch.nn.AdaptiveAvgPool2d(size)(tx)
+        np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), atol=1e-12)
+        out.backward(tn.ones(*out.shape).double() * 0.5)
+        t_out.backward(torch.ones(t_out.shape, dtype=torch.float64) * 0.5)
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+
+
+def test_a_max_pool_window_wholly_in_the_padding_gives_minus_infinity_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    for size in (1, 3):
+        x, tx = tn.zeros(1, 1, size, requires_grad=True), torch.zeros(1, 1, size, requires_grad=True)
+        out = F.max_pool2d(x, 2, 1, padding=1, dilation=2)
+        t_out = torch.nn.functional.max_pool2d(tx, 2, 1, padding=1, dilation=2)
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+        out.sum().backward()
+        t_out.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_max_pool_over_tiles_keeps_one_mask_per_offset():
+    out = F.max_pool2d(tn.randn(2, 3, 6, 6, requires_grad=True), 2)
+    masks = out.grad_fn.winner
+    assert isinstance(masks, tuple) and len(masks) == 4 and all(m.dtype == bool for m in masks)
+    assert all(m.shape == (2, 3, 3, 3) for m in masks)
+    assert np.array_equal(sum(m.astype(int) for m in masks), np.ones((2, 3, 3, 3)))
+
+
+def test_pool_errors():
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        F.max_pool2d(tn.randn(1, 1, 4, 4), 2, return_indices=True)
+    with pytest.raises(ValueError, match="avg_pool2d: divisor_override must be a non-zero int"):
+        F.avg_pool2d(tn.randn(1, 1, 4, 4), 2, divisor_override=0)
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size \(0, 2\)"):
+        F.adaptive_avg_pool2d(tn.randn(1, 1, 4, 4), (0, 2))
+    with pytest.raises(ValueError, match=r"max_pool2d: expected input .* got \(4, 4\)"):
+        F.max_pool2d(tn.randn(4, 4), 2)

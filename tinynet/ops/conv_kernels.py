@@ -1,0 +1,250 @@
+"""The blocked convolution on raw arrays: the three products a conv layer needs.
+
+``forward`` (the output), ``input_grad`` (the gradient of the input, a transposed
+convolution) and ``weight_grad`` are each the product of a weight matrix with the im2col
+*columns* of the input (every kernel-sized window laid out as one column, see docs/conv.md).
+Building all the columns at once makes a matrix kh·kw times the size of the input, 14-38 MB
+in the benchmark's layers: it evicts every cache and the products that stream it run far
+below the GEMM's peak. So the work goes block by block. A block is a few output rows (or part
+of one row) of the whole batch, sized so that its columns and its output stay in the L2
+cache. For each block:
+
+* ``forward``: copy its columns into a reused buffer, one GEMM into the output, add the bias
+  while the block is still in cache;
+* ``input_grad``: one GEMM ``weightᵀ @ grad`` into the buffer, then add each kernel offset's
+  rows back onto the image (col2im, but of one block, in cache);
+* ``weight_grad``: copy its columns, accumulate ``columns @ gradᵀ``.
+
+Layout: images are batch-innermost, (C, H, W, N), so a window row is a run of W·N numbers
+(stride 1) and a block's output, a range of (row, column) positions of the whole batch, is
+one strided matrix (C_out, positions·N) that BLAS writes straight into. Groups split the
+channels into independent products, batched by ``matmul``.
+
+Threads (see ``tinynet.parallel``): the batch is split into one range per thread; each range
+is processed block by block with BLAS on one thread. Nothing here imports NumPy: arrays are
+handled through their own module, so the same code runs on CuPy, where the whole problem is
+one block (a GPU has no L2 to fit, and each block would cost a kernel launch).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from tinynet import backend, parallel
+
+
+class Geometry(NamedTuple):
+    """The shapes of one convolution, its input already padded: (C, Hp, Wp, N) → (C_out, Ho, Wo, N)."""
+
+    channels: int
+    out_channels: int
+    groups: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    in_hw: tuple[int, int]  # the padded input's height and width
+    out_hw: tuple[int, int]
+    batch: int
+
+    @property
+    def rows(self) -> int:
+        """Rows of the column matrix: C·kh·kw."""
+        return self.channels * self.kernel[0] * self.kernel[1]
+
+
+def out_size(in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+             dilation: tuple[int, int]) -> tuple[int, int]:
+    """Output height and width of a convolution over an already padded input."""
+    return tuple((in_hw[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(2))
+
+
+@lru_cache(maxsize=1)
+def l2_bytes() -> int:
+    """The L2 cache of one core (Linux sysfs), or 1 MiB where it can't be read."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    try:
+        for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+            if (index / "level").read_text().strip() == "2":
+                size = (index / "size").read_text().strip()
+                return int(size.rstrip("KMG")) * units.get(size[-1], 1)
+    except (OSError, ValueError):
+        pass
+    return 1 << 20
+
+
+def _blocks(geo: Geometry, batch: int, itemsize: int, budget: float) -> list[tuple[int, ...]]:
+    """(h0, h1, w0, w1) output blocks whose columns and outputs fill about ``budget`` bytes:
+    whole rows when one row fits, else pieces of one row. Equal sizes, so no tiny tail."""
+    (ho, wo), per_position = geo.out_hw, (geo.rows + geo.out_channels) * batch * itemsize
+    if wo * per_position <= budget:
+        count = math.ceil(ho / max(1, int(budget // (wo * per_position))))
+        step = math.ceil(ho / count)
+        return [(h, min(h + step, ho), 0, wo) for h in range(0, ho, step)]
+    count = math.ceil(wo / max(1, int(budget // per_position)))
+    step = math.ceil(wo / count)
+    return [(h, h + 1, w, min(w + step, wo)) for h in range(ho) for w in range(0, wo, step)]
+
+
+_buffers = threading.local()
+
+
+def _buffer(xp: Any, size: int, dtype: Any, device: str) -> Any:
+    """A flat scratch array of ``size`` elements, reused by this thread from call to call on
+    the CPU (a fresh one would page-fault its memory in on every call)."""
+    if device != "cpu":
+        return xp.empty(size, dtype=dtype)
+    key = ("buffer", dtype)
+    flat = getattr(_buffers, "arrays", {}).get(key)
+    if flat is None or flat.size < size:
+        flat = xp.empty(size, dtype=dtype)
+        _buffers.arrays = {**getattr(_buffers, "arrays", {}), key: flat}
+    return flat[:size]
+
+
+def _windows(x: Any, geo: Geometry) -> Any:
+    """(C, kh, kw, Ho, Wo, N): every window of the padded (C, Hp, Wp, N) input, a view."""
+    xp = backend.get_array_module(x)
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    s = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x, (geo.channels, kh, kw, ho, wo, x.shape[3]),
+        (s[0], dh * s[1], dw * s[2], sh * s[1], sw * s[2], s[3]))
+
+
+class _Plan(NamedTuple):
+    """How one call splits: the batch ranges (one per thread) and the blocks of each."""
+
+    ranges: list[tuple[int, int]]
+    blocks: list[tuple[int, ...]]
+    device: str
+
+
+def _plan(geo: Geometry, dtype: Any, device: str) -> _Plan:
+    if device != "cpu":
+        return _Plan([(0, geo.batch)], [(0, geo.out_hw[0], 0, geo.out_hw[1])], device)
+    threads = min(parallel.get_num_threads(), geo.batch) or 1
+    bounds = [round(i * geo.batch / threads) for i in range(threads + 1)]
+    ranges = list(zip(bounds[:-1], bounds[1:]))
+    blocks = _blocks(geo, bounds[1] - bounds[0], dtype.itemsize, l2_bytes())
+    return _Plan(ranges, blocks, device)
+
+
+def _run(plan: _Plan, work: Any) -> list[Any]:
+    """``work(n0, n1)`` for each batch range, in parallel with one-thread BLAS on the CPU."""
+    if plan.device != "cpu":
+        return [work(*plan.ranges[0])]
+    with parallel.single_threaded_blas():
+        return parallel.parallel_map(lambda r: work(*r), plan.ranges)
+
+
+def _matrix(a: Any, block: tuple[int, ...], n0: int, n1: int, groups: int) -> tuple[Any, bool]:
+    """Block ``block`` of batch range n0:n1 of a (C, Ho, Wo, N) array as (groups, C/groups,
+    positions), and whether that is a view of ``a`` (else a copy, for a partial batch)."""
+    h0, h1, w0, w1 = block
+    c, ho, wo, n = a.shape
+    count = (h1 - h0) * (w1 - w0) * (n1 - n0)
+    if n1 - n0 == n and (h1 - h0 == 1 or (w0 == 0 and w1 == wo)):
+        start = (h0 * wo + w0) * n
+        return a.reshape(c, ho * wo * n)[:, start:start + count].reshape(groups, -1, count), True
+    return a[:, h0:h1, w0:w1, n0:n1].reshape(groups, -1, count), False
+
+
+def _gather(windows: Any, block: tuple[int, ...], n0: int, n1: int, geo: Geometry) -> Any:
+    """The block's columns, copied into this thread's buffer: (groups, C·kh·kw/groups, positions)."""
+    h0, h1, w0, w1 = block
+    source = windows[:, :, :, h0:h1, w0:w1, n0:n1]
+    xp = backend.get_array_module(source)
+    cols = _buffer(xp, source.size, source.dtype, backend.device_of(source))
+    cols.reshape(source.shape)[...] = source
+    return cols.reshape(geo.groups, -1, source.size // geo.rows)
+
+
+def forward(x: Any, weight: Any, bias: Any | None, geo: Geometry) -> Any:
+    """The convolution of the padded batch-innermost input: (C, Hp, Wp, N) → (C_out, Ho, Wo, N)."""
+    xp = backend.get_array_module(x)
+    (ho, wo), g = geo.out_hw, geo.groups
+    out = xp.empty((geo.out_channels, ho, wo, geo.batch), dtype=x.dtype)
+    if out.size == 0 or geo.rows == 0:
+        out[...] = 0 if bias is None else bias[:, None, None, None]
+        return out
+    w = weight.reshape(g, geo.out_channels // g, -1)
+    b = None if bias is None else bias.reshape(g, -1, 1)
+    windows = _windows(x, geo)
+    plan = _plan(geo, x.dtype, backend.device_of(x))
+
+    def work(n0: int, n1: int) -> None:
+        for block in plan.blocks:
+            cols = _gather(windows, block, n0, n1, geo)
+            target, is_view = _matrix(out, block, n0, n1, g)
+            product = xp.matmul(w, cols, out=target) if is_view else xp.matmul(w, cols)
+            if b is not None:
+                product += b  # while the block is in cache
+            if not is_view:
+                h0, h1, w0, w1 = block
+                out[:, h0:h1, w0:w1, n0:n1] = product.reshape(-1, h1 - h0, w1 - w0, n1 - n0)
+
+    _run(plan, work)
+    return out
+
+
+def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
+    """The gradient of the padded input, (C_out, Ho, Wo, N) → (C, Hp, Wp, N): col2im of
+    ``weightᵀ @ grad``, block by block."""
+    xp = backend.get_array_module(grad)
+    (kh, kw), (sh, sw), (dh, dw), g = geo.kernel, geo.stride, geo.dilation, geo.groups
+    image = xp.zeros((geo.channels,) + geo.in_hw + (geo.batch,), dtype=grad.dtype)
+    if grad.size == 0 or geo.rows == 0:
+        return image
+    w_t = weight.reshape(g, geo.out_channels // g, -1).transpose(0, 2, 1)  # (g, C/g·kh·kw, C_out/g)
+    plan = _plan(geo, grad.dtype, backend.device_of(grad))
+
+    def work(n0: int, n1: int) -> None:
+        for block in plan.blocks:
+            h0, h1, w0, w1 = block
+            g_block, _ = _matrix(grad, block, n0, n1, g)
+            cols = _buffer(xp, geo.rows * g_block.shape[2], grad.dtype, plan.device)
+            xp.matmul(w_t, g_block, out=cols.reshape(g, -1, g_block.shape[2]))
+            cols = cols.reshape(geo.channels, kh, kw, h1 - h0, w1 - w0, n1 - n0)
+            for i in range(kh):
+                top = h0 * sh + i * dh
+                for j in range(kw):
+                    left = w0 * sw + j * dw
+                    image[:, top:top + (h1 - h0 - 1) * sh + 1:sh,
+                          left:left + (w1 - w0 - 1) * sw + 1:sw, n0:n1] += cols[:, i, j]
+
+    _run(plan, work)
+    return image
+
+
+def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
+    """The gradient of the weight, (C_out, C/groups, kh, kw), from the padded input and the
+    output gradient: the sum over blocks of ``columns @ gradᵀ``."""
+    xp = backend.get_array_module(x)
+    g = geo.groups
+    shape = (geo.out_channels, geo.channels // g) + geo.kernel
+    if grad.size == 0 or geo.rows == 0:
+        return xp.zeros(shape, dtype=x.dtype)
+    windows = _windows(x, geo)
+    plan = _plan(geo, x.dtype, backend.device_of(x))
+
+    def work(n0: int, n1: int) -> Any:
+        total = None  # (g, C/g·kh·kw, C_out/g)
+        for block in plan.blocks:
+            cols = _gather(windows, block, n0, n1, geo)
+            g_block, _ = _matrix(grad, block, n0, n1, g)
+            product = xp.matmul(cols, g_block.transpose(0, 2, 1))
+            if total is None:
+                total = product
+            else:
+                total += product
+        return total
+
+    partials = _run(plan, work)
+    total = partials[0]
+    for part in partials[1:]:
+        total += part
+    return total.transpose(0, 2, 1).reshape(shape)

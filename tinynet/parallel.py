@@ -1,0 +1,135 @@
+"""How many threads tinynet computes with: BLAS's, and a small pool of its own.
+
+``tn.set_num_threads(n)`` sets both, as ``torch.set_num_threads`` sets PyTorch's:
+
+* NumPy's BLAS (OpenBLAS, MKL…) gets ``n`` threads for every matrix product outside the
+  blocked convolution (through threadpoolctl);
+* the blocked convolution (``ops/conv_kernels.py``) splits its work over ``n`` threads of
+  its own, each running BLAS on one thread: its products are small and many, one per block
+  of output rows, and a multi-threaded BLAS would wake and sync its threads for each of them.
+  NumPy releases the GIL in BLAS calls and array copies, so the threads run in parallel.
+
+The default is the number of cores this process may use (``os.sched_getaffinity``), lowered
+to ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS`` when one of them is set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_ENVIRONMENT = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_lock = threading.Lock()
+_num_threads: int | None = None  # None until set or first read: then the default
+_pool: ThreadPoolExecutor | None = None
+_blas: list[Any] | None = None  # threadpoolctl's BLAS controllers, found once
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def default_num_threads() -> int:
+    """Usable cores, capped by the first positive ``*_NUM_THREADS`` variable that is set."""
+    cores = usable_cores()
+    for name in _ENVIRONMENT:
+        try:
+            value = int(os.environ.get(name, ""))
+        except ValueError:
+            continue
+        if value > 0:
+            return min(cores, value)
+    return cores
+
+
+def _blas_controllers() -> list[Any]:
+    """threadpoolctl's handles on the BLAS libraries NumPy loaded ([] without threadpoolctl)."""
+    global _blas
+    if _blas is None:
+        try:
+            import numpy  # noqa: F401 - the BLAS threadpoolctl looks for is NumPy's
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas = []
+        else:
+            _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _blas
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads: for NumPy's BLAS and for tinynet's blocked convolution.
+
+    As ``torch.set_num_threads``. Small models often run fastest on one thread, and on a
+    busy machine threads that wait for each other were measured many times slower than one.
+
+    >>> tn.set_num_threads(1)
+    """
+    global _num_threads, _pool
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        raise TypeError(f"set_num_threads: expected an int, got {n!r}") from None
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
+    for controller in _blas_controllers():
+        controller.set_num_threads(n)
+    with _lock:
+        if _pool is not None and n != _num_threads:
+            _pool.shutdown(wait=False)
+            _pool = None
+        _num_threads = n
+
+
+def get_num_threads() -> int:
+    """The number of threads tinynet uses (see ``set_num_threads``)."""
+    global _num_threads
+    if _num_threads is None:
+        _num_threads = default_num_threads()
+    return _num_threads
+
+
+def blas_threads() -> int:
+    """The thread count NumPy's BLAS runs with now (1 without threadpoolctl)."""
+    return max((c.get_num_threads() or 1 for c in _blas_controllers()), default=1)
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS on one thread for the duration of the block, then as before (a C call each way)."""
+    controllers = [c for c in _blas_controllers() if (c.get_num_threads() or 1) > 1]
+    before = [c.get_num_threads() for c in controllers]
+    for c in controllers:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in zip(controllers, before):
+            c.set_num_threads(n)
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[fn(item) for item in items]``, the items spread over the pool's threads.
+
+    The calling thread runs the first item itself, so one item costs no thread hand-off.
+    """
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(1, get_num_threads() - 1),
+                                       thread_name_prefix="tinynet")
+        pool = _pool
+    futures = [pool.submit(fn, item) for item in items[1:]]
+    first = fn(items[0])
+    return [first] + [f.result() for f in futures]
