@@ -324,5 +324,5 @@ def test_module_dict_update_keeps_order_and_replaces():
     assert [type(m).__name__ for m in heads.values()] == ["Sigmoid", "Tanh", "Identity"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="element #0"):
+        with pytest.raises(ValueError, match="ModuleDict.update: element #0"):
             nn.ModuleDict().update([nn.ReLU()])

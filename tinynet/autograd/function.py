@@ -34,6 +34,7 @@ from typing import Any
 import numpy
 
 from tinynet import backend
+from tinynet.autograd import engine
 from tinynet.autograd.engine import Op, is_grad_enabled, no_grad
 from tinynet.tensor import Tensor
 
@@ -42,7 +43,7 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 # Stands in for a non-tensor argument among a node's inputs: it never requires grad.
 _NOT_A_TENSOR = Tensor(numpy.zeros(0))
 # Attributes the walk reads on every node; a ctx attribute of the same name would break it.
-_ENGINE_ATTRIBUTES = ("inputs", "saved_versions", "output_counter")
+_ENGINE_ATTRIBUTES = ("inputs", "clock", "output_counter")
 
 
 class FunctionCtx:
@@ -80,7 +81,14 @@ class FunctionCtx:
             "place; return a changed clone() instead")
 
 
-class FunctionBackward(Op, FunctionCtx):
+class _NamedNode:
+    """Nodes of a Function are named as PyTorch names them: ``<Name>Backward``, no suffix."""
+
+    def name(self) -> str:
+        return type(self).__name__
+
+
+class FunctionBackward(_NamedNode, Op, FunctionCtx):
     """The graph node of one ``Function.apply``, and that call's ``ctx``."""
 
     saves_inputs = False  # only what was passed to save_for_backward is checked
@@ -139,9 +147,6 @@ class FunctionBackward(Op, FunctionCtx):
                 grads.append(None)
         return grads
 
-    def name(self) -> str:
-        return type(self).__name__
-
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """One edge per tensor argument of ``forward`` (non-tensor arguments have none)."""
@@ -150,11 +155,8 @@ class FunctionBackward(Op, FunctionCtx):
         edges = Op.next_functions.fget(self)
         return tuple(edge for t, edge in zip(self.inputs, edges) if t is not _NOT_A_TENSOR)
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
 
-
-class FunctionOutput(Op):
+class FunctionOutput(_NamedNode, Op):
     """One output of a Function with several differentiable outputs: a slice of the packed
     output of its node, reshaped and cast back. Its backward pads the gradient back out."""
 
@@ -170,9 +172,6 @@ class FunctionOutput(Op):
         start, stop, _, _ = self.layout
         packed = self.inputs[0]
         return (pad(grad.reshape(-1).to(packed.dtype), (start, packed.shape[0] - stop)),)
-
-    def name(self) -> str:
-        return type(self).__name__
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
@@ -319,7 +318,7 @@ def _record(cls: type[Function], ctx: FunctionBackward, args: tuple[Any, ...],
     back (with several differentiable outputs these are new tensors sliced from the packed one)."""
     inputs = tuple(a if isinstance(a, Tensor) else _NOT_A_TENSOR for a in args)
     ctx.inputs = inputs
-    ctx.saved_versions = tuple([t._version_counter[0] for t in inputs])
+    ctx.clock = engine.now()
     if len({t.device for t in inputs if t is not _NOT_A_TENSOR}) > 1:
         raise RuntimeError(f"{cls.__name__}: inputs are on different devices: "
                            + ", ".join(t.device for t in inputs if t is not _NOT_A_TENSOR))

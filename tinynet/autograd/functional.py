@@ -191,6 +191,22 @@ def _single_scalar(outputs: tuple[Tensor, ...], is_outputs_tuple: bool, name: st
                            "a single element")
 
 
+def _last_pass(outputs: tuple[Tensor | None, ...], wrt: tuple[Tensor, ...], v: Any,
+               refs: tuple[Tensor, ...], strict: bool, create_graph: bool,
+               stage: str) -> tuple[Tensor, ...]:
+    """The product itself: one more backward pass, recorded only with ``create_graph``; zeros
+    (or, strict, an error) where nothing depends on an input."""
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        grads = _autograd_grad(outputs, wrt, v, create_graph=create_graph)
+        return _fill_in_zeros(grads, refs, strict, create_graph, stage)
+
+
+def _results(outputs: tuple[Tensor, ...], is_outputs_tuple: bool, product: tuple[Tensor, ...],
+             is_product_tuple: bool, create_graph: bool) -> tuple[Any, Any]:
+    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
+            _tuple_postprocess(_grad_postprocess(product, create_graph), is_product_tuple))
+
+
 def _zeros_requiring_grad(like: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     """Dummy upstream gradients for the double backward trick; their value never matters."""
     return tuple(Tensor(t.xp.zeros(t.shape, dtype=t.dtype), requires_grad=True) for t in like)
@@ -206,11 +222,8 @@ def vjp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
     with enable_grad():
         is_inputs_tuple, inputs, is_outputs_tuple, outputs, v = _prepare(
             func, inputs, v, create_graph, strict, "vjp", "outputs")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "back")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple))
+    result = _last_pass(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jvp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
@@ -225,11 +238,8 @@ def jvp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
         dummies = _zeros_requiring_grad(outputs)
         grad_inputs = _autograd_grad(outputs, inputs, dummies, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, outputs, strict, create_graph, "back_trick")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_outputs_tuple))
+    result = _last_pass(grad_inputs, dummies, v, outputs, strict, create_graph, "back_trick")
+    return _results(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def vhp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
@@ -241,11 +251,8 @@ def vhp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
         _single_scalar(outputs, is_outputs_tuple, "vhp")
         jac = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict=strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple))
+    result = _last_pass(jac, inputs, v, inputs, strict, create_graph, "double_back")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
@@ -264,11 +271,8 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Inputs | None = None,
         grad_jac = _zeros_requiring_grad(inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back_trick")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple))
+    result = _last_pass(double_back, grad_jac, v, inputs, strict, create_graph, "double_back_trick")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False,

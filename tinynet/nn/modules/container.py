@@ -116,12 +116,71 @@ class ModuleList(Module):
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _RegistryDict(Module):
+    """A dict view of one of the module's registries (``_modules`` or ``_parameters``)."""
+
+    _registry: str
+
+    def _entries(self) -> dict[str, Any]:
+        return self.__dict__[self._registry]
+
+    def __delitem__(self, key: str) -> None:
+        del self._entries()[key]
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries()
+
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
+        return self._entries().keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        """(name, entry) pairs, in insertion order."""
+        return self._entries().items()
+
+    def values(self) -> Iterable[Any]:
+        """The entries, in insertion order."""
+        return self._entries().values()
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its entry."""
+        value = self._entries()[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self._entries().clear()
+
+    def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Add (or replace) entries from a mapping or from (name, value) pairs."""
+        if isinstance(entries, (Mapping, _RegistryDict)):
+            pairs = list(entries.items())
+        else:
+            pairs = []
+            for i, pair in enumerate(entries):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise ValueError(f"{type(self).__name__}.update: element #{i} should be a "
+                                     f"(name, value) pair, got {type(pair).__name__}")
+                pairs.append(tuple(pair))
+        for key, value in pairs:
+            self[key] = value
+
+
+class ModuleDict(_RegistryDict):
     """A dict of modules whose parameters the parent registers, in insertion order.
 
     >>> self.heads = nn.ModuleDict({"digit": nn.Linear(64, 10), "parity": nn.Linear(64, 2)})
     >>> logits = self.heads["digit"](features)
     """
+
+    _registry = "_modules"
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
                  ) -> None:
@@ -134,54 +193,6 @@ class ModuleDict(Module):
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def keys(self) -> Iterable[str]:
-        """The names, in insertion order."""
-        return self._modules.keys()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        """(name, module) pairs, in insertion order."""
-        return self._modules.items()
-
-    def values(self) -> Iterable[Module]:
-        """The modules, in insertion order."""
-        return self._modules.values()
-
-    def pop(self, key: str) -> Module:
-        """Remove ``key`` and return its module."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def clear(self) -> None:
-        """Remove every module."""
-        self._modules.clear()
-
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        """Add (or replace) modules from a mapping or from (name, module) pairs."""
-        if isinstance(modules, (Mapping, ModuleDict)):
-            pairs = list(modules.items())
-        else:
-            pairs = []
-            for i, pair in enumerate(modules):
-                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                    raise ValueError(f"ModuleDict.update: element #{i} should be a (name, module) "
-                                     f"pair, got {type(pair).__name__}")
-                pairs.append(tuple(pair))
-        for key, module in pairs:
-            self[key] = module
 
 
 def _as_parameter(value: Any, where: str) -> Parameter:
@@ -244,8 +255,10 @@ class ParameterList(Module):
         return "\n".join(_parameter_line(str(i), p) for i, p in enumerate(self))
 
 
-class ParameterDict(Module):
+class ParameterDict(_RegistryDict):
     """A dict of parameters a module registers under their keys; tensors become Parameters."""
+
+    _registry = "_parameters"
 
     def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None
                  ) -> None:
@@ -258,36 +271,6 @@ class ParameterDict(Module):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> Iterable[str]:
-        """The names, in insertion order."""
-        return self._parameters.keys()
-
-    def items(self) -> Iterable[tuple[str, Parameter]]:
-        """(name, parameter) pairs, in insertion order."""
-        return self._parameters.items()
-
-    def values(self) -> Iterable[Parameter]:
-        """The parameters, in insertion order."""
-        return self._parameters.values()
-
-    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Add (or replace) parameters from a mapping or from (name, value) pairs."""
-        pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else parameters
-        for key, value in pairs:
-            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(_parameter_line(key, p) for key, p in self.items())
