@@ -148,6 +148,42 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
         tn.gradgradcheck(ExpWithConstantBackward.apply, x)
 
 
+class ExpWithNumpyBackward(Op):
+    """exp whose backward computes the right numbers in NumPy: a gradient with no graph."""
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, g):
+        return (tn.Tensor(g.array * np.exp(self.inputs[0].array)),)
+
+
+def test_gradgradcheck_catches_a_backward_that_leaves_the_graph():
+    x = f64([0.2, -0.4, 1.1])
+    assert tn.gradcheck(ExpWithNumpyBackward.apply, x)  # first order is right
+    with pytest.raises(tn.GradcheckError, match="gradient of input 0 is not differentiable"):
+        tn.gradgradcheck(ExpWithNumpyBackward.apply, x)
+    with pytest.raises(tn.GradcheckError, match="not differentiable"):
+        check_case(exp_spec(ExpWithNumpyBackward.apply), [np.linspace(-1, 1, 4)])
+
+
+
+class FloorWithZeroBackward(Op):
+    """floor, whose gradient is zero everywhere (between integers): a constant needs no graph."""
+
+    def forward(self, x):
+        return np.floor(x)
+
+    def backward(self, g):
+        return (tn.Tensor(np.zeros(g.shape)),)
+
+
+def test_gradgradcheck_accepts_a_zero_gradient_without_a_graph():
+    x = f64([0.2, -0.4, 1.1])
+    assert tn.gradcheck(FloorWithZeroBackward.apply, x)
+    assert tn.gradgradcheck(FloorWithZeroBackward.apply, x)
+
+
 # --------------------------------------------------------------------------- the factory fails when it should
 def test_factory_passes_a_correct_op():
     check_case(exp_spec(tn.exp), [np.linspace(-1, 1, 6).reshape(2, 3)])

@@ -145,6 +145,16 @@ def gradgradcheck(func: Callable[..., Any], inputs: Tensor | Sequence[Any],
         xs, vs = args[:n_in], args[n_in:]
         outs = [o for o in _outputs(func(*xs)) if o.requires_grad]
         grads = grad(outs, [xs[i] for i in diff], list(vs), create_graph=True, allow_unused=True)
+        seeded = any(isinstance(v, Tensor) and v.requires_grad for v in vs)
+        for i, g in zip(diff, grads):
+            # A gradient is linear in the seed v, so unless it is zero it depends on v: one that
+            # carries no graph came from a backward that left tinynet's ops (NumPy inside, or
+            # no_grad), and its second derivatives would silently be zero.
+            if seeded and g is not None and not g.requires_grad and bool((g.array != 0).any()):
+                raise GradcheckError(
+                    f"gradgradcheck: the gradient of input {i} is not differentiable (it carries no "
+                    "graph), so second derivatives through it would be zero; write the backward "
+                    "with tinynet ops on Tensors, not on raw arrays or under no_grad")
         return tuple(g for g in grads if g is not None and g.requires_grad)
 
     return gradcheck(first_derivative, tuple(inputs) + tuple(grad_outputs), **kwargs)
