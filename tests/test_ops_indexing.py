@@ -275,7 +275,8 @@ def test_indexing_and_products_match_torch():
              lambda t: t.scatter_add(1, torch.tensor(index), t[:2, :3])),
             (lambda t: t.index_select(1, tn.tensor([3, 0, 3])),
              lambda t: t.index_select(1, torch.tensor([3, 0, 3]))),
-            (lambda t: t.masked_fill(tn.tensor(mask), -1.0), lambda t: t.masked_fill(torch.tensor(mask), -1.0)),
+            (lambda t: t.masked_fill(tn.tensor(mask), -1.0),
+             lambda t: t.masked_fill(torch.tensor(mask), -1.0)),
             (lambda t: t.masked_select(tn.tensor(mask)), lambda t: t.masked_select(torch.tensor(mask))),
             (lambda t: t.chunk(3, 1)[1], lambda t: t.chunk(3, 1)[1]),
             (lambda t: t.split([1, 3], 1)[1], lambda t: t.split([1, 3], 1)[1]),
@@ -284,7 +285,8 @@ def test_indexing_and_products_match_torch():
             (lambda t: tn.diag(t[0], -1), lambda t: torch.diag(t[0], -1)),
             (lambda t: t.diagonal(-1), lambda t: t.diagonal(-1)),
             (lambda t: t.trace() * t.mm(t.t()), lambda t: t.trace() * t.mm(t.t())),
-            (lambda t: tn.mv(t, t[0]) + tn.dot(t[1], t[2]), lambda t: torch.mv(t, t[0]) + torch.dot(t[1], t[2])),
+            (lambda t: tn.mv(t, t[0]) + tn.dot(t[1], t[2]),
+             lambda t: torch.mv(t, t[0]) + torch.dot(t[1], t[2])),
             (lambda t: tn.outer(t[0], t[1]), lambda t: torch.outer(t[0], t[1])),
             (lambda t: tn.bmm(t[None], t.T[None]), lambda t: torch.bmm(t[None], t.T[None]))]:
         x, tx = tn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)

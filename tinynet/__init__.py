@@ -19,34 +19,35 @@ from tinynet.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_gr
 from tinynet.backend import manual_seed
 from tinynet.parallel import get_num_threads, set_num_threads
 from tinynet.devices import device, get_default_device, set_default_device
-from tinynet.dtypes import (bool, bool_, cdouble, cfloat, complex64, complex128, double, float,
-                            float16, float32, float64, get_default_dtype, half, int, int8, int16,
-                            int32, int64, long, set_default_dtype, short, uint8)
+from tinynet.dtypes import (bool, bool_, cdouble, cfloat, complex64, complex128, double, dtype,
+                            finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
+                            int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from tinynet.factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,
                                full_like, linspace, logspace, meshgrid, normal, ones, ones_like,
                                rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                                tensor, zeros, zeros_like)
 from tinynet.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from tinynet.ops import (abs, acos, acosh, add, all, allclose, amax, amin, any, argmax, argmin,
-                         argsort, asin, asinh, atan, atan2, atanh, bmm, cat, ceil, chunk, clamp,
-                         clone, cos, cosh, count_nonzero, cumprod, cumsum, diag, diagonal, div,
-                         dot, eq, equal, exp, exp2, expm1, flatten, flip, floor, floor_divide,
-                         frac, gather, ge, gt, index_select, isclose, isfinite, isinf, isnan, le,
-                         log, log1p, log2, log10, log_softmax, logical_and, logical_not,
-                         logical_or, logical_xor, logsumexp, lt, masked_fill, masked_select,
-                         matmul, max, maximum, mean, min, minimum, mm, movedim, mul, mv, narrow,
-                         ne, neg, nonzero, norm, outer, permute, pow, prod, reciprocal, relu,
-                         remainder, reshape, roll, round, rsqrt, scatter, scatter_add, select,
-                         sigmoid, sign, sin, sinh, softmax, sort, split, sqrt, square, squeeze,
-                         stack, std, sub, sum, t, tan, tanh, topk, trace, transpose, tril, triu,
-                         trunc, unbind, unique, unsqueeze, var, where)
+from tinynet.ops import (abs, acos, acosh, add, all, allclose, amax, amin, any, argmax, argmin, argsort, asin,
+                         asinh, atan, atan2, atanh, bmm, broadcast_tensors, broadcast_to, cat, ceil, chunk,
+                         clamp, clone, column_stack, cos, cosh, count_nonzero, cumprod, cumsum, diag,
+                         diagonal, div, dot, einsum, eq, equal, exp, exp2, expm1, flatten, flip, fliplr,
+                         flipud, floor, floor_divide, frac, gather, ge, gt, hstack, index_select, inner,
+                         isclose, isfinite, isinf, isnan, le, lerp, log, log10, log1p, log2, log_softmax,
+                         logical_and, logical_not, logical_or, logical_xor, logsumexp, lt, masked_fill,
+                         masked_select, matmul, max, maximum, mean, median, min, minimum, mm, movedim, mul,
+                         mv, narrow, ne, neg, nonzero, norm, outer, permute, pow, prod, ravel, reciprocal,
+                         relu, remainder, repeat_interleave, reshape, roll, round, rsqrt, scatter,
+                         scatter_add, select, sigmoid, sign, sin, sinh, softmax, sort, split, sqrt, square,
+                         squeeze, stack, std, sub, sum, t, tan, tanh, tile, topk, trace, transpose, tril,
+                         triu, trunc, unbind, unflatten, unique, unsqueeze, var, vstack, where)
 from tinynet.printing import get_printoptions, printoptions, set_printoptions
-from tinynet import hessian, linalg, viz
+from tinynet import hessian, linalg, utils, viz
 from tinynet import nn, optim
 from tinynet.serialization import load, save
 
 __version__ = "0.1.0"
 
+inference_mode = no_grad  # for tinynet, inference is running without the graph
 arccos, arcsin, arctan, clip, concat, concatenate = acos, asin, atan, clamp, cat, cat
 absolute, multiply, divide, subtract, negative, true_divide = abs, mul, div, sub, neg, div
 swapaxes = swapdims = transpose
@@ -54,7 +55,7 @@ moveaxis = movedim
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def is_tensor(obj: object) -> bool:  # noqa: A001
+def is_tensor(obj: object) -> bool:
     """True when ``obj`` is a tinynet Tensor."""
     return isinstance(obj, Tensor)
 
@@ -75,31 +76,32 @@ def detach(input: Tensor) -> Tensor:
 
 
 __all__ = [
-    "Size", "Tensor", "abs", "absolute", "accelerator", "acos", "acosh", "add", "all", "allclose",
-    "amax", "amin", "any", "arange", "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort",
-    "as_tensor", "asin", "asinh", "atan", "atan2", "atanh", "backends", "bmm", "bool", "bool_",
-    "cat", "cdouble", "ceil", "cfloat", "chunk", "clamp", "clip", "clone", "complex128",
-    "complex64", "concat", "concatenate", "cos", "cosh", "count_nonzero", "cuda", "cumprod",
-    "cumsum", "detach", "device", "diag", "diagonal", "div", "divide", "dot", "double", "empty",
-    "empty_like", "enable_grad", "eq", "equal", "exp", "exp2", "expm1", "eye", "flatten", "flip",
-    "float", "float16", "float32", "float64", "floor", "floor_divide", "frac", "from_numpy",
-    "full", "full_like", "gather", "ge", "get_default_device", "get_default_dtype",
-    "get_num_threads", "get_printoptions", "grad", "gradcheck", "GradcheckError",
-    "gradgradcheck", "greater", "greater_equal", "gt", "half", "hessian", "index_select", "int",
-    "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled", "is_tensor",
-    "isclose", "isfinite", "isinf", "isnan", "le", "less", "less_equal", "linalg", "linspace",
-    "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logspace", "logsumexp", "long", "lt", "manual_seed",
-    "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "min",
-    "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "narrow", "ne", "neg",
-    "negative", "nn", "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones",
-    "ones_like", "optim", "outer", "permute", "pow", "printoptions", "prod", "rand", "rand_like",
-    "randint", "randint_like", "randn", "randn_like", "randperm", "reciprocal", "relu",
-    "remainder", "reshape", "roll", "round", "rsqrt", "save", "scatter", "scatter_add", "select",
-    "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads",
-    "set_printoptions", "short", "sigmoid", "sign", "sin", "sinh", "softmax", "sort", "split",
-    "sqrt", "square", "squeeze", "stack", "std", "sub", "subtract", "sum", "swapaxes", "swapdims",
-    "t", "tan", "tanh", "tensor", "topk", "trace", "transpose", "tril", "triu", "true_divide",
-    "trunc", "uint8", "unbind", "unique", "unsqueeze", "var", "viz", "where", "zeros",
-    "zeros_like",
+    "abs", "absolute", "accelerator", "acos", "acosh", "add", "all", "allclose", "amax", "amin",
+    "any", "arange", "arccos", "arcsin", "arctan", "argmax", "argmin", "argsort", "as_tensor",
+    "asin", "asinh", "atan", "atan2", "atanh", "backends", "bmm", "bool", "bool_",
+    "broadcast_tensors", "broadcast_to", "cat", "cdouble", "ceil", "cfloat", "chunk", "clamp",
+    "clip", "clone", "column_stack", "complex128", "complex64", "concat", "concatenate", "cos",
+    "cosh", "count_nonzero", "cuda", "cumprod", "cumsum", "detach", "device", "diag", "diagonal",
+    "div", "divide", "dot", "double", "dtype", "einsum", "empty", "empty_like", "enable_grad", "eq",
+    "equal", "exp", "exp2", "expm1", "eye", "finfo", "flatten", "flip", "fliplr", "flipud", "float",
+    "float16", "float32", "float64", "floor", "floor_divide", "frac", "from_numpy", "full",
+    "full_like", "gather", "ge", "get_default_device", "get_default_dtype", "get_num_threads",
+    "get_printoptions", "grad", "gradcheck", "GradcheckError", "gradgradcheck", "greater",
+    "greater_equal", "gt", "half", "hessian", "hstack", "iinfo", "index_select", "inference_mode",
+    "inner", "int", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled",
+    "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
+    "linalg", "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "long", "lt",
+    "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "median",
+    "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "narrow",
+    "ne", "neg", "negative", "nn", "no_grad", "nonzero", "norm", "normal", "not_equal", "numel",
+    "ones", "ones_like", "optim", "outer", "permute", "pow", "printoptions", "prod", "rand",
+    "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm", "ravel",
+    "reciprocal", "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt",
+    "save", "scatter", "scatter_add", "select", "set_default_device", "set_default_dtype",
+    "set_grad_enabled", "set_num_threads", "set_printoptions", "short", "sigmoid", "sign", "sin",
+    "sinh", "Size", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub",
+    "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "tensor", "Tensor", "tile",
+    "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "uint8", "unbind",
+    "unflatten", "unique", "unsqueeze", "utils", "var", "viz", "vstack", "where", "zeros", "zeros_like",
 ]

@@ -24,6 +24,8 @@ int16 = short = numpy.int16
 int32 = int = numpy.int32
 int64 = long = numpy.int64
 bool = bool_ = numpy.bool_
+dtype = numpy.dtype  # a tensor's .dtype is one: isinstance(x.dtype, tn.dtype) holds
+finfo, iinfo = numpy.finfo, numpy.iinfo  # tn.finfo(tn.float32).eps, as PyTorch's
 
 # The legacy names of ``Tensor.type()``: 'torch.FloatTensor' for float32 on the CPU.
 _TENSOR_TYPE_NAMES = {numpy.dtype(dtype): name for dtype, name in [

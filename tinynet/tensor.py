@@ -2,10 +2,9 @@
 
 A Tensor holds four things: ``array`` (the raw NumPy/CuPy array), ``requires_grad``, ``grad``
 (filled by backward) and ``grad_fn`` (the op that produced it, ``None`` for a leaf). As in
-PyTorch, ``.data`` is the same storage as a detached Tensor. This file has the Tensor's state,
-autograd, conversions and printing; the methods that compute something (``x + y``, ``x.sin()``,
-``x.sum()``, ``x.view(…)``, ``x.add_(…)``…) are one-line calls into ``tinynet.ops``, inherited
-from ``tensor_methods.TensorMethods``.
+PyTorch, ``.data`` is the same storage as a detached Tensor. Every method below that computes
+something is a one-line call into ``tinynet.ops``, where each op is written; in-place methods
+(``add_``, ``t[i] = v``…) live in ``tinynet/ops/inplace.py``.
 
 Each tensor carries a version counter, shared with its views, that every in-place change bumps.
 An op that needs an input's values in its backward remembers the version it saw, and the backward
@@ -19,33 +18,9 @@ from typing import Any
 
 import numpy
 
-from tinynet import backend, printing
-from tinynet.devices import CPU, CUDA, device
-from tinynet.dtypes import parse_tensor_type_name, tensor_type_name
-from tinynet.tensor_methods import TensorMethods
+from tinynet import backend
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
-
-
-class Size(tuple):
-    """A tensor's shape: a tuple (``x.shape == (2, 3)`` holds) that prints as ``tinynet.Size([2, 3])``."""
-
-    def __repr__(self) -> str:
-        return f"tinynet.Size({list(self)})"
-
-    def __getitem__(self, index: Any) -> Any:
-        item = super().__getitem__(index)
-        return Size(item) if isinstance(index, slice) else item
-
-    def __add__(self, other: tuple) -> Size:
-        return Size(super().__add__(other))
-
-    def numel(self) -> int:
-        """The number of elements of a tensor of this shape."""
-        count = 1
-        for n in self:
-            count *= n
-        return count
 
 
 def check_can_require_grad(dtype: Any, what: str = "Tensor") -> None:
@@ -56,7 +31,7 @@ def check_can_require_grad(dtype: Any, what: str = "Tensor") -> None:
                            "example with .float()")
 
 
-class Tensor(TensorMethods):
+class Tensor:
     """An n-dimensional array that records the ops applied to it when it requires grad.
 
     Make one with ``tn.tensor``, ``tn.zeros``, ``tn.randn``…; the constructor is for arrays.
@@ -67,23 +42,23 @@ class Tensor(TensorMethods):
     tensor([2., 4., 6.])
     """
 
+    # Set only when they apply: _is_view (by view ops), _replaced_grad_fns (by in-place ops).
     __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_is_view",
-                 "_grad_fn_at_version", "__weakref__")
+                 "_replaced_grad_fns", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
+    __hash__ = object.__hash__  # == is elementwise, identity is the hash
 
     def __init__(self, data: Any, requires_grad: bool = False, grad_fn: Any = None) -> None:
-        if isinstance(data, Tensor):
-            data = data.array
-        elif not isinstance(data, backend.array_types):
-            data = numpy.asarray(data)
+        if not isinstance(data, backend.array_types):
+            data = data.array if isinstance(data, Tensor) else numpy.asarray(data)
         if requires_grad and grad_fn is None:
             check_can_require_grad(data.dtype)
         self.array = data
         self._requires_grad = requires_grad
         self.grad: Tensor | None = None
         self.grad_fn = grad_fn
-        self._version_counter = [0]  # a list so that views and detach() can share it
-        self._is_view = False
+        # [version, in-place clock at the last change]: a list, so views and detach() share it
+        self._version_counter = [0, 0]
 
     # ----------------------------------------------------------------- autograd state
     @property
@@ -127,20 +102,16 @@ class Tensor(TensorMethods):
 
     # ----------------------------------------------------------------- what it is
     @property
-    def shape(self) -> Size:
-        return Size(self.array.shape)
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape
 
     @property
     def dtype(self) -> numpy.dtype:
         return self.array.dtype
 
     @property
-    def device(self) -> device:
-        return CUDA if backend.device_of(self.array) == "cuda" else CPU
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device == "cuda"
+    def device(self) -> str:
+        return backend.device_of(self.array)
 
     @property
     def ndim(self) -> int:
@@ -155,24 +126,14 @@ class Tensor(TensorMethods):
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
-    def size(self, dim: int | None = None) -> Size | int:
-        """The shape, or with ``dim`` the size of that dimension."""
-        return self.shape if dim is None else self.array.shape[dim]
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.shape if dim is None else self.shape[dim]
 
     def dim(self) -> int:
         return self.array.ndim
 
     def numel(self) -> int:
         return int(self.array.size)
-
-    nelement = numel
-
-    def element_size(self) -> int:
-        """Bytes per element."""
-        return self.array.itemsize
-
-    def is_floating_point(self) -> bool:
-        return self.dtype.kind == "f"
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -183,17 +144,18 @@ class Tensor(TensorMethods):
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        return printing.tensor_repr(self)
-
-    def __format__(self, format_spec: str) -> str:
-        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
-        if self.ndim == 0:
-            return format(self.item(), format_spec)
-        if format_spec:
-            raise TypeError(f"unsupported format string {format_spec!r} passed to Tensor.__format__: "
-                            f"only 0-d tensors format as numbers, this one has shape "
-                            f"{tuple(self.shape)}; format x.item() or x.tolist() instead")
-        return repr(self)
+        body = numpy.array2string(backend.to_numpy(self.array), separator=", ", prefix="tensor(")
+        extras = []
+        if self.dtype not in (backend.default_float, numpy.dtype(numpy.int64),
+                              numpy.dtype(numpy.bool_)):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
@@ -241,62 +203,26 @@ class Tensor(TensorMethods):
     def __int__(self) -> int:
         return int(self.item())
 
-    def __index__(self) -> int:
-        """One-element integer tensors index Python sequences (``items[tn.tensor(2)]``)."""
-        if self.array.size != 1 or self.dtype.kind not in "biu":
-            raise TypeError(f"only integer tensors of a single element can be converted to an "
-                            f"index; got dtype {self.dtype} and shape {tuple(self.shape)}")
-        return int(self.item())
-
     def __bool__(self) -> bool:
         if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is "
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> numpy.ndarray:
-        """NumPy's view of the tensor (``numpy.asarray(x)``, matplotlib), as ``numpy()``."""
-        array = self.numpy()
-        return array if dtype is None else array.astype(dtype, copy=False)
-
-    def to(self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False,
-           copy: bool = False) -> Tensor:
-        """Move to a device and/or cast to a dtype; differentiable. As in PyTorch:
-        ``to('cuda')``, ``to(tn.float64)``, ``to('cpu', tn.float64)``, ``to(other_tensor)`` or
-        by keyword. Returns ``self`` when nothing changes (unless ``copy=True``)."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, str):  # a tn.device is a str too
-                device = arg
-            elif arg is not None:
-                dtype = arg
+    def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Tensor:
+        """Move to a device (``'cpu'``/``'cuda'``) and/or cast to a dtype; differentiable."""
         out = self
-        if device is not None:
-            out = ops.to_device(out, backend.check_device(device))
-        if dtype is not None:
-            out = ops.cast(out, numpy.dtype(dtype))
-        return ops.clone(out) if copy and out is self else out
+        if isinstance(device_or_dtype, str):
+            out = ops.to_device(out, backend.check_device(device_or_dtype))
+        elif device_or_dtype is not None:
+            dtype = device_or_dtype
+        return ops.cast(out, numpy.dtype(dtype)) if dtype is not None else out
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self, device: Any = None) -> Tensor:
-        return self.to("cuda" if device is None else device)
-
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
-        """With no argument, PyTorch's name of the tensor type (``'torch.FloatTensor'``); with a
-        dtype or such a name, the tensor converted to it."""
-        if dtype is None:
-            return tensor_type_name(self.dtype, self.device)
-        if isinstance(dtype, str):
-            dtype, target = parse_tensor_type_name(dtype)
-            return self.to(target, dtype)
-        return self.to(dtype)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        """Cast to ``other``'s dtype."""
-        return self.to(other.dtype)
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
 
     def float(self) -> Tensor:
         return self.to(numpy.float32)
@@ -304,23 +230,240 @@ class Tensor(TensorMethods):
     def double(self) -> Tensor:
         return self.to(numpy.float64)
 
-    def half(self) -> Tensor:
-        return self.to(numpy.float16)
-
     def long(self) -> Tensor:
         return self.to(numpy.int64)
 
     def int(self) -> Tensor:
         return self.to(numpy.int32)
 
-    def short(self) -> Tensor:
-        return self.to(numpy.int16)
-
-    def byte(self) -> Tensor:
-        return self.to(numpy.uint8)
-
     def bool(self) -> Tensor:
         return self.to(numpy.bool_)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.compare("lt", self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.compare("le", self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.compare("gt", self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.compare("ge", self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare("eq", self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare("ne", self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # ----------------------------------------------------------------- in place (ops/inplace.py)
+    def __setitem__(self, index: Any, value: Any) -> None:
+        ops.inplace.setitem(self, index, value)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.inplace.add_(self, other, alpha)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return ops.inplace.sub_(self, other, alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return ops.inplace.mul_(self, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return ops.inplace.div_(self, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return ops.inplace.pow_(self, exponent)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def zero_(self) -> Tensor:
+        return ops.inplace.zero_(self)
+
+    def fill_(self, value: Any) -> Tensor:
+        return ops.inplace.fill_(self, value)
+
+    def copy_(self, src: Any) -> Tensor:
+        return ops.inplace.copy_(self, src)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return ops.inplace.masked_fill_(self, mask, value)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        return ops.inplace.uniform_(self, a, b)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        return ops.inplace.normal_(self, mean, std)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+    __ipow__ = pow_
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return ops.inplace.matmul_(self, other)
+
+    # ----------------------------------------------------------------- math methods
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.minimum(self, other)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return ops.log_softmax(self, dim)
+
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.mean(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False) -> Tensor:
+        return ops.sqrt(ops.var(self, dim, unbiased, keepdim))
+
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
+        return ops.min(self, dim, keepdim)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return ops.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.argmin(self, dim, keepdim)
+
+    def any(self) -> Tensor:
+        return Tensor(self.xp.asarray(self.array.any()))
+
+    def all(self) -> Tensor:
+        return Tensor(self.xp.asarray(self.array.all()))
+
+    # ----------------------------------------------------------------- shape methods
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    view = reshape
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return ops.permute(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+    @property
+    def T(self) -> Tensor:
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        return ops.transpose(self, -2, -1)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return ops.expand(self, sizes[0] if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes)
+
+    def contiguous(self) -> Tensor:
+        return self
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
@@ -348,7 +491,5 @@ def _host_array(data: Any, dtype: Any = None) -> numpy.ndarray:
     return array
 
 
-# Imported last: these modules use Tensor, which must exist before they load.
-from tinynet import autograd, factories, ops, tensor_methods  # noqa: E402
-
-tensor_methods.bind(ops, factories)
+# Imported last: both modules use Tensor, which must exist before they load.
+from tinynet import autograd, ops  # noqa: E402

@@ -135,10 +135,10 @@ class TensorMethods:
 
     # ----------------------------------------------------------------- named arithmetic
     def add(self, other: Any, *, alpha: float = 1) -> Tensor:
-        return ops.add(self, other if alpha == 1 else ops.mul(other, alpha))
+        return ops.add(self, other, alpha=alpha)
 
     def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
-        return ops.sub(self, other if alpha == 1 else ops.mul(other, alpha))
+        return ops.sub(self, other, alpha=alpha)
 
     subtract = sub
 
@@ -184,6 +184,9 @@ class TensorMethods:
     def outer(self, vec2: Tensor) -> Tensor:
         return ops.outer(self, vec2)
 
+    def inner(self, other: Tensor) -> Tensor:
+        return ops.inner(self, other)
+
     def t(self) -> Tensor:
         return ops.t(self)
 
@@ -205,6 +208,8 @@ class TensorMethods:
 
     def ge(self, other: Any) -> Tensor:
         return ops.ge(self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
     def equal(self, other: Tensor) -> bool:
         return ops.equal(self, other)
@@ -237,6 +242,21 @@ class TensorMethods:
 
     def logical_not(self) -> Tensor:
         return ops.logical_not(self)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """``self & other`` (bool or integer tensors)."""
+        return ops.bitwise("and", self, other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """``self | other`` (bool or integer tensors)."""
+        return ops.bitwise("or", self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """``self ^ other`` (bool or integer tensors)."""
+        return ops.bitwise("xor", self, other)
+
+    def bitwise_not(self) -> Tensor:
+        return ops.bitwise_not(self)
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
@@ -328,10 +348,16 @@ class TensorMethods:
     def atanh(self) -> Tensor:
         return ops.atanh(self)
 
-    arcsin, arccos, arctan = asin, acos, atan
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+    sgn, fix = sign, trunc
 
     def atan2(self, other: Any) -> Tensor:
         return ops.atan2(self, other)
+
+    arctan2 = atan2
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        return ops.lerp(self, end, weight)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         return ops.clamp(self, min, max)
@@ -339,9 +365,11 @@ class TensorMethods:
     clip = clamp
 
     def clamp_min(self, min: Any) -> Tensor:
+        """``clamp(min=min)``."""
         return ops.clamp(self, min, None)
 
     def clamp_max(self, max: Any) -> Tensor:
+        """``clamp(max=max)``."""
         return ops.clamp(self, None, max)
 
     def maximum(self, other: Any) -> Tensor:
@@ -351,6 +379,7 @@ class TensorMethods:
         return ops.minimum(self, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
+        """``tn.where(condition, self, other)``."""
         return ops.where(condition, self, other)
 
     def relu(self) -> Tensor:
@@ -432,6 +461,9 @@ class TensorMethods:
     def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
         return ops.argsort(self, dim, descending, stable=stable)
 
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return ops.median(self, dim, keepdim)
+
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         return ops.topk(self, k, dim, largest, sorted)
 
@@ -446,6 +478,7 @@ class TensorMethods:
     view = reshape
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape."""
         return ops.reshape(self, other.shape)
 
     view_as = reshape_as
@@ -454,10 +487,21 @@ class TensorMethods:
         return ops.expand(self, _sizes(sizes))
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape (a view)."""
         return ops.expand(self, other.shape)
 
     def repeat(self, *sizes: Any) -> Tensor:
         return ops.repeat(self, _sizes(sizes))
+
+    def tile(self, *dims: Any) -> Tensor:
+        return ops.tile(self, _sizes(dims))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        return ops.repeat_interleave(self, repeats, dim)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Expanded to ``shape`` by broadcasting (a view)."""
+        return ops.broadcast_to(self, shape)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return ops.transpose(self, dim0, dim1)
@@ -485,6 +529,12 @@ class TensorMethods:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return ops.flatten(self, start_dim, end_dim)
 
+    def ravel(self) -> Tensor:
+        return ops.ravel(self)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        return ops.unflatten(self, dim, sizes)
+
     def squeeze(self, dim: Any = None) -> Tensor:
         return ops.squeeze(self, dim)
 
@@ -497,10 +547,18 @@ class TensorMethods:
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         return ops.roll(self, shifts, dims)
 
+    def fliplr(self) -> Tensor:
+        return ops.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return ops.flipud(self)
+
     def contiguous(self) -> Tensor:
+        """``self``: NumPy arrays need no contiguous copy for any tinynet op."""
         return self
 
     def is_contiguous(self) -> bool:
+        """True: tinynet has no strided layouts to ask about."""
         return True
 
     def tril(self, diagonal: int = 0) -> Tensor:
@@ -558,15 +616,18 @@ class TensorMethods:
     # ----------------------------------------------------------------- new tensors like this one
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
                    requires_grad: bool = False) -> Tensor:
+        """A tensor from ``data`` with this tensor's dtype and device (unless given)."""
         return factories.tensor(data, dtype or self.dtype, device or self.device, requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
         return factories.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
                                requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """Ones of ``size`` with this tensor's dtype and device (unless given)."""
         return factories.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
                               requires_grad=requires_grad)
 
@@ -574,6 +635,7 @@ class TensorMethods:
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """``fill_value`` in ``size`` with this tensor's dtype and device (unless given)."""
         return factories.full(size, fill_value, dtype=dtype or self.dtype,
                               device=device or self.device, requires_grad=requires_grad)
 
@@ -582,29 +644,37 @@ class TensorMethods:
         ops.inplace.setitem(self, index, value)
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """In place: ``self += alpha * other``."""
         return ops.inplace.add_(self, other, alpha)
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """In place: ``self -= alpha * other``."""
         return ops.inplace.sub_(self, other, alpha)
 
     def mul_(self, other: Any) -> Tensor:
+        """In place: ``self *= other``."""
         return ops.inplace.mul_(self, other)
 
     def div_(self, other: Any) -> Tensor:
+        """In place: ``self /= other``."""
         return ops.inplace.div_(self, other)
 
     def pow_(self, exponent: Any) -> Tensor:
+        """In place: ``self **= exponent``."""
         return ops.inplace.pow_(self, exponent)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """In place: ``self`` limited to [min, max]."""
         return ops.inplace.clamp_(self, min, max)
 
     clip_ = clamp_
 
     def zero_(self) -> Tensor:
+        """In place: fill with zeros."""
         return ops.inplace.zero_(self)
 
     def fill_(self, value: Any) -> Tensor:
+        """In place: fill with ``value``."""
         return ops.inplace.fill_(self, value)
 
     def copy_(self, src: Any) -> Tensor:

@@ -16,10 +16,7 @@ soon as its last output does.
 from __future__ import annotations
 
 import contextlib
-import operator
-import warnings
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tinynet import backend
@@ -74,6 +71,25 @@ class enable_grad(no_grad):
         self.prev, _grad_enabled = _grad_enabled, True
 
 
+# The in-place clock: every in-place change ticks it and stamps the changed tensor's version
+# counter with the new time; every recorded op stamps itself with the time it ran. A tensor
+# changed after an op used it is then one whose stamp is later than the op's: one comparison,
+# and none at all while nothing has changed since the op ran (the usual training step).
+_clock = 0
+
+
+def tick() -> int:
+    """Advance the in-place clock (every in-place change does); returns the new time."""
+    global _clock
+    _clock += 1
+    return _clock
+
+
+def now() -> int:
+    """The in-place clock's current time (what a node recorded now would be stamped with)."""
+    return _clock
+
+
 class Op:
     """One differentiable op. Subclasses define ``forward`` (arrays) and ``backward`` (Tensors).
 
@@ -102,10 +118,9 @@ class Op:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         # Every op of every step passes through here (and through each backward's ops), so it
         # is kept lean: no per-call helper functions, one pass over the inputs.
-        # The map(attrgetter) calls below run in C, where a comprehension would be a frame.
         fn = cls.__new__(cls)
         fn.__dict__ = params
-        arrays = list(map(_array_of, inputs))
+        arrays = [t.array for t in inputs]
         kind = type(arrays[0])
         for a in arrays:
             if type(a) is not kind:
@@ -118,11 +133,11 @@ class Op:
             result._version_counter = inputs[0]._version_counter
             result._is_view = True
         if _grad_enabled:
-            needs = tuple(map(_requires_grad_of, inputs))
+            needs = tuple([t._requires_grad for t in inputs])
             if True in needs and out.dtype.kind in "fc":  # integer results never require grad
                 fn.inputs = inputs
                 fn.needs_input_grad = needs
-                fn.saved_versions = _versions(inputs)
+                fn.clock = _clock
                 fn.output_counter = result._version_counter  # for self.output()
                 result._requires_grad = True
                 result.grad_fn = fn
@@ -139,12 +154,12 @@ class Op:
 
         The forward keeps only the array, since holding the output Tensor would be a cycle.
         """
-        if self.output_counter[0] != 0:
+        if self.output_counter[1] > self.clock:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: the output of {type(self).__name__} (shape "
-                f"{tuple(data.shape)}) is at version {self.output_counter[0]}; expected version 0 "
-                "instead. Change a clone() of it instead.")
+                f"{tuple(data.shape)}) is at version {self.output_counter[0]}, changed in place after "
+                "this op made it. Change a clone() of it instead.")
         return Tensor(data, requires_grad=True, grad_fn=self)
 
     def release(self) -> None:
@@ -154,65 +169,6 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
-
-    def name(self) -> str:
-        """PyTorch's name for this node, e.g. ``MulBackward0``; an op class whose PyTorch name
-        differs says so in ``node_name`` (Linear: ``AddmmBackward0``)."""
-        return getattr(self, "node_name", None) or f"{type(self).__name__}Backward0"
-
-    @property
-    def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """PyTorch's edges to the nodes that made this op's inputs: one ``(node, 0)`` pair per
-        input, ``(AccumulateGrad, 0)`` for a leaf that requires grad and ``(None, 0)`` for an input
-        that does not. Empty once backward has freed the node."""
-        if self.released:
-            return ()
-        edges = []
-        for t, needs, version in zip(self.inputs, self.needs_input_grad, self.saved_versions):
-            if not needs:
-                edges.append((None, 0))
-                continue
-            node = _producer(t, version)
-            edges.append((_accumulate_grad(t), 0) if node is t else
-                         (node, getattr(node, "output_nr", 0)))
-        return tuple(edges)
-
-
-class AccumulateGrad:
-    """What ``next_functions`` shows for a leaf: the step that adds a gradient into its ``.grad``.
-
-    The walk itself needs no such node (it keys leaves by the tensor), so one is made on request,
-    one per leaf, and lives as long as the leaf does.
-    """
-
-    next_functions: tuple = ()
-
-    def __init__(self, variable: Tensor) -> None:
-        key = id(variable)
-        self._variable = weakref.ref(variable, lambda _: _accumulate_grad_nodes.pop(key, None))
-
-    @property
-    def variable(self) -> Tensor | None:
-        """The leaf tensor whose ``.grad`` this node fills."""
-        return self._variable()
-
-    def name(self) -> str:
-        """PyTorch's name for this node."""
-        return "torch::autograd::AccumulateGrad"
-
-    def __repr__(self) -> str:
-        return "<AccumulateGrad>"
-
-
-# by id: a WeakKeyDictionary would compare tensors with ==, which is elementwise
-_accumulate_grad_nodes: dict[int, AccumulateGrad] = {}
-
-
-def _accumulate_grad(leaf: Tensor) -> AccumulateGrad:
-    node = _accumulate_grad_nodes.get(id(leaf))
-    if node is None or node.variable is not leaf:
-        node = _accumulate_grad_nodes[id(leaf)] = AccumulateGrad(leaf)
-    return node
 
 
 def _raise_device_mismatch(op: str, inputs: Sequence[Tensor]) -> None:
@@ -226,38 +182,33 @@ def _node(t: Tensor) -> Any:
     return t.grad_fn if t.grad_fn is not None else t
 
 
-def _producer(t: Tensor, version: int) -> Any:
-    """The node that made the value of ``t`` an op saw at ``version``.
+def _producer(t: Tensor, clock: int) -> Any:
+    """The node that made the value of ``t`` that an op running at time ``clock`` saw.
 
     That is ``t``'s node unless a recorded in-place op has replaced ``t.grad_fn`` since; such an
-    op logs the ``grad_fn`` it replaced, with the version at which it did.
+    op logs the node it replaced, with the time it did (``_replaced_grad_fns``).
     """
-    if t._version_counter[0] != version:
-        for changed_at, grad_fn in getattr(t, "_grad_fn_at_version", ()):
-            if changed_at >= version:
-                return grad_fn
+    if t._version_counter[1] > clock:
+        for changed_at, node in getattr(t, "_replaced_grad_fns", ()):
+            if changed_at > clock:
+                return node
     return _node(t)
 
 
-_array_of = operator.attrgetter("array")
-_requires_grad_of = operator.attrgetter("_requires_grad")
-_counter_of = operator.attrgetter("_version_counter")
-_first = operator.itemgetter(0)
-
-
-def _versions(tensors: Sequence[Tensor]) -> tuple[int, ...]:
-    return tuple(map(_first, map(_counter_of, tensors)))
+def _changed_since(fn: Op) -> bool:
+    """True when an input of ``fn`` was changed in place after ``fn`` ran."""
+    return any(t._version_counter[1] > fn.clock for t in fn.inputs)
 
 
 def _raise_changed(fn: Op) -> None:
     """PyTorch's rule: backward may not run on saved values changed in place since the forward."""
-    for i, (t, version) in enumerate(zip(fn.inputs, fn.saved_versions)):
-        if t._version_counter[0] != version:
+    for i, t in enumerate(fn.inputs):
+        if t._version_counter[1] > fn.clock:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: input {i} of {type(fn).__name__}, a {t.dtype} tensor of shape "
-                f"{tuple(t.shape)}, is at version {t._version_counter[0]}; expected version "
-                f"{version} instead. Change it after backward, or change a clone() of it.")
+                f"{tuple(t.shape)}, is at version {t._version_counter[0]}, changed in place after "
+                "the forward saved it. Change it after backward, or change a clone() of it.")
 
 
 def _topological_order(roots: Sequence[Op]) -> list[Op]:
@@ -282,8 +233,8 @@ def _topological_order(roots: Sequence[Op]) -> list[Op]:
                 "need to backward twice.")
         seen.add(id(fn))
         stack.append((fn, True))
-        for t, version in zip(fn.inputs, fn.saved_versions):
-            node = t.grad_fn if t._version_counter[0] == version else _producer(t, version)
+        for t in fn.inputs:
+            node = t.grad_fn if t._version_counter[1] <= fn.clock else _producer(t, fn.clock)
             if node is not None and node is not t and id(node) not in seen:
                 stack.append((node, False))
     postorder.reverse()
@@ -310,7 +261,7 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
         target_nodes = {id(_node(t)) for t in targets}
         for fn in reversed(order):
             if any(id(node) in target_nodes or id(node) in leads_to_target
-                   for node in map(_producer, fn.inputs, fn.saved_versions)):
+                   for node in (_producer(t, fn.clock) for t in fn.inputs)):
                 leads_to_target.add(id(fn))
     results: dict[Any, Tensor] = {}
 
@@ -324,17 +275,16 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
                     continue
             if g is None:
                 continue
-            unchanged = _versions(fn.inputs) == fn.saved_versions  # one comparison per input
-            if not unchanged and fn.saves_inputs:
+            changed = fn.clock != _clock and _changed_since(fn)  # usually one int comparison
+            if changed and fn.saves_inputs:
                 _raise_changed(fn)
             input_grads = fn.backward(g)
-            for t, needs, tg, version in zip(fn.inputs, fn.needs_input_grad, input_grads,
-                                             fn.saved_versions):
+            for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):
                 if needs and tg is not None:  # the hot path
-                    if unchanged:
+                    if not changed:
                         node = t if t.grad_fn is None else t.grad_fn
                     else:
-                        node = _producer(t, version)
+                        node = _producer(t, fn.clock)
                     previous = grads.get(node)
                     grads[node] = tg if previous is None else previous + tg
             if not retain_graph:
@@ -377,44 +327,21 @@ def _default_grad_outputs(outputs: tuple[Tensor, ...], grad_outputs: Any) -> lis
     return result
 
 
-def backward(tensors: Tensor | Sequence[Tensor],
-             grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
-             retain_graph: bool | None = None, create_graph: bool = False,
-             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
-    """Accumulate d tensors / d leaf into ``leaf.grad`` for every leaf that requires grad
-    (``Tensor.backward`` and PyTorch's ``torch.autograd.backward``).
-
-    Several ``tensors`` backpropagate together, each with its own entry of ``grad_tensors``.
-    With ``inputs`` only those tensors (leaves or not) receive a ``.grad``.
-    """
-    tensors = _as_tuple(tensors)
-    grad_tensors = [grad_tensors] if isinstance(grad_tensors, Tensor) or grad_tensors is None \
-        else grad_tensors
-    if len(grad_tensors) == 1 and len(tensors) > 1 and grad_tensors[0] is None:
-        grad_tensors = [None] * len(tensors)
+def backward(tensor: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """The implementation of ``Tensor.backward``: accumulate d tensor / d leaf into ``leaf.grad``."""
     retain = create_graph if retain_graph is None else retain_graph
-    seeds = _default_grad_outputs(tensors, grad_tensors)
-    if inputs is not None:
-        inputs = _as_tuple(inputs)
-        if not inputs:
-            raise RuntimeError("backward: inputs argument was passed but is empty")
-        found = walk(tensors, seeds, retain, create_graph, targets=inputs)
-        accumulate = [(t, found.get(_node(t))) for t in inputs]
-    else:
-        accumulate = [(leaf, g) for leaf, g in walk(tensors, seeds, retain, create_graph).items()
-                      if isinstance(leaf, Tensor)]
-    for leaf, g in accumulate:
-        if g is not None and leaf.requires_grad:
+    leaf_grads = walk([tensor], _default_grad_outputs((tensor,), [gradient]), retain, create_graph)
+    for leaf, g in leaf_grads.items():
+        if isinstance(leaf, Tensor) and leaf.requires_grad:
             g = g if create_graph else g.detach()
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
-def grad(outputs: Tensor | Sequence[Tensor],
-         inputs: Tensor | Sequence[Tensor] | Mapping[str, Tensor],
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
-         retain_graph: bool | None = None, create_graph: bool = False, only_inputs: bool = True,
-         allow_unused: bool | None = None, is_grads_batched: bool = False,
-         materialize_grads: bool = False) -> tuple[Tensor | None, ...] | dict[str, Tensor | None]:
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned rather than stored in ``.grad``.
 
     With ``create_graph=True`` the gradients are themselves differentiable, which gives
@@ -422,33 +349,11 @@ def grad(outputs: Tensor | Sequence[Tensor],
 
     >>> g, = tn.grad(loss, [w], create_graph=True)
     >>> hv, = tn.grad((g * v).sum(), [w])
-
-    As in PyTorch: an input the outputs don't depend on is an error unless ``allow_unused=True``
-    (its gradient is then None) or ``materialize_grads=True`` (zeros); ``is_grads_batched=True``
-    treats the first dimension of every ``grad_outputs`` entry as a batch of seeds and returns
-    the gradients stacked along it; ``inputs`` may be a dict of named tensors (the result is then
-    a dict too); ``only_inputs`` is deprecated and ignored.
     """
-    if not only_inputs:
-        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
-                      "To accumulate gradient for other parts of the graph, please use "
-                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
-    if materialize_grads and allow_unused is False:
-        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
-                         "but got: allow_unused=False.")
-    if isinstance(inputs, Mapping):
-        names = list(inputs)
-        found = grad(outputs, [inputs[k] for k in names], grad_outputs, retain_graph, create_graph,
-                     True, allow_unused, is_grads_batched, materialize_grads)
-        return dict(zip(names, found))
-    allow_unused = bool(allow_unused) or materialize_grads
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"input {i} of shape {tuple(t.shape)} does not require grad")
-    if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                             allow_unused, materialize_grads)
     retain = create_graph if retain_graph is None else retain_graph
     found = walk(outputs, _default_grad_outputs(outputs, grad_outputs), retain, create_graph,
                  targets=inputs)
@@ -458,40 +363,9 @@ def grad(outputs: Tensor | Sequence[Tensor],
         if g is None and not allow_unused:
             raise RuntimeError(f"input {i} of shape {tuple(t.shape)} was not used to compute the "
                                "outputs; pass allow_unused=True to get None for it")
-        if g is None and materialize_grads:
-            g = Tensor(t.xp.zeros(t.shape, dtype=t.dtype))
         if g is not None and not create_graph:
             g = g.detach()
         result.append(g)
-    return tuple(result)
-
-
-def _batched_grad(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs: Any,
-                  retain_graph: bool | None, create_graph: bool, allow_unused: bool,
-                  materialize_grads: bool) -> tuple[Tensor | None, ...]:
-    """``grad`` once per seed of a batch, the results stacked (PyTorch vectorises this loop)."""
-    from tinynet.ops import stack
-
-    seeds = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or [])
-    if len(seeds) != len(outputs) or any(g is None for g in seeds):
-        raise ValueError("grad: is_grads_batched=True needs one batched grad_outputs tensor per "
-                         f"output, got {len(seeds)} for {len(outputs)} outputs")
-    sizes = {g.shape[0] if g.ndim else None for g in seeds}
-    if len(sizes) != 1 or None in sizes:
-        raise ValueError(f"grad: with is_grads_batched=True every grad_outputs tensor needs the "
-                         f"same leading batch size, got shapes {[tuple(g.shape) for g in seeds]}")
-    (batch,) = sizes
-    retain = create_graph if retain_graph is None else retain_graph
-    rows = [grad(outputs, inputs, [g[b] for g in seeds], retain or b < batch - 1, create_graph,
-                 True, allow_unused, False, materialize_grads) for b in range(batch)]
-    result = []
-    for i, t in enumerate(inputs):
-        column = [row[i] for row in rows]
-        if all(g is None for g in column):
-            result.append(None)
-            continue
-        zeros = Tensor(t.xp.zeros(t.shape, dtype=t.dtype))
-        result.append(stack([zeros if g is None else g for g in column]))
     return tuple(result)
 
 

@@ -7,18 +7,21 @@ the functions here.
 from tinynet.ops import inplace
 from tinynet.ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax,
                                     softplus, tanh)
-from tinynet.ops.arithmetic import add, div, linear, matmul, mul, neg, pow, sub
+from tinynet.ops.arithmetic import add, div, lerp, linear, matmul, mul, neg, pow, sub
 from tinynet.ops.conv import conv2d, conv_transpose2d
 from tinynet.ops.elementwise import (abs, cast, clamp, clone, compare, exp, log, maximum, minimum,
                                      sqrt, to_device, where)
+from tinynet.ops.einsum import einsum
 from tinynet.ops.indexing import (chunk, gather, index_select, masked_fill, masked_select, narrow,
                                   nonzero, scatter, scatter_add, select, split, unbind)
+from tinynet.ops.layout import (broadcast_tensors, column_stack, fliplr, flipud, hstack, ravel,
+                                repeat_interleave, tile, unflatten, vstack)
 from tinynet.ops.linalg import torch_norm as norm
 from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, gt, isclose,
                                  isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
                                  logical_xor, lt, ne)
-from tinynet.ops.matrix import bmm, diag, diagonal, dot, mm, mv, outer, t, trace, tril, triu
-from tinynet.ops.ordering import argsort, cumprod, cumsum, prod, sort, topk, unique
+from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t, trace, tril, triu
+from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk, unique
 from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
@@ -33,17 +36,19 @@ from tinynet.ops.trig import (acos, acosh, asin, asinh, atan, atan2, atanh, cos,
 __all__ = [
     "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "all", "allclose", "amax", "amin", "any",
     "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "avg_pool2d",
-    "bitwise", "bitwise_not", "bmm", "broadcast_to", "cast", "cat", "ceil", "chunk", "clamp",
-    "clone", "compare", "conv2d", "conv_transpose2d", "cos", "cosh", "count_nonzero", "cumprod",
-    "cumsum", "diag", "diagonal", "div", "dot", "elu", "eq", "equal", "exp", "exp2", "expand",
-    "expm1", "flatten", "flip", "floor", "floor_divide", "frac", "gather", "ge", "getitem", "gt",
-    "index_select", "inplace", "isclose", "isfinite", "isinf", "isnan", "le", "leaky_relu",
-    "linear", "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max",
-    "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "movedim", "mul", "mv", "narrow", "ne",
-    "neg", "nonzero", "norm", "outer", "pad", "permute", "pow", "prod", "reciprocal", "relu",
-    "remainder", "repeat", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "select",
-    "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square",
-    "squeeze", "stack", "std", "sub", "sum", "sum_to", "t", "tan", "tanh", "to_device", "topk",
-    "trace", "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "var", "where",
+    "bitwise", "bitwise_not", "bmm", "broadcast_tensors", "broadcast_to", "cast", "cat", "ceil",
+    "chunk", "clamp", "clone", "column_stack", "compare", "conv2d", "conv_transpose2d", "cos",
+    "cosh", "count_nonzero", "cumprod", "cumsum", "diag", "diagonal", "div", "dot", "einsum", "elu",
+    "eq", "equal", "exp", "exp2", "expand", "expm1", "flatten", "flip", "fliplr", "flipud", "floor",
+    "floor_divide", "frac", "gather", "ge", "getitem", "gt", "hstack", "index_select", "inner",
+    "inplace", "isclose", "isfinite", "isinf", "isnan", "le", "leaky_relu", "lerp", "linear", "log",
+    "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "max_pool2d",
+    "maximum", "mean", "median", "min", "minimum", "mm", "movedim", "mul", "mv", "narrow", "ne",
+    "neg", "nonzero", "norm", "outer", "pad", "permute", "pow", "prod", "ravel", "reciprocal",
+    "relu", "remainder", "repeat", "repeat_interleave", "reshape", "roll", "round", "rsqrt",
+    "scatter", "scatter_add", "select", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus",
+    "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "sum_to", "t",
+    "tan", "tanh", "tile", "to_device", "topk", "trace", "transpose", "tril", "triu", "trunc",
+    "unbind", "unflatten", "unique", "unsqueeze", "var", "vstack", "where",
 ]

@@ -135,6 +135,7 @@ def in_place(op: str, x: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise."""
     if inplace:
         return in_place("relu_", x, ReLU.apply)
     return ReLU.apply(x)
@@ -153,11 +154,13 @@ def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), computed without overflow."""
     _float_input(x, "sigmoid")
     return Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent, elementwise."""
     _float_input(x, "tanh")
     return Tanh.apply(x)
 
@@ -180,4 +183,5 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x) normalised to sum to 1 along ``dim`` (the max is subtracted first)."""
     return Softmax.apply(x, dim=_softmax_dim(x, dim, "softmax"))

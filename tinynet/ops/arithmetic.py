@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy
 
-from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.shape import Permute, sum_to
 from tinynet.tensor import Tensor, as_tensor
@@ -20,7 +19,7 @@ def binary(op: type[Op], a: Any, b: Any) -> Tensor:
     """Lift Python numbers next to a Tensor, and name the op and shapes when they can't broadcast."""
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
-    if a.dtype != b.dtype:
+    if a.array.dtype is not b.array.dtype and a.dtype != b.dtype:  # identity: the cheap test
         # PyTorch keeps the float operand's dtype next to an integer one (NumPy would give
         # float64), and casts float32 next to float64 through a Cast op, so that each input's
         # gradient comes back in its own dtype.
@@ -97,8 +96,6 @@ class Neg(Op):
 class PowScalar(Op):
     """``a ** exponent`` for a Python number ``exponent`` (the common case: x**2, x**0.5)."""
 
-    node_name = "PowBackward0"
-
     def forward(self, a):
         return a ** self.exponent
 
@@ -111,8 +108,6 @@ class PowScalar(Op):
 
 class Pow(Op):
     """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0."""
-
-    node_name = "PowBackward1"
 
     def forward(self, a, b):
         self.out = a ** b
@@ -127,8 +122,6 @@ class Pow(Op):
 
 class MatMul(Op):
     """Batched matrix product of two tensors with ndim >= 2; batch dims broadcast."""
-
-    node_name = "MmBackward0"
 
     def forward(self, a, b):
         return a @ b
@@ -145,8 +138,6 @@ class Linear(Op):
 
     Fused so that a training step walks one node per layer instead of three.
     """
-
-    node_name = "AddmmBackward0"
 
     def forward(self, x, weight, bias=None):
         out = x @ weight.T
@@ -190,19 +181,12 @@ def mul(a: Any, b: Any) -> Tensor:
     return binary(Mul, a, b)
 
 
-def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """True division: integer operands give the default float dtype, as in PyTorch.
-
-    ``rounding_mode='floor'`` rounds the quotient down (``//``), ``'trunc'`` towards zero; both
-    keep integer operands integer.
-    """
-    if rounding_mode is not None:
-        from tinynet.ops import rounding  # rounding builds on div
-        return rounding.rounded_div(a, b, rounding_mode)
+def div(a: Any, b: Any) -> Tensor:
+    """True division: integer operands give the default float dtype, as in PyTorch."""
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        a, b = a.to(backend.default_float), b.to(backend.default_float)
+        a, b = a.float(), b.float()
     return binary(Div, a, b)
 
 
@@ -249,7 +233,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {tuple(input.shape)} does not fit weight of "
                          f"shape {tuple(weight.shape)}: expected input (..., {weight.shape[-1]})")
-    check_same_dtype("linear", input=input, weight=weight, bias=bias)
+    if input.array.dtype is not weight.array.dtype or (
+            bias is not None and bias.array.dtype is not weight.array.dtype):
+        check_same_dtype("linear", input=input, weight=weight, bias=bias)
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"linear: bias has shape {tuple(bias.shape)}, expected "
                          f"({weight.shape[0]},) for weight {tuple(weight.shape)}")

@@ -164,20 +164,24 @@ def sqrt(a: Tensor) -> Tensor:
 
 
 def abs(a: Tensor) -> Tensor:
+    """``|a|`` elementwise; the gradient at 0 is 0, as in PyTorch."""
     return Abs.apply(a)
 
 
 def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """``a`` limited to [min, max] (either may be None); gradient 1 inside, bounds included."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     return Clamp.apply(a, min=min, max=max)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    """The larger of ``a`` and ``b`` elementwise; ties share the gradient."""
     return binary(Maximum, a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    """The smaller of ``a`` and ``b`` elementwise; ties share the gradient."""
     return binary(Minimum, a, b)
 
 

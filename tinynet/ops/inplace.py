@@ -23,6 +23,7 @@ from typing import Any
 import numpy
 
 from tinynet import autograd, backend
+from tinynet.autograd import engine
 from tinynet.ops import arithmetic, elementwise, shape
 from tinynet.tensor import Tensor, as_tensor
 
@@ -30,8 +31,11 @@ from tinynet.tensor import Tensor, as_tensor
 def bump_version(*tensors: Tensor) -> None:
     """Record that ``tensors`` were changed in place by code working on their raw arrays
     (optimizers, ``nn.init``, ``load_state_dict``)."""
+    time = engine.tick()
     for t in tensors:
-        t._version_counter[0] += 1
+        counter = t._version_counter
+        counter[0] += 1
+        counter[1] = time
 
 
 def _write(op: str, tensor: Tensor, result: Tensor) -> None:
@@ -48,7 +52,7 @@ def _write(op: str, tensor: Tensor, result: Tensor) -> None:
                            f"tensor (shape {tuple(tensor.shape)}) refers to a single memory "
                            "location. Please clone() the tensor before performing the operation."
                            ) from None
-    tensor._version_counter[0] += 1
+    bump_version(tensor)
 
 
 def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any) -> Tensor:
@@ -63,7 +67,7 @@ def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any)
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place "
                            f"operation (shape {tuple(tensor.shape)}). Update parameters inside "
                            "`with tn.no_grad():`, or change a clone() of the tensor.")
-    if tensor._is_view:
+    if getattr(tensor, "_is_view", False):
         raise RuntimeError(f"{op}: a view of another tensor (shape {tuple(tensor.shape)}) is being "
                            "changed in place while the graph is recorded; tinynet records in-place "
                            "ops only on whole tensors. Change the tensor it views, or a clone().")
@@ -72,10 +76,9 @@ def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any)
     if result.dtype != tensor.dtype:
         result = elementwise.cast(result, tensor.dtype) if numpy.can_cast(
             result.dtype, tensor.dtype, "same_kind") else result  # _write names the bad cast
-    version = tensor._version_counter[0]
     _write(op, tensor, result)
-    history = getattr(tensor, "_grad_fn_at_version", [])
-    tensor._grad_fn_at_version = history + [(version, tensor.grad_fn or tensor)]
+    replaced = getattr(tensor, "_replaced_grad_fns", [])
+    tensor._replaced_grad_fns = replaced + [(tensor._version_counter[1], tensor.grad_fn or tensor)]
     tensor.grad_fn = result.grad_fn
     tensor._requires_grad = result.requires_grad
     return tensor

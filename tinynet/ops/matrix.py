@@ -61,6 +61,17 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum over the last dims of both: ``dot`` for vectors, ``input @ other.mT`` in general."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    _need("inner", input.shape[-1] == other.shape[-1],
+          f"the last dims of {_shapes(input, other)} must be equal")
+    lead = tuple(other.shape[:-1])
+    flat = other.reshape(-1, other.shape[-1]).mT
+    return matmul(input, flat).reshape(tuple(input.shape[:-1]) + lead)
+
+
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """The outer product of two 1-D tensors: ``out[i, j] = input[i] * vec2[j]``."""
     _need("outer", input.ndim == 1 and vec2.ndim == 1,

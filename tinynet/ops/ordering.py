@@ -22,9 +22,11 @@ from tinynet.tensor import Tensor
 
 Sorted = namedtuple("sort", ["values", "indices"])
 TopK = namedtuple("topk", ["values", "indices"])
+Median = namedtuple("median", ["values", "indices"])
 
 
 class CumSum(Op):
+    node_name = "CumsumBackward0"
     saves_inputs = False
 
     def forward(self, a):
@@ -35,6 +37,8 @@ class CumSum(Op):
 
 
 class CumProd(Op):
+    node_name = "CumprodBackward0"
+
     def forward(self, a):
         self.out = backend.get_array_module(a).cumprod(a, axis=self.dim)
         return self.out
@@ -179,6 +183,28 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     order = _argsort(input.array, dim, descending=largest)
     indices = order[(slice(None),) * dim + (slice(0, k),)]
     return TopK(gather(input, dim, indices), Tensor(indices))
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Median:
+    """The lower of the two middle values (of all elements, or along ``dim`` with its index); a
+    NaN anywhere makes the median NaN, as in PyTorch. The gradient goes to the chosen element."""
+    if dim is None:
+        if input.numel() == 0:
+            return Tensor(input.xp.asarray(float("nan"), dtype=input.dtype))
+        return median(input.reshape(-1), 0).values
+    dim = _normalize_dim(dim, input.ndim, "median")
+    xp, n = input.xp, input.shape[dim] if input.ndim else 1
+    if input.ndim == 0:
+        return Median(input, Tensor(xp.zeros((), dtype="int64")))
+    order = _argsort(input.array, dim, descending=False)  # NaNs last
+    nan_count = xp.isnan(input.array).sum(axis=dim, keepdims=True) if input.dtype.kind == "f" else 0
+    position = xp.where(nan_count > 0, n - nan_count, (n - 1) // 2)  # the first NaN, if any
+    shape = order.shape[:dim] + (1,) + order.shape[dim + 1:]
+    indices = xp.take_along_axis(order, xp.broadcast_to(position, shape), axis=dim)
+    values = gather(input, dim, indices)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return Median(values, Tensor(indices))
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,

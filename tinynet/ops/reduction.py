@@ -65,6 +65,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The mean over ``dim`` (all dims when None) of a floating tensor."""
     if a.dtype.kind not in "fc":
         raise TypeError(f"mean: expected a floating point tensor, got {a.dtype}")
     axes = _axes(dim, a.ndim, "mean")
@@ -151,11 +152,13 @@ def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element (of the flattened tensor, or along ``dim``), int64."""
     out = a.array.argmax(axis=dim)
     return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element (of the flattened tensor, or along ``dim``), int64."""
     out = a.array.argmin(axis=dim)
     return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 

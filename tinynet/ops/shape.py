@@ -245,6 +245,7 @@ def index_put(a: Tensor, index: Any, value: Any) -> Tensor:
 
 
 def reshape(a: Tensor, shape: Sequence[int] | int) -> Tensor:
+    """The same elements in ``shape`` (one entry may be -1); a view where NumPy can give one."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if shape == a.shape:
         return a
@@ -256,6 +257,7 @@ def reshape(a: Tensor, shape: Sequence[int] | int) -> Tensor:
 
 
 def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
+    """The dims reordered: output dim i is input dim ``dims[i]``."""
     dims = tuple(_normalize_dim(d, a.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(a.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {a.ndim} dims "
@@ -264,6 +266,7 @@ def permute(a: Tensor, dims: Sequence[int]) -> Tensor:
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``dim0`` and ``dim1`` swapped."""
     dims = list(range(a.ndim))
     d0, d1 = _normalize_dim(dim0, a.ndim, "transpose"), _normalize_dim(dim1, a.ndim, "transpose")
     dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -296,6 +299,7 @@ def sum_to(a: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims ``start_dim`` to ``end_dim`` merged into one."""
     if a.ndim == 0:
         return reshape(a, (1,))
     start = _normalize_dim(start_dim, a.ndim, "flatten")
@@ -306,9 +310,13 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(a, a.shape[:start] + (middle,) + a.shape[end + 1:])
 
 
-def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
+def squeeze(a: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Size-1 dims removed: all of them, or those of ``dim`` (an int or a tuple) that have size 1."""
     if dim is None:
         return reshape(a, tuple(n for n in a.shape if n != 1))
+    if not isinstance(dim, int):
+        drop = {_normalize_dim(d, a.ndim, "squeeze") for d in dim}
+        return reshape(a, tuple(n for i, n in enumerate(a.shape) if i not in drop or n != 1))
     dim = _normalize_dim(dim, a.ndim, "squeeze")
     if a.ndim == 0 or a.shape[dim] != 1:
         return a
@@ -316,6 +324,7 @@ def squeeze(a: Tensor, dim: int | None = None) -> Tensor:
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    """A size-1 dim inserted at ``dim``."""
     dim = _normalize_dim(dim, a.ndim + 1, "unsqueeze")
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
