@@ -42,21 +42,27 @@ class Window(NamedTuple):
             self.padding == (0, 0) and self.extra == (0, 0)
 
 
-# Memory orders of (N, C, H, W) kept by the pools: conv outputs are batch-innermost
-# (C, H, W, N), see ops/conv.py; anything else is treated as NCHW.
-_LAYOUTS = ((1, 2, 3, 0), (0, 1, 2, 3))
-
-
 def _memory_order(x: Any) -> tuple[int, ...]:
-    """The axis order in which ``x`` is contiguous, from ``_LAYOUTS``; NCHW when none is."""
-    return next((order for order in _LAYOUTS if x.transpose(order).flags.c_contiguous),
-                (0, 1, 2, 3))
+    """The axes of ``x`` from the outermost in memory to the innermost (largest stride first;
+    ties, as size-1 axes give, in NCHW order). A conv's output gives (C, H, W, N), see ops/conv.py;
+    views and slices keep the order of what they view, so what a pool allocates can follow it."""
+    return tuple(sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis])))
 
 
 def _empty(xp: Any, shape: tuple[int, ...], order: tuple[int, ...], dtype: Any) -> Any:
     """An uninitialised (N, C, H, W) array laid out in memory in ``order``."""
     inverse = tuple(order.index(axis) for axis in range(4))
     return xp.empty(tuple(shape[axis] for axis in order), dtype=dtype).transpose(inverse)
+
+
+def _in_order(a: Any, order: tuple[int, ...]) -> Any:
+    """``a``, or a copy of it laid out in ``order`` when it is not: elementwise products of
+    arrays laid out differently run several times slower than of aligned ones."""
+    if _memory_order(a) == order:
+        return a
+    out = _empty(backend.get_array_module(a), a.shape, order, a.dtype)
+    out[...] = a
+    return out
 
 
 def _padded(x: Any, window: Window, value: float) -> Any:
@@ -97,7 +103,7 @@ def _max_and_winner(planes: list[Any]) -> tuple[Any, Any]:
     index = xp.int8 if len(planes) <= 127 else xp.int16
     best, winner = planes[0], xp.zeros(planes[0].shape, dtype=index)
     if len(planes) == 1:  # a 1×1 pool: the output must not share the input's memory
-        best = best.copy()
+        best = best.copy(order="K")
     for k, plane in enumerate(planes[1:], 1):
         better = plane > best  # strictly: at a tie the earlier plane keeps it
         best = xp.maximum(best, plane)
@@ -114,14 +120,14 @@ def _max_and_masks(planes: list[Any]) -> tuple[Any, tuple[Any, ...]]:
     """Elementwise max over same-shaped arrays, and one boolean mask per array: where it holds
     the maximum (the first maximal array), or the last NaN."""
     xp = backend.get_array_module(planes[0])
-    best = xp.maximum(planes[0], planes[1]) if len(planes) > 1 else planes[0].copy()
+    best = xp.maximum(planes[0], planes[1]) if len(planes) > 1 else planes[0].copy(order="K")
     for plane in planes[2:]:
         xp.maximum(best, plane, out=best)
     masks, taken = [], None
     for plane in planes:
         mask = plane == best
         if taken is None:
-            taken = mask.copy()
+            taken = mask.copy(order="K")
         else:
             xp.greater(mask, taken, out=mask)  # for booleans: mask and not taken
             taken |= mask
@@ -148,7 +154,7 @@ class MaxPool2d(Op):
     saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, x):
-        window = self.window
+        window, self.order = self.window, _memory_order(x)
         planes = [view for _, view in _views(_padded(x, window, -math.inf), window)]
         if window.tiles and x.size:
             out, self.winner = _max_and_masks(planes)
@@ -158,7 +164,7 @@ class MaxPool2d(Op):
 
     def backward(self, g):
         return (WindowScatter.apply(g, winner=self.winner, image_shape=self.inputs[0].shape,
-                                    window=self.window),)
+                                    window=self.window, order=self.order),)
 
 
 class WindowGather(Op):
@@ -167,24 +173,26 @@ class WindowGather(Op):
     saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, x):
-        out = None
+        out, self.order = None, _memory_order(x)
         for k, view in _views(_padded(x, self.window, 0), self.window):
             term = view if self.winner is None else view * _chosen(self.winner, k)
             if out is None:
-                out = term.copy() if term is view else term  # never the input's own memory
+                out = term.copy(order="K") if term is view else term  # not the input's memory
             else:
                 out += term
         return out
 
     def backward(self, g):
         return (WindowScatter.apply(g, winner=self.winner, image_shape=self.inputs[0].shape,
-                                    window=self.window),)
+                                    window=self.window, order=self.order),)
 
 
 class WindowScatter(Op):
     """Add each output gradient back onto its window (onto the winner only, when set).
 
-    The image is laid out in memory like the gradient, as the pool's input was."""
+    The image is laid out in memory in ``order``, the pool's input's, as PyTorch lays out a
+    gradient like its input: a conv's batch-innermost output gets its gradient so, and the
+    conv's backward then reads it without a copy."""
 
     saves_inputs = False  # the window winners are kept from the forward
 
@@ -192,7 +200,8 @@ class WindowScatter(Op):
         xp = backend.get_array_module(g)
         window, (n, c, h, w) = self.window, self.image_shape
         (ph, pw), (eh, ew) = window.padding, window.extra
-        image = _empty(xp, (n, c, h + 2 * ph + eh, w + 2 * pw + ew), _memory_order(g), g.dtype)
+        image = _empty(xp, (n, c, h + 2 * ph + eh, w + 2 * pw + ew), self.order, g.dtype)
+        g = _in_order(g, self.order)
         if window.tiles:  # every element in at most one view: write, don't add
             (kh, kw), (ho, wo) = window.kernel, window.out_hw
             image[:, :, ho * kh:] = 0
