@@ -2,9 +2,10 @@
 
 A Tensor holds four things: ``array`` (the raw NumPy/CuPy array), ``requires_grad``, ``grad``
 (filled by backward) and ``grad_fn`` (the op that produced it, ``None`` for a leaf). As in
-PyTorch, ``.data`` is the same storage as a detached Tensor. Every method below that computes
-something is a one-line call into ``tinynet.ops``, where each op is written; in-place methods
-(``add_``, ``t[i] = v``…) live in ``tinynet/ops/inplace.py``.
+PyTorch, ``.data`` is the same storage as a detached Tensor. This file has the Tensor's state,
+autograd, conversions and printing; the methods that compute something (``x + y``, ``x.sin()``,
+``x.sum()``, ``x.view(…)``, ``x.add_(…)``…) are one-line calls into ``tinynet.ops``, inherited
+from ``tensor_methods.TensorMethods``.
 
 Each tensor carries a version counter, shared with its views, that every in-place change bumps.
 An op that needs an input's values in its backward remembers the version it saw, and the backward
@@ -18,9 +19,33 @@ from typing import Any
 
 import numpy
 
-from tinynet import backend
+from tinynet import backend, printing
+from tinynet.devices import CPU, CUDA, device
+from tinynet.dtypes import parse_tensor_type_name, tensor_type_name
+from tinynet.tensor_methods import TensorMethods
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple (``x.shape == (2, 3)`` holds) that prints as ``tinynet.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"tinynet.Size({list(self)})"
+
+    def __getitem__(self, index: Any) -> Any:
+        item = super().__getitem__(index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other: tuple) -> Size:
+        return Size(super().__add__(other))
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        count = 1
+        for n in self:
+            count *= n
+        return count
 
 
 def check_can_require_grad(dtype: Any, what: str = "Tensor") -> None:
@@ -31,7 +56,7 @@ def check_can_require_grad(dtype: Any, what: str = "Tensor") -> None:
                            "example with .float()")
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that records the ops applied to it when it requires grad.
 
     Make one with ``tn.tensor``, ``tn.zeros``, ``tn.randn``…; the constructor is for arrays.
@@ -46,7 +71,6 @@ class Tensor:
     __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_is_view",
                  "_replaced_grad_fns", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
-    __hash__ = object.__hash__  # == is elementwise, identity is the hash
 
     def __init__(self, data: Any, requires_grad: bool = False, grad_fn: Any = None) -> None:
         if not isinstance(data, backend.array_types):
@@ -102,16 +126,21 @@ class Tensor:
 
     # ----------------------------------------------------------------- what it is
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)
 
     @property
     def dtype(self) -> numpy.dtype:
         return self.array.dtype
 
     @property
-    def device(self) -> str:
-        return backend.device_of(self.array)
+    def device(self) -> device:
+        return CUDA if backend.device_of(self.array) == "cuda" else CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """True when the data is on the GPU (CuPy)."""
+        return self.device == "cuda"
 
     @property
     def ndim(self) -> int:
@@ -126,14 +155,45 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.shape if dim is None else self.shape[dim]
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or with ``dim`` the size of that dimension."""
+        return self.shape if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.array.ndim
 
+    ndimension = dim
+
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.array.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.array.itemsize
+
+    itemsize = property(element_size)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the elements."""
+        return int(self.array.nbytes)
+
+    @property
+    def is_cpu(self) -> bool:
+        """True when the data is in host memory (NumPy)."""
+        return self.device == "cpu"
+
+    def get_device(self) -> int:
+        """The GPU's number, or -1 on the CPU (PyTorch's convention)."""
+        return 0 if self.is_cuda else -1
+
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 tensors."""
+        return self.dtype.kind == "f"
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -144,18 +204,17 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        body = numpy.array2string(backend.to_numpy(self.array), separator=", ", prefix="tensor(")
-        extras = []
-        if self.dtype not in (backend.default_float, numpy.dtype(numpy.int64),
-                              numpy.dtype(numpy.bool_)):
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        return printing.tensor_repr(self)
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), format_spec)
+        if format_spec:
+            raise TypeError(f"unsupported format string {format_spec!r} passed to Tensor.__format__: "
+                            f"only 0-d tensors format as numbers, this one has shape "
+                            f"{tuple(self.shape)}; format x.item() or x.tolist() instead")
+        return repr(self)
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
@@ -177,6 +236,7 @@ class Tensor:
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only) and return ``self``."""
         self.requires_grad = requires_grad
         return self
 
@@ -189,12 +249,14 @@ class Tensor:
         return backend.to_numpy(self.array)
 
     def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
         if self.array.size != 1:
             raise ValueError(f"item(): only one-element tensors convert to a Python number, "
                              f"got shape {tuple(self.shape)}")
         return self.array.reshape(()).item()
 
     def tolist(self) -> Any:
+        """The elements as (nested) Python lists of numbers."""
         return backend.to_numpy(self.array).tolist()
 
     def __float__(self) -> float:
@@ -203,267 +265,96 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """One-element integer tensors index Python sequences (``items[tn.tensor(2)]``)."""
+        if self.array.size != 1 or self.dtype.kind not in "biu":
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index; got dtype {self.dtype} and shape {tuple(self.shape)}")
+        return int(self.item())
+
     def __bool__(self) -> bool:
         if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is "
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
 
-    def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Tensor:
-        """Move to a device (``'cpu'``/``'cuda'``) and/or cast to a dtype; differentiable."""
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> numpy.ndarray:
+        """NumPy's view of the tensor (``numpy.asarray(x)``, matplotlib), as ``numpy()``."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def to(self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False,
+           copy: bool = False) -> Tensor:
+        """Move to a device and/or cast to a dtype; differentiable. As in PyTorch:
+        ``to('cuda')``, ``to(tn.float64)``, ``to('cpu', tn.float64)``, ``to(other_tensor)`` or
+        by keyword. Returns ``self`` when nothing changes (unless ``copy=True``)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):  # a tn.device is a str too
+                device = arg
+            elif arg is not None:
+                dtype = arg
         out = self
-        if isinstance(device_or_dtype, str):
-            out = ops.to_device(out, backend.check_device(device_or_dtype))
-        elif device_or_dtype is not None:
-            dtype = device_or_dtype
-        return ops.cast(out, numpy.dtype(dtype)) if dtype is not None else out
+        if device is not None:
+            out = ops.to_device(out, backend.check_device(device))
+        if dtype is not None:
+            out = ops.cast(out, numpy.dtype(dtype))
+        return ops.clone(out) if copy and out is self else out
 
     def cpu(self) -> Tensor:
+        """``to('cpu')``."""
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device: Any = None) -> Tensor:
+        """``to('cuda')``."""
+        return self.to("cuda" if device is None else device)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
+        """With no argument, PyTorch's name of the tensor type (``'torch.FloatTensor'``); with a
+        dtype or such a name, the tensor converted to it."""
+        if dtype is None:
+            return tensor_type_name(self.dtype, self.device)
+        if isinstance(dtype, str):
+            dtype, target = parse_tensor_type_name(dtype)
+            return self.to(target, dtype)
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype."""
+        return self.to(other.dtype)
 
     def float(self) -> Tensor:
+        """``to(tn.float32)``."""
         return self.to(numpy.float32)
 
     def double(self) -> Tensor:
+        """``to(tn.float64)``."""
         return self.to(numpy.float64)
 
+    def half(self) -> Tensor:
+        """``to(tn.float16)``."""
+        return self.to(numpy.float16)
+
     def long(self) -> Tensor:
+        """``to(tn.int64)`` (no gradient: integers carry none)."""
         return self.to(numpy.int64)
 
     def int(self) -> Tensor:
+        """``to(tn.int32)``."""
         return self.to(numpy.int32)
 
+    def short(self) -> Tensor:
+        """``to(tn.int16)``."""
+        return self.to(numpy.int16)
+
+    def byte(self) -> Tensor:
+        """``to(tn.uint8)``."""
+        return self.to(numpy.uint8)
+
     def bool(self) -> Tensor:
+        """``to(tn.bool)``."""
         return self.to(numpy.bool_)
-
-    def is_floating_point(self) -> bool:
-        return self.dtype.kind == "f"
-
-    # ----------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return ops.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return ops.neg(self)
-
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return ops.compare("lt", self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        return ops.compare("le", self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return ops.compare("gt", self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return ops.compare("ge", self, other)
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.compare("eq", self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.compare("ne", self, other)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
-
-    # ----------------------------------------------------------------- in place (ops/inplace.py)
-    def __setitem__(self, index: Any, value: Any) -> None:
-        ops.inplace.setitem(self, index, value)
-
-    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        return ops.inplace.add_(self, other, alpha)
-
-    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        return ops.inplace.sub_(self, other, alpha)
-
-    def mul_(self, other: Any) -> Tensor:
-        return ops.inplace.mul_(self, other)
-
-    def div_(self, other: Any) -> Tensor:
-        return ops.inplace.div_(self, other)
-
-    def pow_(self, exponent: Any) -> Tensor:
-        return ops.inplace.pow_(self, exponent)
-
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return ops.inplace.clamp_(self, min, max)
-
-    clip_ = clamp_
-
-    def zero_(self) -> Tensor:
-        return ops.inplace.zero_(self)
-
-    def fill_(self, value: Any) -> Tensor:
-        return ops.inplace.fill_(self, value)
-
-    def copy_(self, src: Any) -> Tensor:
-        return ops.inplace.copy_(self, src)
-
-    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        return ops.inplace.masked_fill_(self, mask, value)
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        return ops.inplace.uniform_(self, a, b)
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        return ops.inplace.normal_(self, mean, std)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-    __ipow__ = pow_
-
-    def __imatmul__(self, other: Any) -> Tensor:
-        return ops.inplace.matmul_(self, other)
-
-    # ----------------------------------------------------------------- math methods
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return ops.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other: Any) -> Tensor:
-        return ops.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return ops.minimum(self, other)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def softmax(self, dim: int) -> Tensor:
-        return ops.softmax(self, dim)
-
-    def log_softmax(self, dim: int) -> Tensor:
-        return ops.log_softmax(self, dim)
-
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.sum(self, dim, keepdim)
-
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return ops.mean(self, dim, keepdim)
-
-    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
-        return ops.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False) -> Tensor:
-        return ops.sqrt(ops.var(self, dim, unbiased, keepdim))
-
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
-        return ops.max(self, dim, keepdim)
-
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Tensor | MinMax:
-        return ops.min(self, dim, keepdim)
-
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return ops.logsumexp(self, dim, keepdim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmax(self, dim, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return ops.argmin(self, dim, keepdim)
-
-    def any(self) -> Tensor:
-        return Tensor(self.xp.asarray(self.array.any()))
-
-    def all(self) -> Tensor:
-        return Tensor(self.xp.asarray(self.array.all()))
-
-    # ----------------------------------------------------------------- shape methods
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    view = reshape
-
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return ops.transpose(self, dim0, dim1)
-
-    def permute(self, *dims: Any) -> Tensor:
-        return ops.permute(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
-
-    @property
-    def T(self) -> Tensor:
-        return ops.permute(self, tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self) -> Tensor:
-        return ops.transpose(self, -2, -1)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return ops.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, dim: int | None = None) -> Tensor:
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim: int) -> Tensor:
-        return ops.unsqueeze(self, dim)
-
-    def expand(self, *sizes: Any) -> Tensor:
-        return ops.expand(self, sizes[0] if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes)
-
-    def contiguous(self) -> Tensor:
-        return self
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
@@ -491,5 +382,7 @@ def _host_array(data: Any, dtype: Any = None) -> numpy.ndarray:
     return array
 
 
-# Imported last: both modules use Tensor, which must exist before they load.
-from tinynet import autograd, ops  # noqa: E402
+# Imported last: these modules use Tensor, which must exist before they load.
+from tinynet import autograd, factories, ops, tensor_methods  # noqa: E402
+
+tensor_methods.bind(ops, factories)

@@ -16,7 +16,9 @@ soon as its last output does.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import warnings
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tinynet import backend
@@ -167,8 +169,67 @@ class Op:
         self.__dict__.clear()
         self.released = True
 
+    def __repr__(self) -> str:  # as PyTorch prints a node: <MulBackward0 object at 0x...>
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def name(self) -> str:
+        """PyTorch's name for this node, e.g. ``MulBackward0``; an op class whose PyTorch name
+        differs says so in ``node_name`` (Linear: ``AddmmBackward0``)."""
+        return getattr(self, "node_name", None) or f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's edges to the nodes that made this op's inputs: one ``(node, 0)`` pair per
+        input, ``(AccumulateGrad, 0)`` for a leaf that requires grad and ``(None, 0)`` for an input
+        that does not. Empty once backward has freed the node."""
+        if self.released:
+            return ()
+        edges = []
+        for t, needs in zip(self.inputs, self.needs_input_grad):
+            if not needs:
+                edges.append((None, 0))
+                continue
+            node = _producer(t, self.clock)
+            edges.append((_accumulate_grad(t), 0) if node is t else
+                         (node, getattr(node, "output_nr", 0)))
+        return tuple(edges)
+
+
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf: the step that adds a gradient into its ``.grad``.
+
+    The walk itself needs no such node (it keys leaves by the tensor), so one is made on request,
+    one per leaf, and lives as long as the leaf does.
+    """
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        key = id(variable)
+        self._variable = weakref.ref(variable, lambda _: _accumulate_grad_nodes.pop(key, None))
+
+    @property
+    def variable(self) -> Tensor | None:
+        """The leaf tensor whose ``.grad`` this node fills."""
+        return self._variable()
+
+    def name(self) -> str:
+        """PyTorch's name for this node."""
+        return "torch::autograd::AccumulateGrad"
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
+        return "<AccumulateGrad>"
+
+
+# by id: a WeakKeyDictionary would compare tensors with ==, which is elementwise
+_accumulate_grad_nodes: dict[int, AccumulateGrad] = {}
+
+
+def _accumulate_grad(leaf: Tensor) -> AccumulateGrad:
+    node = _accumulate_grad_nodes.get(id(leaf))
+    if node is None or node.variable is not leaf:
+        node = _accumulate_grad_nodes[id(leaf)] = AccumulateGrad(leaf)
+    return node
 
 
 def _raise_device_mismatch(op: str, inputs: Sequence[Tensor]) -> None:
@@ -327,21 +388,44 @@ def _default_grad_outputs(outputs: tuple[Tensor, ...], grad_outputs: Any) -> lis
     return result
 
 
-def backward(tensor: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
-             create_graph: bool = False) -> None:
-    """The implementation of ``Tensor.backward``: accumulate d tensor / d leaf into ``leaf.grad``."""
+def backward(tensors: Tensor | Sequence[Tensor],
+             grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """Accumulate d tensors / d leaf into ``leaf.grad`` for every leaf that requires grad
+    (``Tensor.backward`` and PyTorch's ``torch.autograd.backward``).
+
+    Several ``tensors`` backpropagate together, each with its own entry of ``grad_tensors``.
+    With ``inputs`` only those tensors (leaves or not) receive a ``.grad``.
+    """
+    tensors = _as_tuple(tensors)
+    grad_tensors = [grad_tensors] if isinstance(grad_tensors, Tensor) or grad_tensors is None \
+        else grad_tensors
+    if len(grad_tensors) == 1 and len(tensors) > 1 and grad_tensors[0] is None:
+        grad_tensors = [None] * len(tensors)
     retain = create_graph if retain_graph is None else retain_graph
-    leaf_grads = walk([tensor], _default_grad_outputs((tensor,), [gradient]), retain, create_graph)
-    for leaf, g in leaf_grads.items():
-        if isinstance(leaf, Tensor) and leaf.requires_grad:
+    seeds = _default_grad_outputs(tensors, grad_tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward: inputs argument was passed but is empty")
+        found = walk(tensors, seeds, retain, create_graph, targets=inputs)
+        accumulate = [(t, found.get(_node(t))) for t in inputs]
+    else:
+        accumulate = [(leaf, g) for leaf, g in walk(tensors, seeds, retain, create_graph).items()
+                      if isinstance(leaf, Tensor)]
+    for leaf, g in accumulate:
+        if g is not None and leaf.requires_grad:
             g = g if create_graph else g.detach()
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+def grad(outputs: Tensor | Sequence[Tensor],
+         inputs: Tensor | Sequence[Tensor] | Mapping[str, Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
-         retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+         retain_graph: bool | None = None, create_graph: bool = False, only_inputs: bool = True,
+         allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...] | dict[str, Tensor | None]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned rather than stored in ``.grad``.
 
     With ``create_graph=True`` the gradients are themselves differentiable, which gives
@@ -349,11 +433,33 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 
     >>> g, = tn.grad(loss, [w], create_graph=True)
     >>> hv, = tn.grad((g * v).sum(), [w])
+
+    As in PyTorch: an input the outputs don't depend on is an error unless ``allow_unused=True``
+    (its gradient is then None) or ``materialize_grads=True`` (zeros); ``is_grads_batched=True``
+    treats the first dimension of every ``grad_outputs`` entry as a batch of seeds and returns
+    the gradients stacked along it; ``inputs`` may be a dict of named tensors (the result is then
+    a dict too); ``only_inputs`` is deprecated and ignored.
     """
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    if isinstance(inputs, Mapping):
+        names = list(inputs)
+        found = grad(outputs, [inputs[k] for k in names], grad_outputs, retain_graph, create_graph,
+                     True, allow_unused, is_grads_batched, materialize_grads)
+        return dict(zip(names, found))
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"input {i} of shape {tuple(t.shape)} does not require grad")
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     retain = create_graph if retain_graph is None else retain_graph
     found = walk(outputs, _default_grad_outputs(outputs, grad_outputs), retain, create_graph,
                  targets=inputs)
@@ -363,9 +469,40 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if g is None and not allow_unused:
             raise RuntimeError(f"input {i} of shape {tuple(t.shape)} was not used to compute the "
                                "outputs; pass allow_unused=True to get None for it")
+        if g is None and materialize_grads:
+            g = Tensor(t.xp.zeros(t.shape, dtype=t.dtype))
         if g is not None and not create_graph:
             g = g.detach()
         result.append(g)
+    return tuple(result)
+
+
+def _batched_grad(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs: Any,
+                  retain_graph: bool | None, create_graph: bool, allow_unused: bool,
+                  materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """``grad`` once per seed of a batch, the results stacked (PyTorch vectorises this loop)."""
+    from tinynet.ops import stack
+
+    seeds = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or [])
+    if len(seeds) != len(outputs) or any(g is None for g in seeds):
+        raise ValueError("grad: is_grads_batched=True needs one batched grad_outputs tensor per "
+                         f"output, got {len(seeds)} for {len(outputs)} outputs")
+    sizes = {g.shape[0] if g.ndim else None for g in seeds}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(f"grad: with is_grads_batched=True every grad_outputs tensor needs the "
+                         f"same leading batch size, got shapes {[tuple(g.shape) for g in seeds]}")
+    (batch,) = sizes
+    retain = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outputs, inputs, [g[b] for g in seeds], retain or b < batch - 1, create_graph,
+                 True, allow_unused, False, materialize_grads) for b in range(batch)]
+    result = []
+    for i, t in enumerate(inputs):
+        column = [row[i] for row in rows]
+        if all(g is None for g in column):
+            result.append(None)
+            continue
+        zeros = Tensor(t.xp.zeros(t.shape, dtype=t.dtype))
+        result.append(stack([zeros if g is None else g for g in column]))
     return tuple(result)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy
 
+from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.shape import Permute, sum_to
 from tinynet.tensor import Tensor, as_tensor
@@ -96,6 +97,8 @@ class Neg(Op):
 class PowScalar(Op):
     """``a ** exponent`` for a Python number ``exponent`` (the common case: x**2, x**0.5)."""
 
+    node_name = "PowBackward0"
+
     def forward(self, a):
         return a ** self.exponent
 
@@ -108,6 +111,8 @@ class PowScalar(Op):
 
 class Pow(Op):
     """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0."""
+
+    node_name = "PowBackward1"
 
     def forward(self, a, b):
         self.out = a ** b
@@ -122,6 +127,8 @@ class Pow(Op):
 
 class MatMul(Op):
     """Batched matrix product of two tensors with ndim >= 2; batch dims broadcast."""
+
+    node_name = "MmBackward0"
 
     def forward(self, a, b):
         return a @ b
@@ -138,6 +145,8 @@ class Linear(Op):
 
     Fused so that a training step walks one node per layer instead of three.
     """
+
+    node_name = "AddmmBackward0"
 
     def forward(self, x, weight, bias=None):
         out = x @ weight.T
@@ -169,28 +178,68 @@ def check_same_dtype(op: str, **tensors: Tensor | None) -> None:
                            "convert one with .to(dtype), .float() or .double()")
 
 
-def add(a: Any, b: Any) -> Tensor:
-    return binary(Add, a, b)
+def write_out(op: str, result: Tensor, out: Tensor | None) -> Tensor:
+    """PyTorch's ``out=``: ``result`` copied into ``out`` (of the same shape), which is returned."""
+    if out is None:
+        return result
+    if result.requires_grad:
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad")
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(f"{op}(): out has shape {tuple(out.shape)} but the result has shape "
+                           f"{tuple(result.shape)}; tinynet does not resize out tensors")
+    from tinynet.ops import inplace  # in-place ops build on these
+
+    return inplace.copy_(out, result)
 
 
-def sub(a: Any, b: Any) -> Tensor:
-    return binary(Sub, a, b)
+def _times(b: Any, alpha: float) -> Any:
+    """``alpha * b`` for ``add``/``sub``'s ``alpha`` (nothing to do for the default 1)."""
+    return b if alpha == 1 else mul(b, alpha) if isinstance(b, Tensor) else b * alpha
 
 
-def mul(a: Any, b: Any) -> Tensor:
-    return binary(Mul, a, b)
+def add(a: Any, b: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
+    """``a + alpha * b`` elementwise, with broadcasting (``out=`` receives the result)."""
+    result = binary(Add, a, _times(b, alpha))
+    return result if out is None else write_out("add", result, out)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """True division: integer operands give the default float dtype, as in PyTorch."""
+def sub(a: Any, b: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
+    """``a - alpha * b`` elementwise, with broadcasting (``out=`` receives the result)."""
+    result = binary(Sub, a, _times(b, alpha))
+    return result if out is None else write_out("sub", result, out)
+
+
+def mul(a: Any, b: Any, *, out: Tensor | None = None) -> Tensor:
+    """``a * b`` elementwise, with broadcasting (``out=`` receives the result)."""
+    result = binary(Mul, a, b)
+    return result if out is None else write_out("mul", result, out)
+
+
+def div(a: Any, b: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
+    """True division: integer operands give the default float dtype, as in PyTorch.
+
+    ``rounding_mode='floor'`` rounds the quotient down (``//``), ``'trunc'`` towards zero; both
+    keep integer operands integer. ``out=`` receives the result.
+    """
+    if rounding_mode is not None:
+        from tinynet.ops import rounding  # rounding builds on div
+        return write_out("div", rounding.rounded_div(a, b, rounding_mode), out)
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        a, b = a.float(), b.float()
-    return binary(Div, a, b)
+        a, b = a.to(backend.default_float), b.to(backend.default_float)
+    result = binary(Div, a, b)
+    return result if out is None else write_out("div", result, out)
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
+    """``input + weight * (end - input)``: linear interpolation (the moving averages of EMA)."""
+    return add(input, mul(weight, sub(end, input)))
 
 
 def neg(a: Tensor) -> Tensor:
+    """``-a``."""
     return Neg.apply(a)
 
 
@@ -203,11 +252,14 @@ def pow(a: Any, b: Any) -> Tensor:
     return binary(Pow, a, b)
 
 
-def matmul(a: Any, b: Any) -> Tensor:
-    """Matrix product with NumPy's rules: 1-D operands are promoted, batch dims broadcast.
+def matmul(a: Any, b: Any, *, out: Tensor | None = None) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are promoted, batch dims broadcast
+    (``out=`` receives the result).
 
     >>> tn.randn(10, 3, 4) @ tn.randn(4, 5)   # shape (10, 3, 5)
     """
+    if out is not None:
+        return write_out("matmul", matmul(a, b), out)
     a, b = as_tensor(a), as_tensor(b)
     check_same_dtype("matmul", input=a, other=b)
     if a.ndim == 0 or b.ndim == 0:
