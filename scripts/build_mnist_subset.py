@@ -1,7 +1,7 @@
 """Build tinynet/data/assets/mnist_subset.npz, the offline MNIST subset shipped with tinynet.
 
 Provenance: the four original MNIST IDX files (LeCun, Cortes and Burges; the copy in
-``../shared/data/mnist``, each checked by its md5 before use). The subset is *stratified and
+``$TINYNET_DATA/mnist``, each checked by its md5 before use). The subset is *stratified and
 seeded*: from the 60,000 training digits it takes 1,000 of each class, from the 10,000 test
 digits 200 of each class, chosen by ``numpy.random.default_rng(SEED)`` (a permutation per
 class, first k taken), then sorted back into the original file order. Pixels and labels are
@@ -13,7 +13,7 @@ and the same three for ``test``, plus ``seed`` and ``source_md5`` (the decompres
 each original file), so any digit can be traced back to the original set.
 
 Usage (from the repository root):
-    python scripts/build_mnist_subset.py [--root ../shared/data] [--out tinynet/data/assets/mnist_subset.npz]
+    python scripts/build_mnist_subset.py [--root $TINYNET_DATA] [--out tinynet/data/assets/mnist_subset.npz]
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ def build(root: Path, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=Path(os.environ.get("TINYNET_DATA", "../shared/data")),
-                        help="data root holding mnist/ (default: $TINYNET_DATA or ../shared/data)")
+    parser.add_argument("--root", type=Path, default=Path(os.environ.get("TINYNET_DATA", str(Path.home() / ".cache" / "tinynet"))),
+                        help="data root holding mnist/ (default: $TINYNET_DATA, else ~/.cache/tinynet)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     build(args.root, args.out)

@@ -22,15 +22,14 @@ from tinynet.data import (CIFAR10, FUNCTIONS, MNIST, OFFLINE_SUBSET, DataLoader,
                           read_image_archive, restricted_loads)
 from tinynet.data import datasets as datasets_module
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-CIFAR_JPEG = SHARED_DATA / "cifar10-jpeg" / "CIFAR-10-images-d7d0561.tar.gz"
+CIFAR_JPEG_NAME = Path("cifar10-jpeg") / "CIFAR-10-images-d7d0561.tar.gz"
 
 
 def shared_root() -> Path:
-    """The data root the CI uses: $TINYNET_DATA, else ../shared/data beside the checkout."""
-    root = Path(os.environ.get("TINYNET_DATA") or SHARED_DATA)
-    if not (root / "mnist" / "train-images-idx3-ubyte.gz").is_file():
+    """The data root the tests read: $TINYNET_DATA, the only place they look."""
+    root = Path(os.environ.get("TINYNET_DATA", ""))
+    if not os.environ.get("TINYNET_DATA") or not (root / "mnist" / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"the full MNIST is not under {root}: set TINYNET_DATA to a folder holding mnist/")
     return root
 
@@ -131,9 +130,10 @@ def test_data_root_comes_from_tinynet_data(monkeypatch):
 
 
 def test_real_cifar_jpeg_archive_members_read_without_extracting():
-    if not CIFAR_JPEG.is_file():
-        pytest.skip(f"the offline CIFAR-10 JPEG copy is not at {CIFAR_JPEG}")
-    data, targets, classes = read_image_archive(CIFAR_JPEG, "test/", limit=5)
+    archive = Path(os.environ.get("TINYNET_DATA", "")) / CIFAR_JPEG_NAME
+    if not os.environ.get("TINYNET_DATA") or not archive.is_file():
+        pytest.skip(f"the offline CIFAR-10 JPEG copy is not at $TINYNET_DATA/{CIFAR_JPEG_NAME}")
+    data, targets, classes = read_image_archive(archive, "test/", limit=5)
     assert data.shape == (5, 32, 32, 3) and data.dtype == numpy.uint8
     assert classes == ["airplane"] and targets.tolist() == [0] * 5
     assert 20 < data.mean() < 235  # real photographs, not blank
