@@ -73,7 +73,8 @@ def build(root: Path, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=Path(os.environ.get("TINYNET_DATA", str(Path.home() / ".cache" / "tinynet"))),
+    default_root = os.environ.get("TINYNET_DATA", str(Path.home() / ".cache" / "tinynet"))
+    parser.add_argument("--root", type=Path, default=Path(default_root),
                         help="data root holding mnist/ (default: $TINYNET_DATA, else ~/.cache/tinynet)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
