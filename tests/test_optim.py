@@ -564,13 +564,59 @@ def test_adagrad_state_exists_from_construction_as_in_pytorch():
     lambda ps: optim.Adadelta(ps)], ids=["sgd", "adam", "rmsprop", "adagrad", "adadelta"])
 def test_every_step_updates_parameters_in_place_and_bumps_their_version(factory):
     params = make_params()
-    arrays, versions = [p.array for p in params], [p._version for p in params]
+    versions = [p._version for p in params]
     optimizer = factory(params)
     for p in params:
         p.grad = tn.ones(p.shape, dtype=p.dtype)
+    optimizer.step()  # Adam's first step moves each parameter into its flat buffer (see below)
+    arrays, shared = [p.array for p in params], [p.data for p in params]
     optimizer.step()
-    for p, array, version in zip(params, arrays, versions):
-        assert p.array is array and p._version == version + 1
+    for p, array, data, version in zip(params, arrays, shared, versions):
+        assert p.array is array and p._version == version + 2
+        numpy.testing.assert_array_equal(data.array, p.array)
+
+
+def test_adam_keeps_a_group_in_one_flat_buffer_its_parameters_view():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    for p in params:
+        p.grad = tn.ones(p.shape, dtype=p.dtype)
+    optimizer.step()
+    flat = optimizer._flat[0].param
+    assert all(numpy.shares_memory(p.array, flat) for p in params)
+    assert sum(p.numel() for p in params) == flat.size
+
+
+def test_adam_readopts_a_parameter_whose_storage_was_replaced():
+    """``p.data = t``, a load_state_dict or a move replaces a parameter's storage; the next step
+    updates the new values, not the flat buffer's stale copy, and the parameter stays itself."""
+    params, reference = make_params(), make_params()
+    adam, adam_ref = optim.Adam(params, lr=0.1), optim.Adam(reference, lr=0.1)
+    for step in range(3):
+        for p, q in zip(params, reference):
+            p.grad = tn.ones(p.shape, dtype=p.dtype)
+            q.grad = tn.ones(q.shape, dtype=q.dtype)
+        if step == 1:
+            replacement = tn.tensor(numpy.full(params[0].shape, 5.0))
+            params[0].data = replacement
+            with tn.no_grad():
+                reference[0].copy_(replacement)
+        first = params[0]
+        adam.step()
+        adam_ref.step()
+        assert params[0] is first and numpy.shares_memory(params[0].array, adam._flat[0].param)
+    for p, q in zip(params, reference):
+        numpy.testing.assert_allclose(p.array, q.array, rtol=1e-12)
+    model = tn.nn.Linear(3, 2).double()
+    adam = optim.Adam(model.parameters(), lr=0.1)
+    model(tn.ones(4, 3).double()).sum().backward()
+    adam.step()
+    state = {k: v.clone() + 1 for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    model(tn.ones(4, 3).double()).sum().backward()
+    adam.step()
+    for name, value in model.state_dict().items():  # an Adam step moves each value by <= lr
+        assert numpy.abs(value.array - state[name].array).max() <= 0.1 + 1e-9, name
 
 
 @pytest.mark.parametrize("factory", [

@@ -12,7 +12,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.shape import Permute, sum_to
+from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
 
@@ -48,7 +48,8 @@ class Add(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        return sum_to(g, a.shape), sum_to(g, b.shape)
+        return (sum_to(g, a.array.shape) if self.needs_input_grad[0] else None,
+                sum_to(g, b.array.shape) if self.needs_input_grad[1] else None)
 
 
 class Sub(Op):
@@ -59,7 +60,8 @@ class Sub(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        return sum_to(g, a.shape), sum_to(-g, b.shape)
+        return (sum_to(g, a.array.shape) if self.needs_input_grad[0] else None,
+                sum_to(-g, b.array.shape) if self.needs_input_grad[1] else None)
 
 
 class Mul(Op):
@@ -68,8 +70,8 @@ class Mul(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = sum_to(g * b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(g * a, b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(g * b, a.array.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g * a, b.array.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -79,8 +81,8 @@ class Div(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = sum_to(g / b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(g / b, a.array.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-g * a / (b * b), b.array.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -120,23 +122,37 @@ class Pow(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = sum_to(g * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(g * self.output(self.out) * a.log(), b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(g * b * a ** (b - 1), a.array.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g * self.output(self.out) * a.log(), b.array.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class MatMul(Op):
-    """Batched matrix product of two tensors with ndim >= 2; batch dims broadcast."""
+    """Batched matrix product of two tensors with ndim >= 2; batch dims broadcast.
+
+    With ``ta``/``tb`` it multiplies by the transpose (of the last two axes) of a or b, which
+    BLAS does without a copy: a backward's ``gᵀ @ x`` is then one node, not a transpose and a
+    product. The gradients are products of the same kind, so any order of derivative works.
+    """
 
     node_name = "MmBackward0"
+    ta = tb = False  # apply(a, b, ta=True) computes aᵀ @ b
 
     def forward(self, a, b):
-        return a @ b
+        return (a.swapaxes(-1, -2) if self.ta else a) @ (b.swapaxes(-1, -2) if self.tb else b)
 
     def backward(self, g):
+        # C = A'B' with A' = Aᵀ when ta: dA' = g B'ᵀ and dB' = A'ᵀ g, transposed back when the
+        # operand was transposed.
         a, b = self.inputs
-        ga = sum_to(g @ b.mT, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(a.mT @ g, b.shape) if self.needs_input_grad[1] else None
+        ta, tb = self.ta, self.tb
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = MatMul.apply(b, g, ta=tb, tb=True) if ta else MatMul.apply(g, b, tb=not tb)
+            ga = sum_to(ga, a.array.shape)
+        if self.needs_input_grad[1]:
+            gb = MatMul.apply(g, a, ta=True, tb=ta) if tb else MatMul.apply(a, g, ta=not ta)
+            gb = sum_to(gb, b.array.shape)
         return ga, gb
 
 
@@ -158,14 +174,14 @@ class Linear(Op):
         # The shapes fit by construction, so the ops are applied directly, without the checks of
         # the ``matmul``/``transpose`` wrappers (a tenth of a small MLP's training step).
         x, weight = self.inputs[:2]
-        shape = x.shape
-        if x.ndim != 2:  # fold batch dims (or a lone sample) into the rows of a matrix
+        shape = x.array.shape
+        if len(shape) != 2:  # fold batch dims (or a lone sample) into the rows of a matrix
             g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = MatMul.apply(g, weight).reshape(shape) if self.needs_input_grad[0] else None
-        gw = MatMul.apply(Permute.apply(g, dims=(1, 0)), x) if self.needs_input_grad[1] else None
+        gw = MatMul.apply(g, x, ta=True) if self.needs_input_grad[1] else None
         gb = None
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
-            gb = sum_to(g, self.inputs[2].shape)
+            gb = sum_to(g, self.inputs[2].array.shape)
         return gx, gw, gb
 
 
@@ -282,13 +298,15 @@ def matmul(a: Any, b: Any, *, out: Tensor | None = None) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``, with weight of shape (out_features, in_features)."""
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    # raw shapes: every layer of every step comes through here, and Tensor.shape builds a Size
+    in_shape, w_shape = input.array.shape, weight.array.shape
+    if len(w_shape) != 2 or not in_shape or in_shape[-1] != w_shape[1]:
         raise ValueError(f"linear: input of shape {tuple(input.shape)} does not fit weight of "
                          f"shape {tuple(weight.shape)}: expected input (..., {weight.shape[-1]})")
     if input.array.dtype is not weight.array.dtype or (
             bias is not None and bias.array.dtype is not weight.array.dtype):
         check_same_dtype("linear", input=input, weight=weight, bias=bias)
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+    if bias is not None and bias.array.shape != w_shape[:1]:
         raise ValueError(f"linear: bias has shape {tuple(bias.shape)}, expected "
                          f"({weight.shape[0]},) for weight {tuple(weight.shape)}")
     args = (input, weight) if bias is None else (input, weight, bias)

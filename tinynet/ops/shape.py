@@ -68,6 +68,8 @@ class SumTo(Op):
 
     def forward(self, a):
         lead = a.ndim - len(self.shape)
+        if a.shape[lead:] == self.shape:  # only leading dims added (a bias): no reshape needed
+            return a.sum(axis=tuple(range(lead)))
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(self.shape) if n == 1 and a.shape[lead + i] != 1)
         out = a.sum(axis=axes, keepdims=True) if axes else a
@@ -295,7 +297,7 @@ def expand(a: Tensor, sizes: Sequence[int]) -> Tensor:
 def sum_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Sum ``a`` over the dims that broadcasting added or stretched, to get back ``shape``."""
     shape = tuple(shape)
-    return a if tuple(a.shape) == shape else SumTo.apply(a, shape=shape)
+    return a if a.array.shape == shape else SumTo.apply(a, shape=shape)
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -145,11 +145,16 @@ class _FlatMoments:
 
     Why: updating parameter by parameter costs about a dozen array calls each, and for small
     models (an 8-layer MLP has 16 parameters of at most 100 numbers) those calls, not the
-    arithmetic, are the optimizer's whole cost. Here a step gathers the gradients and the
-    parameters into two flat arrays (one ``concatenate`` each), runs the same update once, and
-    copies each parameter's slice back into its own array. Each parameter's ``exp_avg`` etc.
-    in ``optimizer.state`` is a view into the flat arrays, so the state looks exactly as with
+    arithmetic, are the optimizer's whole cost. Here the parameters themselves live in one flat
+    array: each parameter stays the same Tensor, but its ``array`` becomes a view of its slice.
+    A step gathers the gradients into a second flat array (one ``concatenate``) and runs the
+    update once, in place, on the parameters' own memory. Each parameter's ``exp_avg`` etc. in
+    ``optimizer.state`` is a view into flat arrays too, so the state looks exactly as with
     per-parameter updates, and the two paths can take turns.
+
+    A parameter whose storage was replaced since (``p.data = t``, ``Module.to``…) is noticed
+    at the next step: its current values are copied into its slice and it is viewed again, so
+    no update is ever lost (its storage is then no longer shared with ``t``'s).
     """
 
     def __init__(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> None:
@@ -172,6 +177,14 @@ class _FlatMoments:
         self.param = xp.empty(offset, dtype=params[0].dtype)
         self.grad = xp.empty(offset, dtype=params[0].dtype)
         self.param_views = [self.param[a:b].reshape(p.shape) for (a, b), p in zip(bounds, params)]
+        self.adopt(params)
+
+    def adopt(self, params: list[Tensor]) -> None:
+        """Make each parameter's array its view of the flat array again, where it is not."""
+        for p, view in zip(params, self.param_views):
+            if p.array is not view:
+                view[...] = p.array
+                p.array = view
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
@@ -198,9 +211,7 @@ class _FlatMoments:
 
     def step(self, params: list[Tensor], step: int, **settings: Any) -> None:
         xp = backend.get_array_module(self.param)
+        self.adopt(params)
         xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.grad)
-        xp.concatenate([p.array.reshape(-1) for p in params], out=self.param)
         adam_update(self.param, self.grad, self.moments["exp_avg"], self.moments["exp_avg_sq"],
                     self.moments.get("max_exp_avg_sq"), step=step, **settings)
-        for p, view in zip(params, self.param_views):
-            p.array[...] = view

@@ -62,8 +62,9 @@ class Conv2d(Module):
         reset_fan_in_uniform(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        params = self._parameters  # not self.weight: see Linear.forward
+        return F.conv2d(input, params["weight"], params["bias"], self.stride, self.padding,
+                        self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -73,7 +73,10 @@ class Linear(Module):
         reset_fan_in_uniform(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        # The registry, not self.weight: a registered name is found only after the normal
+        # attribute lookup fails, through Module.__getattr__, and every layer runs every step.
+        params = self._parameters
+        return F.linear(input, params["weight"], params["bias"])
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
