@@ -120,7 +120,6 @@ def test_default_device_cuda_moves_new_tensors():
     try:
         assert tn.zeros(2).device == "cuda" and tn.tensor([1.0]).device == "cuda"
         assert repr(tn.zeros(1)) == "tensor([0.])"  # the default device is not printed
-        assert tn.tensor(np.zeros(2)).device == "cpu"  # arrays keep their device
     finally:
         tn.set_default_device("cpu")
     assert repr(tn.zeros(1, device="cuda")) == "tensor([0.], device='cuda:0')"
