@@ -16,14 +16,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Time tinynet against hand-written NumPy and PyTorch; print a table and save "
                     "a JSON record.")
     parser.add_argument("--quick", action="store_true",
-                        help="fewer repeats and CNN batches: a look in under 2 minutes")
+                        help="fewer repeats and CNN batches: a quick look")
     parser.add_argument("--profile", choices=sorted(PROFILES), default=None,
                         help="sizes and repeats (default full; --quick is --profile quick; tiny is "
                              "for tests)")
     parser.add_argument("--case", metavar="NAME",
                         help="run only matching cases: a name (conv-b), a group (conv) or a glob")
-    parser.add_argument("--threads", type=int, metavar="N",
-                        help="BLAS and PyTorch threads (default: leave each library's default)")
+    parser.add_argument("--threads", metavar="LIST", default="1,default",
+                        help="thread settings, each a table: a positive int (both sides on that "
+                             "many threads) or 'default' (each side's default); default "
+                             "'1,default'")
     parser.add_argument("--history", metavar="CASE",
                         help="plot CASE over the saved records instead of running")
     parser.add_argument("--all-profiles", action="store_true",
@@ -37,8 +39,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick and args.profile not in (None, "quick"):
         parser.error("--quick and --profile disagree")
     args.profile = "quick" if args.quick else (args.profile or "full")
-    if args.threads is not None and args.threads < 1:
-        parser.error("--threads must be at least 1")
+    try:
+        args.threads = suite.parse_threads(args.threads)
+    except ValueError as err:
+        parser.error(str(err))
     return args
 
 
@@ -51,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.history:
         try:
             path = plot.history(args.history, args.results_dir, args.output,
-                                profile=None if args.all_profiles else "full")
+                                profile=None if args.all_profiles else "full",
+                                threads=args.threads[0])
         except ValueError as err:
             print(f"history: {err}", file=sys.stderr)
             return 1
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmarks: {err}", file=sys.stderr)
         return 2
     print()
-    print(table.render(result["rows"], result["targets"]))
+    print(table.render(result["rows"], result["targets"], result["environment"]))
     for row in result["rows"]:
         if "epoch_seconds" in row:
             epochs = ", ".join(f"{k} {v:.1f} s" for k, v in row["epoch_seconds"].items())
@@ -71,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     busy = result["others_busy"]
     if busy is not None:
         print(f"Other processes used {100 * busy:.0f}% of the machine's CPU during the run.")
-        if busy > 0.3 and args.threads != 1:
-            print("The machine was busy: multi-threaded BLAS slows down far more than PyTorch "
-                  "under such load. Compare with a run using --threads 1.")
+        if busy > 0.3:
+            print("The machine was busy: absolute times are inflated, and multi-threaded figures "
+                  "suffer most. Don't judge targets on such a run.")
     if not args.no_save:
         print(f"saved {record.save(result, args.results_dir)}")
     return 0

@@ -1,4 +1,4 @@
-"""The benchmark cases of issue 4, and the sizes each run profile gives them.
+"""The benchmark cases, and the sizes each run profile gives them.
 
 A case builds one workload per implementation (tinynet, the hand-written NumPy peer, PyTorch
 when it imports) on identical float32 data. Cases on a GPU run only when tinynet sees one; their
@@ -20,7 +20,7 @@ from benchmarks.harness import Workload
 MLP_SIZES = (1, 5, 10, 10, 10, 10, 10, 5, 1)  # the seed's deep 571-parameter network
 MNIST_TRAIN_SIZE = 60_000
 
-# name, C_in, C_out, H = W, kernel, padding (issue 4, case 2 a-e)
+# name, C_in, C_out, H = W, kernel, padding (conv-a … conv-e)
 CONV_SHAPES = (("a", 1, 32, 28, 3, 1), ("b", 32, 64, 14, 3, 1), ("c", 3, 64, 32, 3, 1),
                ("d", 64, 128, 16, 3, 1), ("e", 1, 16, 28, 5, 0))
 
@@ -41,6 +41,7 @@ class Profile:
     mlp_batch: int
     cnn_batch: int
     cnn_batches: int  # training steps the CNN step is averaged over
+    sgemm_size: int = 1024  # the single-thread SGEMM whose speed is the record's peak
 
 
 _SQUARES = tuple((n, n, n) for n in (256, 512, 1024, 2048))
@@ -56,7 +57,7 @@ PROFILES = {
                      cnn_batches=20),
     "tiny": Profile("tiny", repeats=1, warmup=0, min_time=0.0, budget=math.inf,
                     linear_shapes=((8, 8, 8), (4, 16, 8)), conv_batch=2, pool_shape=(2, 3, 8, 8),
-                    add_size=10, mlp_batch=16, cnn_batch=2, cnn_batches=2),
+                    add_size=10, mlp_batch=16, cnn_batch=2, cnn_batches=2, sgemm_size=128),
 }
 
 
@@ -75,6 +76,7 @@ class Case:
     device: str = "cpu"
     phase_repeats: dict[str, int] = field(default_factory=dict)  # overrides profile.repeats
     steps_per_epoch: float | None = None  # training cases: projects the mean step to an epoch
+    ops_per_call: int | None = None  # overhead cases: one call runs this many ops (µs per op)
 
     def flops(self, phase: str) -> float | None:
         if self.forward_flops is None:
@@ -156,6 +158,22 @@ def add_case(size: int) -> Case:
     return Case("add", f"per-op overhead: {size}-element add, requires_grad", build)
 
 
+CHAIN_LENGTH = 100
+
+
+def overhead_case(length: int = CHAIN_LENGTH) -> Case:
+    """The engine's own cost per op: forward, µs per ``Op.apply``; backward, µs per node of the
+    walk (each node's backward op included), on a 1-element tensor whose arithmetic is free."""
+    def build() -> dict[str, Workload]:
+        a = numpy.ones(1, dtype=numpy.float32)
+        workloads = {"tinynet": subject_tinynet.chain_workload(a, length),
+                     "numpy": peer_numpy.chain_workload(a, length)}
+        return _with_torch(workloads, lambda: peer_torch.chain_workload(a, length))
+
+    return Case("op-overhead", f"per-op overhead: {length} negations of a 1-element tensor "
+                "(forward: per op applied; backward: per node walked)", build, ops_per_call=length)
+
+
 def mlp_case(batch: int) -> Case:
     def build() -> dict[str, Workload]:
         rng = numpy.random.default_rng(0)
@@ -202,7 +220,7 @@ def all_cases(profile: Profile) -> list[Case]:
     """Every case, in the issue's order; the GPU ones only when tinynet sees a GPU."""
     cases = [linear_case(*shape) for shape in profile.linear_shapes]
     cases += [conv_case(*shape, batch=profile.conv_batch) for shape in CONV_SHAPES]
-    cases += [max_pool_case(profile.pool_shape), add_case(profile.add_size),
+    cases += [max_pool_case(profile.pool_shape), add_case(profile.add_size), overhead_case(),
               mlp_case(profile.mlp_batch), cnn_case(profile.cnn_batch, profile.cnn_batches)]
     if tn.cuda.is_available():
         cases += [linear_case(*shape, device="cuda") for shape in profile.linear_shapes]

@@ -144,6 +144,23 @@ def add_workload(a: Any, b: Any, g: Any) -> Workload:
     return Workload(forward=lambda: a + b, backward=backward)
 
 
+def chain_workload(a: Any, length: int) -> Workload:
+    """``length`` negations in a row, and their backward (``length`` more): the array calls an
+    engine's per-op overhead comes on top of."""
+
+    def forward() -> Any:
+        for _ in range(length):
+            out = -a
+        return out
+
+    def backward(out: Any) -> None:
+        g = out
+        for _ in range(length):
+            g = -g
+
+    return Workload(forward=forward, backward=backward)
+
+
 class MLP:
     """Linear layers with LeakyReLU between them, MSE loss, written out by hand."""
 

@@ -82,6 +82,19 @@ def add_workload(a: Any, b: Any, g: Any) -> Workload:
     return _differentiable_workload(lambda: ta + tb, [ta, tb], tg, "cpu")
 
 
+def chain_workload(a: Any, length: int) -> Workload:
+    torch = torch_module()
+    ta = _leaf(a, "cpu")
+
+    def forward() -> Any:
+        out = ta
+        for _ in range(length):
+            out = -out
+        return out
+
+    return _differentiable_workload(forward, [ta], torch.ones_like(ta), "cpu")
+
+
 def _training_workload(model: Any, loss_fn: Any, batches: Sequence[tuple[Any, Any]],
                        device: str, lr: float) -> Workload:
     torch = torch_module()
@@ -117,6 +130,7 @@ def cnn_workload(batches: Sequence[tuple[Any, Any]], device: str = "cpu",
 
 
 def set_threads(n: int) -> None:
+    default_threads()  # remembered before the first change
     torch = torch_module()
     if torch is not None:
         torch.set_num_threads(n)
@@ -125,3 +139,9 @@ def set_threads(n: int) -> None:
 def threads() -> int | None:
     torch = torch_module()
     return None if torch is None else torch.get_num_threads()
+
+
+@lru_cache(maxsize=1)
+def default_threads() -> int | None:
+    """PyTorch's own thread count, as it was before the suite first changed it."""
+    return threads()

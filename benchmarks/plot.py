@@ -8,13 +8,14 @@ from benchmarks import record
 
 
 def history(case: str, directory: Path = record.RESULTS_DIR, out: Path | None = None,
-            profile: str | None = "full") -> Path:
+            profile: str | None = "full", threads: str = "1") -> Path:
     """Plot ``case`` over the records in ``directory`` and save a PNG; return its path.
 
     Top: tinynet's time / each peer's time per phase (below 1: tinynet faster; solid lines
     against PyTorch, dashed against NumPy/CuPy). Bottom: tinynet's median time per phase. Only
-    records of ``profile`` are used (None: all); each label gives the date, the commit (* for
-    uncommitted changes), the thread setting and how busy the machine was.
+    records of ``profile`` are used (None: all), and their rows of the thread setting
+    ``threads`` ('1', 'default'…); each label gives the date, the commit (* for uncommitted
+    changes), the CPU and how busy the machine was.
     """
     import matplotlib
 
@@ -27,21 +28,23 @@ def history(case: str, directory: Path = record.RESULTS_DIR, out: Path | None = 
     for rec in record.load_all(directory):
         if profile is not None and rec.get("profile") != profile:
             continue
-        rows = [r for r in rec.get("rows", []) if r.get("case") == case and not r.get("skipped")]
+        rows = [r for r in rec.get("rows", []) if r.get("case") == case and not r.get("skipped")
+                and _row_threads(r, rec) == threads]
         if not rows:
             continue
         x = len(labels)
         git = rec["environment"]["git"]
-        threads = rec["environment"].get("threads", {}).get("requested") or "default"
+        cpu = rec["environment"].get("machine", {}).get("cpu_model", "?")
         busy = rec.get("others_busy")
         labels.append(f"{rec['started'][:16]}\n{git['commit'][:7]}{'*' if git.get('dirty') else ''}"
-                      f" threads {threads}" + ("" if busy is None else f"\nbusy {100 * busy:.0f}%"))
+                      f" {cpu[:24]}" + ("" if busy is None else f"\nbusy {100 * busy:.0f}%"))
         for row in rows:
             for peer, value in row["ratio"].items():
                 points.setdefault((row["phase"], peer), []).append((x, value))
             times.setdefault(row["phase"], []).append((x, row["seconds"]["tinynet"]["median"]))
     if not labels:
-        raise ValueError(f"no {profile or ''} record in {directory} has case {case!r}")
+        raise ValueError(f"no {profile or ''} record in {directory} has case {case!r} on "
+                         f"threads {threads!r}")
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(6.0, 1.4 * len(labels)), 7), sharex=True)
     colors = {phase: f"C{i}" for i, phase in enumerate(sorted(times))}  # one colour per phase
@@ -51,7 +54,8 @@ def history(case: str, directory: Path = record.RESULTS_DIR, out: Path | None = 
                  label=f"{phase} vs {peer}")
     top.axhline(1.0, color="grey", linewidth=0.8)
     top.set_ylabel("tinynet time / peer time")
-    top.set_title(f"{case}: history over {len(labels)} records")
+    top.set_title(f"{case} ({'1 thread' if threads == '1' else threads + ' threads'} each): "
+                  f"history over {len(labels)} records")
     top.legend(fontsize="small")
     for phase, series in sorted(times.items()):
         xs, ys = zip(*series)
@@ -65,3 +69,11 @@ def history(case: str, directory: Path = record.RESULTS_DIR, out: Path | None = 
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def _row_threads(row: dict, rec: dict) -> str:
+    """A row's thread setting; older records set one for the whole run (None: the defaults)."""
+    if "threads" in row:
+        return row["threads"]
+    requested = rec["environment"].get("threads", {}).get("requested")
+    return "default" if requested is None else str(requested)

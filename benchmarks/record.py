@@ -24,14 +24,52 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def cpu_model() -> str:
+def _cpuinfo(field: str) -> str | None:
+    """The first ``field`` line of /proc/cpuinfo (Linux), or None."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.split(":", 1)[0].strip() == field:
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return None
+
+
+def cpu_model() -> str:
+    return _cpuinfo("model name") or platform.processor() or "unknown"
+
+
+# The instruction-set flags that decide how fast a GEMM can run, widest last.
+VECTOR_FLAGS = ("sse4_2", "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                "avx512_bf16", "amx_tile")
+
+
+def cpu_flags() -> dict[str, Any]:
+    """The vector flags the CPU reports, and the widest vector unit in words (AVX-512, AVX2…)."""
+    flags = set((_cpuinfo("flags") or "").split())
+    present = [f for f in VECTOR_FLAGS if f in flags]
+    widest = ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else
+              "AVX" if "avx" in flags else "SSE" if flags else "unknown")
+    return {"flags": present, "widest": widest}
+
+
+def sgemm_peak(size: int = 1024, repeats: int = 5) -> dict[str, Any]:
+    """Single-thread SGEMM speed of NumPy's BLAS here and now: the best of ``repeats`` products
+    of two (size×size) float32 matrices, in GFLOP/s (BLAS limited to one thread meanwhile)."""
+    rng = numpy.random.default_rng(0)
+    a, b = rng.random((size, size), dtype=numpy.float32), rng.random((size, size), dtype=numpy.float32)
+    from tinynet import parallel
+
+    with parallel.single_threaded_blas():
+        a @ b  # warm-up: the first call pays for BLAS's buffers
+        best = min(_timed_product(a, b) for _ in range(repeats))
+    return {"gflops": round(2.0 * size ** 3 / best / 1e9, 2), "size": size, "threads": 1}
+
+
+def _timed_product(a: Any, b: Any) -> float:
+    start = time.perf_counter()
+    a @ b
+    return time.perf_counter() - start
 
 
 def blas_info() -> dict[str, Any]:
@@ -82,22 +120,44 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+THREAD_VARIABLES = ("OPENBLAS_", "OMP_", "MKL_", "GOTO_", "BLIS_")
+
+
 def thread_settings() -> dict[str, Any]:
+    """Every OPENBLAS_*/OMP_*/MKL_* variable set, the default thread counts of both sides, and
+    whether the idle-worker settings took effect (see benchmarks/__init__.py)."""
     import benchmarks
+    from tinynet import parallel
 
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", *benchmarks.SPIN_SETTINGS)
-    return {"env": {k: os.environ.get(k) for k in names}, "torch_threads": peer_torch.threads(),
+    env = {k: os.environ.get(k) for k in names}
+    env.update({k: v for k, v in os.environ.items() if k.startswith(THREAD_VARIABLES)})
+    return {"env": dict(sorted(env.items())), "torch_threads": peer_torch.threads(),
+            "torch_default": peer_torch.default_threads(),
+            "tinynet_default": parallel.default_num_threads(), "blas_now": parallel.blas_threads(),
             "idle_workers_sleep": benchmarks.SPIN_SETTINGS_APPLIED}
+
+
+def blas_summary(info: dict[str, Any]) -> str:
+    """'openblas 0.3.31, kernel Haswell, 2 threads' from ``blas_info()``."""
+    pools = info.get("threadpools")
+    if not isinstance(pools, list):
+        return str(pools)
+    return "; ".join(f"{p.get('internal_api')} {p.get('version')}, kernel {p.get('architecture')}, "
+                     f"{p.get('num_threads')} threads" for p in pools if p.get("user_api") == "blas") \
+        or "no BLAS found by threadpoolctl"
 
 
 def environment() -> dict[str, Any]:
     """Everything about where and with what the figures were measured."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    blas = blas_info()
+    blas["summary"] = blas_summary(blas)
     return {
         "machine": {"platform": platform.platform(), "arch": platform.machine(),
-                    "cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "usable_cores": cores,
-                    "gpu": tinynet.cuda.is_available()},
-        "blas": blas_info(),
+                    "cpu_model": cpu_model(), "vector": cpu_flags(), "cpu_count": os.cpu_count(),
+                    "usable_cores": cores, "gpu": tinynet.cuda.is_available()},
+        "blas": blas,
         "versions": versions(),
         "git": git_commit(),
         "threads": thread_settings(),

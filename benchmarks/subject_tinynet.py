@@ -83,6 +83,20 @@ def add_workload(a: Any, b: Any, g: Any) -> Workload:
     return _differentiable_workload(lambda: ta + tb, [ta, tb], tg)
 
 
+def chain_workload(a: Any, length: int) -> Workload:
+    """``length`` negations of a tensor that requires grad: each forward op is one
+    ``Op.apply``, each backward op one node of the walk."""
+    ta = _leaf(a)
+
+    def forward() -> tn.Tensor:
+        out = ta
+        for _ in range(length):
+            out = -out
+        return out
+
+    return _differentiable_workload(forward, [ta], tn.ones_like(ta))
+
+
 def _training_workload(model: Any, loss_fn: Any, batches: Sequence[tuple[Any, Any]],
                        device: str, lr: float) -> Workload:
     _, optim = nn_and_optim()

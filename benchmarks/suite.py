@@ -1,4 +1,5 @@
-"""Run the cases, time every phase against its peers, and assemble the record."""
+"""Run the cases under each thread setting, time every phase against its peers, and assemble
+the record."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import datetime
 import fnmatch
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import tinynet as tn
 from benchmarks import peer_torch, record, targets
 from benchmarks.cases import Case, Profile, all_cases
 from benchmarks.harness import Timing, alternate, median, phase_samples
 from benchmarks.subject_tinynet import Skipped
+from tinynet import parallel
+
+DEFAULT_THREADS = ("1", "default")  # every table twice: "1 thread each", "default threads each"
 
 
 def selected(case: Case, pattern: str | None) -> bool:
@@ -24,33 +29,48 @@ def selected(case: Case, pattern: str | None) -> bool:
             or fnmatch.fnmatch(case.name, pattern))
 
 
+def parse_threads(spec: str | int | Sequence[str | int] | None) -> list[str]:
+    """'1,default' → ['1', 'default']; an int n → [str(n)]; None → both defaults."""
+    if spec is None:
+        return list(DEFAULT_THREADS)
+    items = spec.split(",") if isinstance(spec, str) else [spec] if isinstance(spec, int) else spec
+    configs = []
+    for item in (str(i).strip() for i in items):
+        if item != "default" and not (item.isdigit() and int(item) >= 1):
+            raise ValueError(f"threads: expected 'default' or a positive int, got {item!r}")
+        configs.append(item)
+    return configs
+
+
+def thread_counts() -> dict[str, int | None]:
+    """How many threads each side runs with now: tinynet's pool, NumPy's BLAS, PyTorch."""
+    return {"tinynet": tn.get_num_threads(), "blas": parallel.blas_threads(),
+            "torch": peer_torch.threads()}
+
+
 @contextlib.contextmanager
-def thread_limit(threads: int | None) -> Iterator[None]:
-    """Limit BLAS (via threadpoolctl, when installed) and PyTorch to ``threads`` threads, for the
-    duration of the block; ``None`` leaves every library at its default."""
-    if threads is None:
-        yield
-        return
-    torch_threads = peer_torch.threads()
-    peer_torch.set_threads(threads)
+def thread_setting(config: str) -> Iterator[dict[str, int | None]]:
+    """Both sides on ``config`` threads ('default': tinynet's default, which is also its BLAS's,
+    and PyTorch's own default) for the block; yields the counts in effect."""
+    before_tn, before_torch = tn.get_num_threads(), peer_torch.threads()
+    if config == "default":
+        tn.set_num_threads(parallel.default_num_threads())
+        torch_threads = peer_torch.default_threads()
+    else:
+        tn.set_num_threads(int(config))
+        torch_threads = int(config)
+    if torch_threads is not None:
+        peer_torch.set_threads(torch_threads)
     try:
-        import threadpoolctl
-    except ImportError:
-        print("threadpoolctl is not installed: only PyTorch's thread count is set; set "
-              "OPENBLAS_NUM_THREADS before starting Python to limit NumPy's BLAS")
-        threadpoolctl = None
-    try:
-        if threadpoolctl is None:
-            yield
-        else:
-            with threadpoolctl.threadpool_limits(threads):
-                yield
+        yield thread_counts()
     finally:
-        if torch_threads is not None:
-            peer_torch.set_threads(torch_threads)
+        tn.set_num_threads(before_tn)
+        if before_torch is not None:
+            peer_torch.set_threads(before_torch)
 
 
-def _row(case: Case, phase: str, timing: Timing, busy: float | None) -> dict[str, Any]:
+def _row(case: Case, phase: str, timing: Timing, busy: float | None, config: str,
+         counts: dict[str, int | None], peak: float | None) -> dict[str, Any]:
     flops = case.flops(phase)
     seconds = {name: {"median": timing.median(name), "mean": timing.mean(name),
                       "min": min(timing.seconds[name]), "number": timing.numbers[name],
@@ -64,20 +84,30 @@ def _row(case: Case, phase: str, timing: Timing, busy: float | None) -> dict[str
         ratio[peer] = timing.median("tinynet") / timing.median(peer)
         # median of the per-round ratios: each round's two samples saw the same load
         paired[peer] = median([a / b for a, b in zip(subject, timing.seconds[peer])])
+    gflops = {name: flops / s["median"] / 1e9 for name, s in seconds.items()} if flops else {}
     row = {"case": case.name, "title": case.title, "device": case.device, "phase": phase,
-           "flops": flops, "seconds": seconds, "ratio": ratio, "paired_ratio": paired,
-           "gflops": {name: flops / s["median"] / 1e9 for name, s in seconds.items()} if flops
-           else {}, "others_busy": busy}
+           "threads": config, "thread_counts": counts, "flops": flops, "seconds": seconds,
+           "ratio": ratio, "paired_ratio": paired, "gflops": gflops, "others_busy": busy}
+    if gflops and peak and case.device == "cpu":
+        # against the single-thread peak even with more threads: how much of one core's GEMM
+        row["peak_fraction"] = {name: value / peak for name, value in gflops.items()}
+    if case.ops_per_call:
+        row["us_per_op"] = {name: s["median"] / case.ops_per_call * 1e6
+                            for name, s in seconds.items()}
     if case.steps_per_epoch and phase == "step":
         row["epoch_seconds"] = {name: s["mean"] * case.steps_per_epoch for name, s in seconds.items()}
     return row
 
 
-def run_case(case: Case, profile: Profile, log: Callable[[str], Any]) -> list[dict[str, Any]]:
+def run_case(case: Case, profile: Profile, log: Callable[[str], Any], config: str = "1",
+             peak: float | None = None) -> list[dict[str, Any]]:
+    """Time every phase of ``case`` with the threads of ``config`` (set by the caller)."""
+    counts = thread_counts()
     try:
         workloads = case.build()
     except Skipped as err:
-        return [{"case": case.name, "title": case.title, "phase": None, "skipped": str(err)}]
+        return [{"case": case.name, "title": case.title, "phase": None, "threads": config,
+                 "skipped": str(err)}]
     by_phase = {name: phase_samples(w) for name, w in workloads.items()}
     phases = [p for p in by_phase["tinynet"] if all(p in s for s in by_phase.values())]
     rows = []
@@ -89,28 +119,37 @@ def run_case(case: Case, profile: Profile, log: Callable[[str], Any]) -> list[di
         timing = alternate({name: s[phase] for name, s in by_phase.items()}, repeats,
                            warmup=profile.warmup, min_time=0.0 if fixed else profile.min_time,
                            budget=math.inf if fixed else profile.budget)
-        rows.append(_row(case, phase, timing, meter.others_busy()))
-        log(f"  {case.name:<22} {phase:<8} {len(timing.seconds['tinynet']):>3} repeats "
-            f"in {time.perf_counter() - started:5.1f} s")
+        rows.append(_row(case, phase, timing, meter.others_busy(), config, counts, peak))
+        log(f"  {case.name:<22} {phase:<8} threads {config:<8}"
+            f"{len(timing.seconds['tinynet']):>3} repeats in {time.perf_counter() - started:5.1f} s")
     return rows
 
 
-def run(profile: Profile, pattern: str | None = None, threads: int | None = None,
+def run(profile: Profile, pattern: str | None = None, threads: Any = None,
         log: Callable[[str], Any] = print) -> dict[str, Any]:
-    """Run every selected case and return the record (not yet saved)."""
+    """Run every selected case under every thread setting and return the record (not saved).
+
+    The settings alternate per case (conv-a on 1 thread, conv-a on the default, conv-b…), so
+    both tables of one case are measured minutes apart at most.
+    """
+    configs = parse_threads(threads)
     cases = [case for case in all_cases(profile) if selected(case, pattern)]
     if not cases:
         raise ValueError(f"no case matches {pattern!r}; cases are: "
                          + ", ".join(c.name for c in all_cases(profile)))
     meter = record.BusyMeter()
     started = datetime.datetime.now().astimezone()
+    env = record.environment()
+    env["threads"]["configs"] = {config: None for config in configs}
+    env["sgemm_peak"] = peak = record.sgemm_peak(profile.sgemm_size)
+    log(f"single-thread SGEMM ({profile.sgemm_size}³): {peak['gflops']:.1f} GFLOP/s")
     rows: list[dict[str, Any]] = []
-    with thread_limit(threads):
-        env = record.environment()  # inside the limit: the thread pools as measured
-        env["threads"]["requested"] = threads
-        for case in cases:
-            log(f"{case.name}: {case.title}")
-            rows.extend(run_case(case, profile, log))
+    for case in cases:
+        log(f"{case.name}: {case.title}")
+        for config in configs:
+            with thread_setting(config) as counts:
+                env["threads"]["configs"][config] = counts
+                rows.extend(run_case(case, profile, log, config, peak["gflops"]))
     return {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.datetime.now().astimezone() - started).total_seconds(), 1),

@@ -20,11 +20,12 @@ def tiny_record():
     return suite.run(cases.PROFILES["tiny"], log=lambda line: None)
 
 
-def test_tiny_run_measures_every_case_and_phase(tiny_record):
+def test_tiny_run_measures_every_case_and_phase_on_both_thread_settings(tiny_record):
     rows = tiny_record["rows"]
     names = {row["case"] for row in rows}
     assert names == {case.name for case in cases.all_cases(cases.PROFILES["tiny"])}
     for row in rows:
+        assert row["threads"] in ("1", "default")
         if row.get("skipped"):
             assert row["skipped"].startswith("skipped")
             continue
@@ -33,11 +34,23 @@ def test_tiny_run_measures_every_case_and_phase(tiny_record):
         assert set(row["ratio"]) == peers
         for name, figures in row["seconds"].items():
             assert figures["median"] > 0 and len(figures["samples"]) >= 1, (row["case"], name)
+        assert set(row["thread_counts"]) == {"tinynet", "blas", "torch"}
+        if row["threads"] == "1":
+            assert row["thread_counts"]["tinynet"] == row["thread_counts"]["blas"] == 1
+            assert row["thread_counts"]["torch"] in (1, None)
         if row["flops"]:
             assert set(row["gflops"]) == set(row["seconds"])
-    phases = {(row["case"], row["phase"]) for row in rows if not row.get("skipped")}
-    for case in ("linear-8", "conv-a", "maxpool", "add"):
-        assert {(case, p) for p in ("forward", "backward", "fwd+bwd")} <= phases
+            if row["device"] == "cpu":  # each conv (and GEMM) row's fraction of the SGEMM peak
+                assert set(row["peak_fraction"]) == set(row["seconds"])
+                assert all(v > 0 for v in row["peak_fraction"].values())
+    phases = {(row["case"], row["phase"], row["threads"]) for row in rows if not row.get("skipped")}
+    for case in ("linear-8", "conv-a", "maxpool", "add", "op-overhead"):
+        for threads in ("1", "default"):
+            assert {(case, p, threads) for p in ("forward", "backward", "fwd+bwd")} <= phases
+    overhead = next(r for r in rows if r["case"] == "op-overhead" and r["phase"] == "forward")
+    assert set(overhead["us_per_op"]) == set(overhead["seconds"])
+    assert overhead["us_per_op"]["tinynet"] == pytest.approx(
+        overhead["seconds"]["tinynet"]["median"] / cases.CHAIN_LENGTH * 1e6)
     if ("cnn-step", "step") in phases:
         cnn = next(r for r in rows if r["case"] == "cnn-step" and r["phase"] == "step")
         assert cnn["epoch_seconds"]["tinynet"] > 0
@@ -47,6 +60,15 @@ def test_tiny_run_measures_every_case_and_phase(tiny_record):
 def test_record_holds_the_environment_and_saves_atomically_as_json(tiny_record, tmp_path):
     env = tiny_record["environment"]
     assert env["machine"]["cpu_count"] >= 1 and env["machine"]["cpu_model"]
+    vector = env["machine"]["vector"]  # the CPU's vector flags and widest unit, in words
+    assert set(vector["flags"]) <= set(record.VECTOR_FLAGS) and vector["widest"]
+    assert isinstance(env["blas"]["summary"], str) and env["blas"]["summary"]
+    peak = env["sgemm_peak"]  # a single-thread SGEMM measured in the same run
+    assert peak["gflops"] > 0 and peak["size"] == cases.PROFILES["tiny"].sgemm_size
+    threads = env["threads"]
+    assert set(threads["configs"]) == {"1", "default"}
+    assert threads["configs"]["1"]["tinynet"] == 1 and threads["tinynet_default"] >= 1
+    assert all(k.startswith(record.THREAD_VARIABLES) for k in threads["env"])
     assert env["versions"]["numpy"] == np.__version__
     assert env["versions"]["tinynet"] == tn.__version__
     assert "commit" in env["git"] and "blas" in env and "threads" in env
@@ -59,10 +81,13 @@ def test_record_holds_the_environment_and_saves_atomically_as_json(tiny_record, 
 
 
 def test_table_and_targets_render(tiny_record):
-    text = table.render(tiny_record["rows"], tiny_record["targets"])
-    for name in ("linear-8", "conv-e", "maxpool", "add", "Targets"):
-        assert name in text
-    assert len(tiny_record["targets"]) == len(targets.TARGETS)
+    text = table.render(tiny_record["rows"], tiny_record["targets"], tiny_record["environment"])
+    for name in ("linear-8", "conv-e", "maxpool", "add", "op-overhead", "Targets", "CPU: ",
+                 "BLAS: ", "Thread variables: ", "SGEMM peak", "1 thread each",
+                 "default threads each", "of peak", "µs/op"):
+        assert name in text, name
+    assert text.index("1 thread each") < text.index("default threads each")
+    assert len(tiny_record["targets"]) == 2 * len(targets.TARGETS)  # each thread setting
 
 
 def test_history_plot_writes_a_png(tiny_record, tmp_path):
@@ -71,6 +96,9 @@ def test_history_plot_writes_a_png(tiny_record, tmp_path):
     record.save(later, tmp_path)
     out = plot.history("conv-a", tmp_path, tmp_path / "conv-a.png", profile=None)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plot.history("conv-a", tmp_path, tmp_path / "d.png", profile=None, threads="default")
+    with pytest.raises(ValueError, match="threads '7'"):
+        plot.history("conv-a", tmp_path, tmp_path / "x.png", profile=None, threads="7")
     with pytest.raises(ValueError, match="no-such-case"):
         plot.history("no-such-case", tmp_path, tmp_path / "x.png", profile=None)
 
@@ -92,8 +120,24 @@ def test_case_selection():
     pick = [c.name for c in cases.all_cases(profile) if suite.selected(c, "conv")]
     assert pick == ["conv-a", "conv-b", "conv-c", "conv-d", "conv-e"]
     assert [c.name for c in cases.all_cases(profile) if suite.selected(c, "conv-b")] == ["conv-b"]
-    assert [c.name for c in cases.all_cases(profile) if suite.selected(c, "*-step")] == \
+    # three letters before -step: the CPU steps, never cuda-cnn-step on a machine with a GPU
+    assert [c.name for c in cases.all_cases(profile) if suite.selected(c, "???-step")] == \
         ["mlp-step", "cnn-step"]
+    gpu_step = cases.Case("cuda-cnn-step", "", lambda: {}, device="cuda")
+    assert not suite.selected(gpu_step, "???-step") and suite.selected(gpu_step, "cuda-*")
+
+
+def test_thread_settings_parse():
+    assert suite.parse_threads(None) == ["1", "default"]
+    assert suite.parse_threads("1,default") == ["1", "default"]
+    assert suite.parse_threads("4") == ["4"] and suite.parse_threads(2) == ["2"]
+    for bad in ("0", "two", "1,-1"):
+        with pytest.raises(ValueError, match="threads"):
+            suite.parse_threads(bad)
+    before = tn.get_num_threads()
+    with suite.thread_setting("1") as counts:
+        assert counts["tinynet"] == counts["blas"] == 1 and tn.get_num_threads() == 1
+    assert tn.get_num_threads() == before
 
 
 def test_alternate_interleaves_and_takes_medians():
@@ -117,17 +161,27 @@ def test_alternate_interleaves_and_takes_medians():
     assert harness.median([3.0, 1.0, 2.0, 10.0]) == 2.5
 
 
-def test_targets_reduce_and_compare():
-    def row(case, phase, peer, ratio):
-        return {"case": case, "phase": phase, "ratio": {peer: ratio}}
+def test_targets_reduce_and_compare_per_thread_setting():
+    def row(case, phase, peer, ratio, threads="1", peak=None):
+        return {"case": case, "phase": phase, "ratio": {peer: ratio}, "threads": threads,
+                "peak_fraction": {"tinynet": peak} if peak else {}}
 
-    rows = [row("conv-a", "fwd+bwd", "torch", 0.5), row("conv-b", "fwd+bwd", "torch", 2.0),
-            row("linear-8", "fwd+bwd", "numpy", 1.1), row("maxpool", "forward", "torch", 9.0)]
-    by_key = {t["key"]: t for t in targets.evaluate(rows)}
-    assert by_key["conv-geomean"]["value"] == pytest.approx(1.0) and by_key["conv-geomean"]["met"]
-    assert by_key["conv-worst"]["value"] == 2.0 and by_key["conv-worst"]["met"] is False
-    assert by_key["linear"]["met"] is True
-    assert by_key["maxpool"]["met"] is None  # only fwd+bwd counts, and it did not run
+    rows = [row("conv-a", "fwd+bwd", "torch", 0.5), row("conv-c", "fwd+bwd", "torch", 0.9),
+            row("conv-b", "fwd+bwd", "torch", 1.2), row("conv-d", "fwd+bwd", "torch", 1.25),
+            row("conv-b", "forward", "torch", 1.0, peak=0.7),
+            row("linear-8", "fwd+bwd", "numpy", 1.05), row("maxpool", "forward", "torch", 9.0),
+            row("conv-b", "fwd+bwd", "torch", 1.4, "default"),
+            row("conv-b", "forward", "torch", 1.0, "default", peak=0.6)]
+    found = {(t["key"], t["threads"]): t for t in targets.evaluate(rows)}
+    assert found["conv-large", "1"]["value"] == 1.25 and found["conv-large", "1"]["met"]
+    assert found["conv-small", "1"]["value"] == 0.9 and found["conv-small", "1"]["met"] is False
+    assert found["conv-peak", "1"]["value"] == 0.7 and found["conv-peak", "1"]["met"]
+    assert found["linear", "1"]["met"] is True
+    assert found["maxpool", "1"]["met"] is None  # only fwd+bwd counts, and it did not run
+    # on the default threads the figures may be 10% worse than the limits
+    assert found["conv-large", "default"]["limit"] == pytest.approx(1.43)
+    assert found["conv-large", "default"]["met"]  # 1.4 <= 1.3 × 1.1
+    assert found["conv-peak", "default"]["met"]  # 0.6 >= 0.65 / 1.1
 
 
 def test_busy_meter_reports_a_fraction_or_none():

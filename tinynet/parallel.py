@@ -117,19 +117,32 @@ def single_threaded_blas() -> Iterator[None]:
             c.set_num_threads(n)
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """``[fn(item) for item in items]``, the items spread over the pool's threads.
+def share(items: Sequence[T], work: Callable[[Callable[[], T | None]], R]) -> list[R]:
+    """Run ``work(take)`` on up to ``get_num_threads()`` threads (the calling one included)
+    and return each one's result; ``take()`` hands out the next of ``items``, or None when
+    all are taken.
 
-    The calling thread runs the first item itself, so one item costs no thread hand-off.
+    Items go to whichever thread asks first, so a thread slowed by another process's load
+    takes fewer of them instead of holding the others up at the end.
     """
-    if len(items) <= 1:
-        return [fn(item) for item in items]
+    lock, position = threading.Lock(), [0]
+
+    def take() -> T | None:
+        with lock:
+            if position[0] == len(items):
+                return None
+            position[0] += 1
+            return items[position[0] - 1]
+
+    helpers = min(get_num_threads(), len(items)) - 1
+    if helpers <= 0:
+        return [work(take)]
     global _pool
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max(1, get_num_threads() - 1),
                                        thread_name_prefix="tinynet")
         pool = _pool
-    futures = [pool.submit(fn, item) for item in items[1:]]
-    first = fn(items[0])
-    return [first] + [f.result() for f in futures]
+    futures = [pool.submit(work, take) for _ in range(helpers)]
+    mine = work(take)
+    return [mine] + [f.result() for f in futures]

@@ -21,8 +21,9 @@ Layout: images are batch-innermost, (C, H, W, N), so a window row is a run of W�
 one strided matrix (C_out, positions·N) that BLAS writes straight into. Groups split the
 channels into independent products, batched by ``matmul``.
 
-Threads (see ``tinynet.parallel``): the batch is split into one range per thread; each range
-is processed block by block with BLAS on one thread. Nothing here imports NumPy: arrays are
+Threads (see ``tinynet.parallel``): each thread runs BLAS on one thread and takes the next
+block as soon as it is free (the input gradient: the next range of the batch, as neighbouring
+blocks add onto the same image rows). Nothing here imports NumPy: arrays are
 handled through their own module, so the same code runs on CuPy, where the whole problem is
 one block (a GPU has no L2 to fit, and each block would cost a kernel launch).
 """
@@ -123,42 +124,31 @@ def _windows(x: Any, geo: Geometry) -> Any:
         (s[0], dh * s[1], dw * s[2], sh * s[1], sw * s[2], s[3]))
 
 
-class _Plan(NamedTuple):
-    """How one call splits: the batch ranges (one per thread) and the blocks of each."""
-
-    ranges: list[tuple[int, int]]
-    blocks: list[tuple[int, ...]]
-    device: str
-
-
-def _plan(geo: Geometry, dtype: Any, device: str) -> _Plan:
+def _blocks_of(geo: Geometry, dtype: Any, device: str, batch: int | None = None) -> list[tuple[int, ...]]:
+    """The output blocks of a (part of the) batch: one on a GPU, L2-sized on the CPU."""
     if device != "cpu":
-        return _Plan([(0, geo.batch)], [(0, geo.out_hw[0], 0, geo.out_hw[1])], device)
-    threads = min(parallel.get_num_threads(), geo.batch) or 1
-    bounds = [round(i * geo.batch / threads) for i in range(threads + 1)]
-    ranges = list(zip(bounds[:-1], bounds[1:]))
-    blocks = _blocks(geo, bounds[1] - bounds[0], dtype.itemsize, BLOCK_L2_MULTIPLE * l2_bytes())
-    return _Plan(ranges, blocks, device)
+        return [(0, geo.out_hw[0], 0, geo.out_hw[1])]
+    return _blocks(geo, batch or geo.batch, dtype.itemsize, BLOCK_L2_MULTIPLE * l2_bytes())
 
 
-def _run(plan: _Plan, work: Any) -> list[Any]:
-    """``work(n0, n1)`` for each batch range, in parallel with one-thread BLAS on the CPU."""
-    if plan.device != "cpu":
-        return [work(*plan.ranges[0])]
+def _share(items: list[Any], work: Any, device: str) -> list[Any]:
+    """``work(take)`` on the pool's threads with one-thread BLAS on the CPU; on a GPU once."""
+    if device != "cpu":
+        return [work(iter(items + [None]).__next__)]
     with parallel.single_threaded_blas():
-        return parallel.parallel_map(lambda r: work(*r), plan.ranges)
+        return parallel.share(items, work)
 
 
-def _matrix(a: Any, block: tuple[int, ...], n0: int, n1: int, groups: int) -> tuple[Any, bool]:
+def _matrix(a: Any, block: tuple[int, ...], n0: int, n1: int, groups: int) -> Any:
     """Block ``block`` of batch range n0:n1 of a (C, Ho, Wo, N) array as (groups, C/groups,
-    positions), and whether that is a view of ``a`` (else a copy, for a partial batch)."""
+    positions): a view of ``a`` for the whole batch, else a copy."""
     h0, h1, w0, w1 = block
     c, ho, wo, n = a.shape
     count = (h1 - h0) * (w1 - w0) * (n1 - n0)
     if n1 - n0 == n and (h1 - h0 == 1 or (w0 == 0 and w1 == wo)):
         start = (h0 * wo + w0) * n
-        return a.reshape(c, ho * wo * n)[:, start:start + count].reshape(groups, -1, count), True
-    return a[:, h0:h1, w0:w1, n0:n1].reshape(groups, -1, count), False
+        return a.reshape(c, ho * wo * n)[:, start:start + count].reshape(groups, -1, count)
+    return a[:, h0:h1, w0:w1, n0:n1].reshape(groups, -1, count)
 
 
 def _gather(windows: Any, block: tuple[int, ...], n0: int, n1: int, geo: Geometry) -> Any:
@@ -173,7 +163,7 @@ def _gather(windows: Any, block: tuple[int, ...], n0: int, n1: int, geo: Geometr
 
 def forward(x: Any, weight: Any, bias: Any | None, geo: Geometry) -> Any:
     """The convolution of the padded batch-innermost input: (C, Hp, Wp, N) → (C_out, Ho, Wo, N)."""
-    xp = backend.get_array_module(x)
+    xp, device = backend.get_array_module(x), backend.device_of(x)
     (ho, wo), g = geo.out_hw, geo.groups
     out = xp.empty((geo.out_channels, ho, wo, geo.batch), dtype=x.dtype)
     if out.size == 0 or geo.rows == 0:
@@ -182,76 +172,79 @@ def forward(x: Any, weight: Any, bias: Any | None, geo: Geometry) -> Any:
     w = weight.reshape(g, geo.out_channels // g, -1)
     b = None if bias is None else bias.reshape(g, -1, 1)
     windows = _windows(x, geo)
-    plan = _plan(geo, x.dtype, backend.device_of(x))
 
-    def work(n0: int, n1: int) -> None:
-        for block in plan.blocks:
-            cols = _gather(windows, block, n0, n1, geo)
-            target, is_view = _matrix(out, block, n0, n1, g)
-            product = xp.matmul(w, cols, out=target) if is_view else xp.matmul(w, cols)
+    def work(take: Any) -> None:
+        while (block := take()) is not None:
+            cols = _gather(windows, block, 0, geo.batch, geo)
+            target = _matrix(out, block, 0, geo.batch, g)  # a view: whole-batch blocks
+            xp.matmul(w, cols, out=target)
             if b is not None:
-                product += b  # while the block is in cache
-            if not is_view:
-                h0, h1, w0, w1 = block
-                out[:, h0:h1, w0:w1, n0:n1] = product.reshape(-1, h1 - h0, w1 - w0, n1 - n0)
+                target += b  # while the block is in cache
 
-    _run(plan, work)
+    _share(_blocks_of(geo, x.dtype, device), work, device)
     return out
 
 
 def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     """The gradient of the padded input, (C_out, Ho, Wo, N) → (C, Hp, Wp, N): col2im of
-    ``weightᵀ @ grad``, block by block."""
-    xp = backend.get_array_module(grad)
+    ``weightᵀ @ grad``, block by block.
+
+    Neighbouring blocks add onto overlapping rows of the image, so threads split the batch
+    instead (two ranges per thread, handed out as threads free up), each range block by block.
+    """
+    xp, device = backend.get_array_module(grad), backend.device_of(grad)
     (kh, kw), (sh, sw), (dh, dw), g = geo.kernel, geo.stride, geo.dilation, geo.groups
     image = xp.zeros((geo.channels,) + geo.in_hw + (geo.batch,), dtype=grad.dtype)
     if grad.size == 0 or geo.rows == 0:
         return image
     w_t = weight.reshape(g, geo.out_channels // g, -1).transpose(0, 2, 1)  # (g, C/g·kh·kw, C_out/g)
-    plan = _plan(geo, grad.dtype, backend.device_of(grad))
+    threads = 1 if device != "cpu" else min(parallel.get_num_threads(), geo.batch)
+    parts = min(geo.batch, 2 * threads) if threads > 1 else 1
+    bounds = [round(i * geo.batch / parts) for i in range(parts + 1)]
+    blocks = _blocks_of(geo, grad.dtype, device, bounds[1] - bounds[0])
 
-    def work(n0: int, n1: int) -> None:
-        for block in plan.blocks:
-            h0, h1, w0, w1 = block
-            g_block, _ = _matrix(grad, block, n0, n1, g)
-            cols = _buffer(xp, geo.rows * g_block.shape[2], grad.dtype, plan.device)
-            xp.matmul(w_t, g_block, out=cols.reshape(g, -1, g_block.shape[2]))
-            cols = cols.reshape(geo.channels, kh, kw, h1 - h0, w1 - w0, n1 - n0)
-            for i in range(kh):
-                top = h0 * sh + i * dh
-                for j in range(kw):
-                    left = w0 * sw + j * dw
-                    image[:, top:top + (h1 - h0 - 1) * sh + 1:sh,
-                          left:left + (w1 - w0 - 1) * sw + 1:sw, n0:n1] += cols[:, i, j]
+    def work(take: Any) -> None:
+        while (part := take()) is not None:
+            n0, n1 = part
+            for block in blocks:
+                h0, h1, w0, w1 = block
+                g_block = _matrix(grad, block, n0, n1, g)
+                cols = _buffer(xp, geo.rows * g_block.shape[2], grad.dtype, device)
+                xp.matmul(w_t, g_block, out=cols.reshape(g, -1, g_block.shape[2]))
+                cols = cols.reshape(geo.channels, kh, kw, h1 - h0, w1 - w0, n1 - n0)
+                for i in range(kh):
+                    top = h0 * sh + i * dh
+                    for j in range(kw):
+                        left = w0 * sw + j * dw
+                        image[:, top:top + (h1 - h0 - 1) * sh + 1:sh,
+                              left:left + (w1 - w0 - 1) * sw + 1:sw, n0:n1] += cols[:, i, j]
 
-    _run(plan, work)
+    _share(list(zip(bounds[:-1], bounds[1:])), work, device)
     return image
 
 
 def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
     """The gradient of the weight, (C_out, C/groups, kh, kw), from the padded input and the
-    output gradient: the sum over blocks of ``columns @ gradᵀ``."""
-    xp = backend.get_array_module(x)
+    output gradient: the sum over blocks of ``columns @ gradᵀ``, one partial sum per thread."""
+    xp, device = backend.get_array_module(x), backend.device_of(x)
     g = geo.groups
     shape = (geo.out_channels, geo.channels // g) + geo.kernel
     if grad.size == 0 or geo.rows == 0:
         return xp.zeros(shape, dtype=x.dtype)
     windows = _windows(x, geo)
-    plan = _plan(geo, x.dtype, backend.device_of(x))
 
-    def work(n0: int, n1: int) -> Any:
+    def work(take: Any) -> Any:
         total = None  # (g, C/g·kh·kw, C_out/g)
-        for block in plan.blocks:
-            cols = _gather(windows, block, n0, n1, geo)
-            g_block, _ = _matrix(grad, block, n0, n1, g)
-            product = xp.matmul(cols, g_block.transpose(0, 2, 1))
+        while (block := take()) is not None:
+            cols = _gather(windows, block, 0, geo.batch, geo)
+            product = xp.matmul(cols, _matrix(grad, block, 0, geo.batch, g).transpose(0, 2, 1))
             if total is None:
                 total = product
             else:
                 total += product
         return total
 
-    partials = _run(plan, work)
+    partials = [p for p in _share(_blocks_of(geo, x.dtype, device), work, device) if p is not None]
     total = partials[0]
     for part in partials[1:]:
         total += part
