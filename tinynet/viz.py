@@ -38,7 +38,8 @@ from tinynet.tensor import Tensor
 __all__ = ["draw", "to_dot"]
 
 _FORMATS = ("svg", "png", "pdf")
-_HIDDEN_ATTRIBUTES = {"inputs", "needs_input_grad"}  # graph wiring, drawn as edges instead
+# graph wiring (drawn as edges) and the engine's in-place bookkeeping
+_HIDDEN_ATTRIBUTES = {"inputs", "needs_input_grad", "clock", "output_counter", "order"}
 
 
 def _quote(text: str) -> str:
@@ -65,7 +66,11 @@ def _values(t: Tensor) -> str:
 def _settings(fn: Op) -> list[str]:
     """The op's scalar settings (``dim=1``, ``stride=(2, 2)``…); arrays it saved are left out."""
     lines = []
-    for name, value in sorted(vars(fn).items()):
+    settings = dict(vars(fn))
+    for value in list(settings.values()):
+        if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a settings record (pool window)
+            settings.update(value._asdict())
+    for name, value in sorted(settings.items()):
         if name in _HIDDEN_ATTRIBUTES or name.startswith("_"):
             continue
         if isinstance(value, (bool, int, float, str, type(None))) or (
