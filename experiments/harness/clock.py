@@ -44,7 +44,8 @@ class WallClock:
         return time.monotonic() - self._started
 
     def _write(self) -> None:
-        write_json(self.path, {"pid": os.getpid(), "seconds": round(self.elapsed(), 3)})
+        # not fsynced: a heartbeat every few seconds, and a lost one costs seconds of the total
+        write_json(self.path, {"pid": os.getpid(), "seconds": round(self.elapsed(), 3)}, durable=False)
 
     def _beat(self) -> None:
         while not self._done.wait(self.every):

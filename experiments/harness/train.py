@@ -183,6 +183,8 @@ def fit(model: Any, optimizer: Any, loss_fn: Callable, train_loader: Any, *, epo
     bar = tqdm(range(start, epochs), desc=desc, disable=not progress, leave=True,
                initial=start, total=epochs, dynamic_ncols=True)
     for epoch in bar:
+        if device != "cpu":  # CuPy's generator state isn't saved: each epoch reseeds it, so that
+            backend.reseed_cuda_for_epoch(epoch)  # a resumed run draws the same dropout masks
         t0, c0 = time.perf_counter(), time.process_time()
         total, correct, count = 0.0, 0, 0
         batches = len(train_loader) if points_per_epoch > 1 else 0
