@@ -6,19 +6,40 @@ same op code runs on either device. Nothing else in tinynet imports cupy.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from collections.abc import Callable
 from typing import Any
 
 import numpy
 
-try:  # CuPy is optional: the GPU extra installs it.
-    import cupy
-    import cupyx
 
-    _cuda_ok = cupy.cuda.runtime.getDeviceCount() > 0
-except Exception:  # ImportError, or CuPy present without a usable driver
-    cupy = None
-    cupyx = None
-    _cuda_ok = False
+def _load_cupy() -> tuple[Any, Any, bool, str | None]:
+    """(cupy, cupyx, a GPU is usable, why not): CuPy is optional, but when it is installed and
+    broken the reason is kept, so that asking for 'cuda' says what went wrong."""
+    if importlib.util.find_spec("cupy") is None:
+        return None, None, False, ("CuPy is not installed; install exactly one CuPy wheel, the one "
+                                   "for your CUDA major version: pip install 'tinynet[gpu-cuda12]' "
+                                   "or 'tinynet[gpu-cuda13]'")
+    try:
+        import cupy
+        import cupyx
+    except Exception as err:  # a wheel for another CUDA, two CuPy wheels, NumPy too old for it…
+        return None, None, False, (f"CuPy is installed but does not import: {type(err).__name__}: "
+                                   f"{err}. Check that exactly one cupy-cuda* wheel is installed, "
+                                   "the one matching your CUDA driver (pip list | grep -i cupy), "
+                                   "and that NumPy is recent enough for it (CuPy 14 needs NumPy >= 2)")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # no driver, or a driver older than the wheel's CUDA
+        return None, None, False, (f"CuPy {cupy.__version__} imports but cannot reach a GPU: "
+                                   f"{type(err).__name__}: {err}")
+    if count == 0:
+        return cupy, cupyx, False, f"CuPy {cupy.__version__} imports but sees no GPU"
+    return cupy, cupyx, True, None
+
+
+cupy, cupyx, _cuda_ok, _cuda_error = _load_cupy()
 
 DEVICES = ("cpu", "cuda")
 # What Python floats and float factories give, and where factories put tensors; changed by
@@ -33,14 +54,27 @@ def cuda_is_available() -> bool:
     return _cuda_ok
 
 
+def cuda_unavailable_reason() -> str | None:
+    """Why device 'cuda' can't be used (CuPy missing, failing to import, no GPU), or None."""
+    return None if _cuda_ok else _cuda_error
+
+
 def check_device(device: str) -> str:
-    """Normalise ``device`` ('cpu', 'cuda', 'cuda:0') and fail clearly when it can't be used."""
-    name = str(device).split(":")[0]
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
-    if name == "cuda" and not _cuda_ok:
-        raise RuntimeError("device 'cuda' requested but CuPy with a GPU is not available "
-                           "(install tinynet[gpu] on a machine with an NVIDIA GPU)")
+    """Normalise ``device`` ('cpu', 'cuda', 'cuda:N') to 'cpu' or 'cuda', and fail clearly when it
+    can't be used. 'cuda:N' also makes GPU N CuPy's current device, where new arrays go."""
+    text = str(device)
+    name, colon, index = text.partition(":")
+    if name not in DEVICES or (colon and not (name == "cuda" and index.isdigit())):
+        raise ValueError(f"unknown device {device!r}: expected 'cpu', 'cuda' or 'cuda:<index>'")
+    if name == "cuda":
+        if not _cuda_ok:
+            raise RuntimeError(f"device {text!r} requested but CUDA is not available: {_cuda_error}")
+        if colon:
+            count = cupy.cuda.runtime.getDeviceCount()
+            if int(index) >= count:
+                raise RuntimeError(f"device {text!r} requested but CuPy sees {count} GPU"
+                                   f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})")
+            cupy.cuda.Device(int(index)).use()
     return name
 
 
@@ -73,13 +107,63 @@ def to_device(array: Any, device: str) -> Any:
     return cupy.asnumpy(array)
 
 
+def scalar_array(xp: Any, value: Any, dtype: Any) -> Any:
+    """A 0-d array of the number ``value`` in array module ``xp``. On the GPU it is filled in by a
+    kernel: CuPy's ``asarray`` would copy the number from host memory, an upload per Python number
+    in every step."""
+    return numpy.asarray(value, dtype=dtype) if xp is numpy else xp.full((), value, dtype=dtype)
+
+
 def to_numpy(array: Any) -> numpy.ndarray:
-    return cupy.asnumpy(array) if device_of(array) == "cuda" else numpy.asarray(array)
+    """``array`` in host memory as a NumPy array (a copy from the GPU: a sync, which also reports
+    the device checks waiting in ``check_later``)."""
+    if device_of(array) != "cuda":
+        return numpy.asarray(array)
+    if not _pending_checks:
+        return cupy.asnumpy(array)
+    checks = list(_pending_checks.values())
+    _pending_checks.clear()
+    # One transfer for the value and the flags together: reading them apart would be more syncs.
+    flags = cupy.stack([flag for flag, _ in checks]).astype(array.dtype)
+    host = cupy.asnumpy(cupy.concatenate([array.reshape(-1), flags]))
+    for raised, (_, error) in zip(host[array.size:], checks):
+        if raised:
+            raise error()
+    return host[:array.size].reshape(array.shape)
+
+
+# Checks of device data whose failure is rare but whose test would cost a sync per call (a class
+# index out of range): each leaves a 0-d device flag here, read with the next value the program
+# reads from the device anyway, as PyTorch's device-side asserts are reported at the next sync.
+_pending_checks: dict[str, tuple[Any, Callable[[], Exception]]] = {}
+
+
+def check_later(flag: Any, key: str, error: Callable[[], Exception]) -> None:
+    """Raise ``error()`` at the next ``to_numpy`` of a device array if the 0-d device bool
+    ``flag`` is true. Flags with the same ``key`` fold into one (an or), so a loop that never
+    reads a value keeps one flag per check, not one per step."""
+    if key in _pending_checks:
+        flag = flag | _pending_checks[key][0]
+    _pending_checks[key] = (flag, error)
 
 
 def sliding_window_view(array: Any, window: tuple[int, ...], axis: tuple[int, ...]) -> Any:
-    """A read-only view of every window of ``array`` (no copy), on either device."""
-    return get_array_module(array).lib.stride_tricks.sliding_window_view(array, window, axis=axis)
+    """A read-only view of every window of ``array`` along ``axis`` (no copy), on either device.
+
+    Built with ``as_strided`` rather than ``sliding_window_view``: CuPy's copies the window shape
+    to the GPU and reads a check of it back, two transfers per call."""
+    shape, strides = list(array.shape), list(array.strides)
+    for size, ax in zip(window, axis):
+        if not 0 <= size <= shape[ax]:
+            raise ValueError(f"sliding_window_view: window {size} does not fit axis {ax} of shape "
+                             f"{tuple(array.shape)}")
+        shape[ax] -= size - 1
+    shape += list(window)
+    strides += [array.strides[ax] for ax in axis]
+    view = get_array_module(array).lib.stride_tricks.as_strided(array, tuple(shape), tuple(strides))
+    if isinstance(view, numpy.ndarray):
+        view.flags.writeable = False
+    return view
 
 
 def scatter_add(target: Any, index: Any, values: Any) -> None:
@@ -93,28 +177,70 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
 # One generator per device, reseeded together by ``manual_seed``. Parameter initialisation
 # draws on the CPU generator and moves the result, so a seed gives the same model on any device.
 _generators: dict[str, Any] = {"cpu": numpy.random.default_rng(0)}
+_initial_seed = 0
 
 
 def manual_seed(seed: int) -> None:
     """Seed every random draw tinynet makes (initialisation, ``randn``, dropout, shuffling)."""
+    global _initial_seed
+    _initial_seed = int(seed)
     _generators["cpu"] = numpy.random.default_rng(seed)
     if cupy is not None and _cuda_ok:
         _generators["cuda"] = cupy.random.default_rng(seed)
 
 
+def initial_seed() -> int:
+    """The seed last given to ``manual_seed`` (0 before any), as ``torch.initial_seed``."""
+    return _initial_seed
+
+
+def manual_seed_cuda(seed: int) -> None:
+    """Seed the GPU's generator only (dropout masks and ``randn`` drawn on the GPU)."""
+    if cupy is not None and _cuda_ok:
+        _generators["cuda"] = cupy.random.default_rng(int(seed))
+
+
+def reseed_cuda_for_epoch(epoch: int) -> None:
+    """Seed the GPU's generator from ``initial_seed()`` and ``epoch``.
+
+    CuPy's generator state cannot be saved with a checkpoint (NumPy's can), so a training loop
+    that resumes at an epoch replays that epoch's GPU draws (dropout masks) only if every epoch
+    starts from a seed it can compute again: call this at the start of each epoch."""
+    words = numpy.random.SeedSequence([_initial_seed, int(epoch)]).generate_state(2)
+    manual_seed_cuda(int(words[0]) << 32 | int(words[1]))
+
+
 def generator(device: str = "cpu") -> Any:
     """The shared random generator of ``device`` (a NumPy or CuPy ``Generator``)."""
     if device not in _generators:
-        _generators[device] = cupy.random.default_rng(0)
+        _generators[device] = cupy.random.default_rng(_initial_seed)
     return _generators[device]
+
+
+def _cupyx_module(path: str) -> Any:
+    """A submodule of cupyx ('scipy.special'), imported on first use."""
+    if getattr(cupyx, "__name__", None) == "cupyx":
+        importlib.import_module(f"cupyx.{path}")
+    module = cupyx
+    for part in path.split("."):
+        module = getattr(module, part)
+    return module
 
 
 def erf(array: Any) -> Any:
     """The error function, elementwise: SciPy's on the CPU, CuPy's on the GPU."""
     if device_of(array) == "cuda":
-        import cupyx.scipy.special
-
-        return cupyx.scipy.special.erf(array)
+        return _cupyx_module("scipy.special").erf(array)
     import scipy.special
 
     return scipy.special.erf(array)
+
+
+def sparse_linalg(device: str) -> Any:
+    """SciPy's ``scipy.sparse.linalg`` on the CPU, CuPy's on the GPU (``eigsh``,
+    ``LinearOperator``): iterative solvers whose vectors stay on the device."""
+    if device == "cuda":
+        return _cupyx_module("scipy.sparse.linalg")
+    import scipy.sparse.linalg
+
+    return scipy.sparse.linalg
