@@ -47,7 +47,7 @@ class WrongAtOneElement(Op):
     def backward(self, g):
         mask = np.ones(self.inputs[1].shape)
         mask[1, 2] = 0.0
-        return g * 2, g * tn.Tensor(2 * mask)
+        return g * 2, g * tn.tensor(2 * mask)
 
 
 class ExpInPlace(Op):
