@@ -53,11 +53,11 @@ def tensor(data: Any, dtype: Any = None, device: str | None = None,
     >>> tn.tensor([2]).dtype
     dtype('int64')
     """
-    if isinstance(data, Tensor):
+    if isinstance(data, Tensor):  # as in PyTorch, a Tensor keeps its device, other data takes
+        device = device or data.device  # the default device
         data = data.array
     if backend.is_array(data):
         array = data.astype(dtype or data.dtype, copy=True)
-        device = device or backend.device_of(data)
     else:
         array = _host_array(data, dtype)
     return _finish(array, device, requires_grad)

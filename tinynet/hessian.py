@@ -17,8 +17,10 @@ without ever forming the Hessian H. The first-order graph is built once per call
 for every product, so ``hessian``, ``hessian_eigenvalues`` and ``hessian_trace`` cost one
 backward walk per product, not a new forward. Nothing outlives a call: results are detached.
 
-Where the Hessian is assembled or handed to SciPy, parameters are flattened into one vector in
-the order of ``params`` (each tensor raveled, row-major).
+Where the Hessian is assembled or handed to an eigensolver, parameters are flattened into one
+float64 vector in the order of ``params`` (each tensor raveled, row-major). The vectors stay on the
+params' device (SciPy's eigensolver on the CPU, CuPy's on a GPU); only eigenvalues and a few
+scalars per iteration come back to the host.
 """
 
 from __future__ import annotations
@@ -102,17 +104,19 @@ def _sizes(params: list[Tensor]) -> list[int]:
     return [p.numel() for p in params]
 
 
-def _to_vector(tensors: list[Tensor]) -> numpy.ndarray:
-    """Tensors flattened into one float64 NumPy vector, the format SciPy works in."""
-    return numpy.concatenate([backend.to_numpy(t.array).astype(numpy.float64).ravel()
-                              for t in tensors])
+def _to_vector(tensors: list[Tensor]) -> Any:
+    """Tensors flattened into one float64 vector on their device, the eigensolvers' format."""
+    return tensors[0].xp.concatenate([t.array.astype(numpy.float64).ravel() for t in tensors])
 
 
-def _from_vector(vector: numpy.ndarray, like: list[Tensor]) -> list[Tensor]:
-    """Split a flat vector back into tensors shaped, typed and placed like ``like``."""
-    pieces = numpy.split(vector, numpy.cumsum(_sizes(like))[:-1])
-    return [Tensor(backend.to_device(piece.reshape(p.shape).astype(p.dtype), p.device))
-            for piece, p in zip(pieces, like)]
+def _from_vector(vector: Any, like: list[Tensor]) -> list[Tensor]:
+    """Split a flat vector (on the params' device) into tensors shaped and typed like ``like``."""
+    tensors, offset = [], 0
+    for p in like:
+        n = p.numel()
+        tensors.append(Tensor(vector[offset:offset + n].reshape(p.shape).astype(p.dtype)))
+        offset += n
+    return tensors
 
 
 def _result_dtype(params: list[Tensor]) -> numpy.dtype:
@@ -144,9 +148,9 @@ class _GradientGraph:
         return [Tensor(p.xp.zeros(p.shape, dtype=p.dtype)) if h is None else h
                 for p, h in zip(self.params, hv)]
 
-    def matvec(self, vector: numpy.ndarray) -> numpy.ndarray:
-        """H·v on flat float64 vectors (what SciPy and the power iteration call)."""
-        return _to_vector(self.hvp(_from_vector(numpy.asarray(vector).ravel(), self.params)))
+    def matvec(self, vector: Any) -> Any:
+        """H·v on flat float64 vectors on the params' device (what the eigensolvers call)."""
+        return _to_vector(self.hvp(_from_vector(vector.ravel(), self.params)))
 
 
 # ---------------------------------------------------------------------------- public tools
@@ -230,33 +234,39 @@ def hessian_eigenvalues(f: Loss, params: Tensor | Iterable[Tensor], k: int = 1, 
         tol = float(numpy.sqrt(numpy.finfo(_result_dtype(params)).eps))
     graph = _GradientGraph(f, params, "hessian_eigenvalues")
     rng = numpy.random.default_rng(seed)
+    xp = params[0].xp
     if method == "lanczos":
-        values, vectors = _lanczos(graph.matvec, n, k, which, tol, maxiter, rng)
+        values, vectors = _lanczos(graph.matvec, n, k, which, tol, maxiter,
+                                   xp.asarray(rng.standard_normal(n)), params[0].device)
     else:
-        values, vectors = _power_iteration(graph.matvec, n, k, which, tol, maxiter or 1000, rng)
+        values, vectors = _power_iteration(graph.matvec, n, k, which, tol, maxiter or 1000, rng,
+                                           xp)
     order = numpy.argsort(values)
-    values, vectors = values[order], vectors[:, order]
     if not return_eigenvectors:
-        return values
-    return values, [_from_vector(vectors[:, j], params) for j in range(k)]
+        return values[order]
+    return values[order], [_from_vector(vectors[:, int(j)], params) for j in order]
 
 
-def _lanczos(matvec: Callable[[numpy.ndarray], numpy.ndarray], n: int, k: int, which: str,
-             tol: float, maxiter: int | None, rng: numpy.random.Generator):
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
-
-    operator = LinearOperator((n, n), matvec=matvec, dtype=numpy.float64)
+def _lanczos(matvec: Callable[[Any], Any], n: int, k: int, which: str, tol: float,
+             maxiter: int | None, start: Any, device: str) -> tuple[numpy.ndarray, Any]:
+    """SciPy's eigsh (ARPACK) on the CPU, CuPy's (thick-restart Lanczos) on a GPU, where ``tol``
+    bounds the residual norm itself and a run that hits ``maxiter`` returns what it has."""
+    linalg = backend.sparse_linalg(device)
+    operator = linalg.LinearOperator((n, n), matvec=matvec, dtype=numpy.float64)
+    no_convergence = getattr(linalg, "ArpackNoConvergence", ())
     try:
-        return eigsh(operator, k=k, which=which, tol=tol, maxiter=maxiter,
-                     v0=rng.standard_normal(n))
-    except ArpackNoConvergence as err:
+        values, vectors = linalg.eigsh(operator, k=k, which=which, tol=tol, maxiter=maxiter,
+                                       v0=start)
+    except no_convergence as err:
         raise RuntimeError(f"hessian_eigenvalues: Lanczos (eigsh) did not converge to tol={tol} "
                            f"in maxiter={maxiter} restarts ({len(err.eigenvalues)} of {k} "
                            "eigenvalues converged); raise maxiter or tol") from None
+    return backend.to_numpy(values), vectors
 
 
-def _power_iteration(matvec: Callable[[numpy.ndarray], numpy.ndarray], n: int, k: int, which: str,
-                     tol: float, maxiter: int, rng: numpy.random.Generator):
+def _power_iteration(matvec: Callable[[Any], Any], n: int, k: int, which: str, tol: float,
+                     maxiter: int, rng: numpy.random.Generator,
+                     xp: Any) -> tuple[numpy.ndarray, Any]:
     """Block power iteration for the k wanted eigenpairs of H.
 
     Power iteration finds the eigenvalues largest in magnitude. For the largest (or smallest)
@@ -264,37 +274,40 @@ def _power_iteration(matvec: Callable[[numpy.ndarray], numpy.ndarray], n: int, k
     σ = -|μ| (or +|μ|): its spectrum lies on one side of zero, with the wanted end farthest.
     """
     if which == "LM":
-        return _block_power(matvec, n, k, 0.0, tol, maxiter, rng)
-    (dominant,), vector = _block_power(matvec, n, 1, 0.0, tol, maxiter, rng)
+        return _block_power(matvec, n, k, 0.0, tol, maxiter, rng, xp)
+    (dominant,), vector = _block_power(matvec, n, 1, 0.0, tol, maxiter, rng, xp)
     if k == 1 and (dominant >= 0) == (which == "LA"):
         return numpy.array([dominant]), vector
     shift = -abs(dominant) if which == "LA" else abs(dominant)
-    return _block_power(matvec, n, k, shift, tol, maxiter, rng)
+    return _block_power(matvec, n, k, shift, tol, maxiter, rng, xp)
 
 
-def _block_power(matvec: Callable[[numpy.ndarray], numpy.ndarray], n: int, k: int, shift: float,
-                 tol: float, maxiter: int, rng: numpy.random.Generator):
+def _block_power(matvec: Callable[[Any], Any], n: int, k: int, shift: float, tol: float,
+                 maxiter: int, rng: numpy.random.Generator, xp: Any) -> tuple[numpy.ndarray, Any]:
     """The k eigenpairs of H whose eigenvalues lie farthest from ``shift``.
 
     Each step multiplies a block of k + 1 orthonormal vectors by H - shift·I and
     re-orthonormalises (QR); a Rayleigh-Ritz step (the eigendecomposition of the small matrix
     QᵀHQ) reads off the eigenvalue estimates. The extra vector speeds convergence up and
-    copes with eigenvalues ±μ of equal magnitude.
+    copes with eigenvalues ±μ of equal magnitude. The n-long vectors stay on their device (``xp``);
+    the small (k+1)×(k+1) problem is solved on the host, so each step reads that matrix and the k
+    residual norms, and sends back its (k+1)² coefficients and k eigenvalues.
     """
     block = min(n, k + 1)
-    q, _ = numpy.linalg.qr(rng.standard_normal((n, block)))
+    q, _ = xp.linalg.qr(xp.asarray(rng.standard_normal((n, block))))
     residual = numpy.inf
     for _ in range(maxiter):
-        hq = numpy.column_stack([matvec(q[:, j]) for j in range(block)])
-        small = q.T @ hq
+        hq = xp.stack([matvec(q[:, j]) for j in range(block)], axis=1)
+        small = backend.to_numpy(q.T @ hq)
         theta, s = numpy.linalg.eigh((small + small.T) / 2)
         order = numpy.argsort(-numpy.abs(theta - shift), kind="stable")
-        theta, s = theta[order], s[:, order]
+        theta, s = theta[order], xp.asarray(s[:, order])
         x, hx = q @ s, hq @ s
-        residual = numpy.linalg.norm(hx[:, :k] - x[:, :k] * theta[:k], axis=0).max()
+        residual = backend.to_numpy(xp.linalg.norm(hx[:, :k] - x[:, :k] * xp.asarray(theta[:k]),
+                                                   axis=0)).max()
         if residual <= tol * numpy.abs(theta).max():
             return theta[:k], x[:, :k]
-        q, _ = numpy.linalg.qr(hx - shift * x)
+        q, _ = xp.linalg.qr(hx - shift * x)
     raise RuntimeError(f"hessian_eigenvalues: power iteration did not converge in {maxiter} "
                        f"iterations (residual {residual:.3g}, tol {tol:.3g} relative); the wanted "
                        "eigenvalues may be nearly tied with the next ones: raise maxiter or tol, "
@@ -315,12 +328,13 @@ def hessian_trace(f: Loss, params: Tensor | Iterable[Tensor], n_samples: int = 1
         raise ValueError(f"hessian_trace: n_samples must be at least 1, got {n_samples}")
     graph = _GradientGraph(f, params, "hessian_trace")
     rng = numpy.random.default_rng(seed)
-    n = sum(_sizes(params))
-    total = 0.0
+    n, xp = sum(_sizes(params)), params[0].xp
+    signs = numpy.array([-1, 1], dtype=numpy.int8)  # drawn on the host, sent as bytes
+    total = xp.zeros((), dtype=numpy.float64)
     for _ in range(n_samples):
-        z = rng.choice([-1.0, 1.0], size=n)
-        total += float(z @ graph.matvec(z))
-    return total / n_samples
+        z = xp.asarray(rng.choice(signs, size=n)).astype(numpy.float64)
+        total = total + z @ graph.matvec(z)
+    return float(total) / n_samples  # the one read
 
 
 def grad_norm(f: Loss, params: Tensor | Iterable[Tensor], *, squared: bool = False,

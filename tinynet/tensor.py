@@ -253,7 +253,7 @@ class Tensor(TensorMethods):
         if self.array.size != 1:
             raise ValueError(f"item(): only one-element tensors convert to a Python number, "
                              f"got shape {tuple(self.shape)}")
-        return self.array.reshape(()).item()
+        return backend.to_numpy(self.array.reshape(())).item()
 
     def tolist(self) -> Any:
         """The elements as (nested) Python lists of numbers."""
@@ -368,9 +368,9 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         return Tensor(_host_array(value))
     xp = like.xp
     if isinstance(value, (bool, int, float)) and like.dtype.kind in "fc":
-        return Tensor(xp.asarray(value, dtype=like.dtype))
+        return Tensor(backend.scalar_array(xp, value, like.dtype))
     if isinstance(value, float) and like.dtype.kind in "biu":
-        return Tensor(xp.asarray(value, dtype=backend.default_float))
+        return Tensor(backend.scalar_array(xp, value, backend.default_float))
     return Tensor(xp.asarray(_host_array(value)))
 
 

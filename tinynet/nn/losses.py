@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from tinynet import backend
 from tinynet.ops import abs, exp, log, log_softmax, softplus, where
 from tinynet.ops.losses import binary_cross_entropy as _binary_cross_entropy
 from tinynet.tensor import Tensor
@@ -276,13 +277,24 @@ def _class_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore
     xp = rows.xp
     labels = target.array.reshape(-1)
     keep = labels != ignore_index
-    everything = bool(keep.all())
+    # Reading the labels is free on the CPU; on a GPU every read is a sync, so there nothing is
+    # read: ignored entries are assumed, and the range check waits for the next read anyway.
+    on_host = backend.device_of(labels) == "cpu"
+    everything = on_host and bool(keep.all())
     if not everything:
         labels = xp.where(keep, labels, 0)
-    valid = labels[keep] if not everything else labels
-    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= classes):
-        raise TargetOutOfRangeError(f"{op}: target holds class indices in [{int(valid.min())}, "
-                                    f"{int(valid.max())}] but input has {classes} classes")
+    if on_host:
+        valid = labels[keep] if not everything else labels
+        if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= classes):
+            raise TargetOutOfRangeError(f"{op}: target holds class indices in [{int(valid.min())}, "
+                                        f"{int(valid.max())}] but input has {classes} classes")
+    else:
+        backend.check_later(((labels < 0) | (labels >= classes)).any(), f"{op}:{classes}",
+                            lambda: TargetOutOfRangeError(
+                                f"{op}: target holds class indices outside [0, {classes}) (input "
+                                f"has {classes} classes); checked on the GPU without a sync, so "
+                                "reported at the first read of a value after that call"))
+        labels = labels.clip(0, classes - 1)  # meanwhile, no read outside the scores
     picked = -rows[xp.arange(rows.shape[0]), labels]
     # per-element weights: the class weight of the target, 0 where ignored; None when all are 1
     element_weight = None
@@ -305,10 +317,12 @@ def _class_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore
         return loss.sum()
     if element_weight is None:
         return loss.mean()
-    total = float(element_weight.sum())
-    if not total:  # every target ignored: 0/0, a NaN loss with zero gradients, as in PyTorch
-        return loss.sum() * 0.0 + math.nan
-    return loss.sum() / total
+    # Divided on the device (no read of the total): every target ignored gives 0/0, a NaN loss
+    # with zero gradients, as in PyTorch.
+    total = element_weight.sum()
+    none = total == 0
+    return (loss.sum() / Tensor(xp.where(none, 1, total).astype(rows.dtype))
+            + Tensor(xp.where(none, math.nan, 0).astype(rows.dtype)))
 
 
 def _probability_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None,

@@ -97,17 +97,17 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         return Tensor(backend.xp_of("cpu").asarray(0.0, dtype=backend.default_float))
     grads = [p.grad.array for p in params]
     xp = backend.get_array_module(grads[0])
+    # The norm stays a 0-d array and every gradient is scaled by min(1, coefficient), as PyTorch
+    # does: no value is read, which on a GPU would be a sync per parameter.
     if math.isinf(norm_type):
-        per_grad = [float(xp.abs(g).max()) if g.size else 0.0 for g in grads]
-        total = max(per_grad)
+        total = xp.stack([xp.abs(g).max() if g.size else xp.zeros((), g.dtype) for g in grads]).max()
     else:
-        total = sum(float((xp.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+        total = sum((xp.abs(g) ** norm_type).sum() for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
                            "is non-finite, so it cannot be clipped; pass error_if_nonfinite=False "
                            "to scale them by it anyway")
-    clip_coef = max_norm / (total + 1e-6)
-    if clip_coef < 1:
-        for p in params:
-            p.grad = Tensor(p.grad.array * xp.asarray(clip_coef, dtype=p.grad.dtype))
+    coefficient = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for p in params:
+        p.grad = Tensor(p.grad.array * coefficient.astype(p.grad.dtype))
     return Tensor(xp.asarray(total, dtype=grads[0].dtype))

@@ -93,7 +93,8 @@ class _BatchNorm(Module):
         self.num_batches_tracked.array += 1
         factor = self.momentum
         if factor is None:  # momentum=None: a plain average over every batch so far
-            factor = 1.0 / float(self.num_batches_tracked.array)
+            # kept an array: reading the counter would be a sync per step on a GPU
+            factor = (1.0 / self.num_batches_tracked.array).astype(mean.dtype)
         unbiased_var = biased_var * (count / (count - 1))
         for running, batch in ((self.running_mean.array, mean), (self.running_var.array, unbiased_var)):
             running *= 1 - factor
