@@ -107,7 +107,9 @@ def _common(parser: argparse.ArgumentParser, profile: str = "full") -> None:
                              "(trusted clusters only: see the README)")
     parser.add_argument("--download", action="store_true",
                         help="fetch and verify the data sets the studies need when they are missing")
-    parser.add_argument("--force", action="store_true", help="run again even when finished")
+    parser.add_argument("--force", action="store_true",
+                        help="run again even when finished (from its checkpoints; with --restart "
+                             "it trains again from the start)")
     parser.add_argument("--restart", action="store_true",
                         help="discard the study's checkpoints and train from the start")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
