@@ -170,6 +170,13 @@ def test_the_graph_keeps_the_padded_input_not_the_columns():
     assert {type(fn).__name__ for fn in graph_nodes(out)} == {"Convolution", "ConvolutionInput"}
 
 
+def test_grad_fn_names_are_pytorchs():
+    x, w = tn.randn(1, 2, 5, 5, requires_grad=True), tn.randn(2, 2, 3, 3, requires_grad=True)
+    assert F.conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    assert F.conv_transpose2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+
+
 def test_conv_errors_name_the_argument():
     x, w = tn.randn(1, 4, 6, 6), tn.randn(6, 2, 3, 3)
     with pytest.raises(ValueError, match="conv2d: padding='same' is not supported for strided"):

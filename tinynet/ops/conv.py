@@ -53,12 +53,6 @@ def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
                         f"{', '.join(type(v).__name__ for v in items)} items") from None
 
 
-def output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
-                padding: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-    """Output height and width of a window op with ``padding`` on both sides of each axis."""
-    return out_size((size[0] + 2 * padding[0], size[1] + 2 * padding[1]), kernel, stride, dilation)
-
-
 def check_arguments(op: str, kernel: tuple[int, int], stride: tuple[int, int],
                     padding: tuple[int, ...], dilation: tuple[int, int]) -> None:
     """ValueError unless stride, dilation and kernel are >= 1 and padding >= 0."""
@@ -147,6 +141,8 @@ class Convolution(Op):
 class ConvolutionInputGrad(Op):
     """(N, C_out, Ho, Wo) gradient, (C_out, C/groups, kh, kw) weight → (N, C, Hp, Wp): the
     gradient of a convolution's padded input (``in_hw``), a transposed convolution."""
+
+    node_name = "ConvolutionBackward0"  # PyTorch's name for conv_transpose2d's node too
 
     def forward(self, g, weight):
         n, c = g.shape[0], weight.shape[1] * self.groups

@@ -151,6 +151,7 @@ def _chosen(winner: Any, k: int) -> Any:
 class MaxPool2d(Op):
     """Max over each window (see the module docstring for ties and NaN)."""
 
+    node_name = "MaxPool2DWithIndicesBackward0"
     saves_inputs = False  # the window winners are kept from the forward
 
     def forward(self, x):
