@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 
 import tinynet as tn
+import tinynet.nn as nn
 import tinynet.nn.functional as F
+from tinynet import backend
 
 if not tn.cuda.is_available():
-    pytest.skip("CUDA is not available: these tests need CuPy and an NVIDIA GPU "
-                "(pip install 'tinynet[gpu]')", allow_module_level=True)
+    pytest.skip(f"CUDA is not available: {backend.cuda_unavailable_reason()}",
+                allow_module_level=True)
 
 DEVICE = "cuda"
 
@@ -109,7 +111,7 @@ def test_moving_between_devices_is_differentiable_and_keeps_values():
     x = tn.tensor([1.0, -2.0, 3.0], dtype=tn.float64, requires_grad=True)
     y = x.to(DEVICE)
     assert y.device == DEVICE and y.requires_grad and y.dtype == np.float64
-    assert "device='cuda'" in repr(y.detach())
+    assert "device='cuda:0'" in repr(y.detach())  # PyTorch's print
     (y * y).sum().backward()
     assert x.grad.device == "cpu"
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0, 6.0])
@@ -130,3 +132,67 @@ def test_factories_on_cuda_and_seeded_draws_match_the_cpu():
     on_gpu = tn.randn(4, 5, device=DEVICE)
     assert on_gpu.device == DEVICE
     np.testing.assert_array_equal(on_gpu.numpy(), on_cpu)
+
+
+def test_a_gpu_index_beyond_the_last_raises_naming_the_count():
+    count = tn.cuda.device_count()
+    assert tn.zeros(2, device=f"cuda:{count - 1}").device == DEVICE
+    with pytest.raises(RuntimeError, match=f"'cuda:{count}'.*{count} GPU"):
+        tn.zeros(2).to(f"cuda:{count}")
+    tn.zeros(1, device="cuda:0")  # back to the first GPU for the other tests
+
+
+def test_an_out_of_range_target_is_reported_at_the_next_read():
+    scores = tn.randn(4, 3, device=DEVICE)
+    loss = F.cross_entropy(scores, tn.tensor([0, 2, 3, 1], device=DEVICE))
+    with pytest.raises(IndexError, match=r"cross_entropy.*\[0, 3\)"):
+        loss.item()
+    assert np.isfinite(F.cross_entropy(scores, tn.tensor([0, 2, 1, 1], device=DEVICE)).item())
+
+
+def test_clip_grad_norm_and_batchnorm_without_momentum_match_the_cpu():
+    results = {}
+    for device in ("cpu", DEVICE):
+        tn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8, momentum=None),
+                              nn.Linear(8, 3)).to(device)
+        x = tn.tensor(np.linspace(-1, 1, 60).reshape(10, 6).astype(np.float32), device=device)
+        for _ in range(3):
+            model.zero_grad()
+            F.cross_entropy(model(x), tn.tensor(np.arange(10) % 3, device=device)).backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        results[device] = [norm.item()] + [t.detach().numpy() for t in model.state_dict().values()]
+    for cpu, gpu in zip(results["cpu"], results[DEVICE]):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["lanczos", "power"])
+def test_hessian_eigenvalues_and_trace_on_the_gpu_match_the_cpu(method):
+    from tinynet.hessian import hessian_eigenvalues, hessian_trace
+
+    values = {}
+    for device in ("cpu", DEVICE):
+        rng = np.random.default_rng(0)
+        w = tn.tensor(rng.standard_normal((3, 4)), device=device, requires_grad=True)
+        x = tn.tensor(rng.standard_normal((10, 4)), device=device)
+        y = tn.tensor(rng.standard_normal((10, 3)), device=device)
+
+        def f(x=x, y=y, w=w):
+            return F.mse_loss(F.linear(x, w).tanh(), y)
+
+        eigen, vectors = hessian_eigenvalues(f, [w], k=2, method=method,
+                                             return_eigenvectors=True)
+        assert vectors[0][0].device == device
+        values[device] = (eigen, hessian_trace(f, [w], n_samples=4))
+    np.testing.assert_allclose(values[DEVICE][0], values["cpu"][0], rtol=1e-6)
+    assert values[DEVICE][1] == pytest.approx(values["cpu"][1], rel=1e-9)
+
+
+def test_gpu_dropout_draws_float32_and_replays_after_a_reseed():
+    x = tn.ones(64, 64, device=DEVICE)
+    tn.manual_seed(1)
+    backend.reseed_cuda_for_epoch(2)
+    first = F.dropout(x, 0.5).numpy()
+    backend.reseed_cuda_for_epoch(2)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), first)
+    assert set(np.unique(first)) == {0.0, 2.0} and 0.4 < (first == 0).mean() < 0.6
