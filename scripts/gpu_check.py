@@ -43,6 +43,7 @@ if __package__ in (None, ""):  # run as a script from anywhere: the checkout's t
 import tinynet as tn  # noqa: E402
 import tinynet.nn as nn  # noqa: E402
 import tinynet.nn.functional as F  # noqa: E402
+from benchmarks.peer_numpy import Adam, max_pool2x2_backward, max_pool2x2_forward  # noqa: E402
 from tinynet import backend  # noqa: E402
 
 PARITY_TARGET = 1e-4
@@ -192,15 +193,18 @@ class RawCNN:
     im2col by ``as_strided`` and one GEMM per convolution, reshape max-pools, softmax
     cross-entropy and Adam by hand. No autodiff and no transfer: what the arithmetic costs."""
 
-    def __init__(self, xp: Any, seed: int = 0, lr: float = 1e-3) -> None:
-        rng = numpy.random.default_rng(seed)
-        shapes = [((32, 1, 3, 3), 9), ((32,), 9), ((64, 32, 3, 3), 288), ((64,), 288),
-                  ((128, 3136), 3136), ((128,), 3136), ((10, 128), 128), ((10,), 128)]
-        self.xp, self.lr, self.t = xp, lr, 0
-        self.params = [xp.asarray(rng.uniform(-1, 1, s).astype(numpy.float32) / math.sqrt(fan))
-                       for s, fan in shapes]
-        self.m = [xp.zeros_like(p) for p in self.params]
-        self.v = [xp.zeros_like(p) for p in self.params]
+    def __init__(self, xp: Any, params: list[Any] | None = None, lr: float = 1e-3) -> None:
+        """``params``: host arrays in tinynet's order (conv1 w, b, conv2 w, b, fc1 w, b, fc2 w,
+        b); by default drawn as PyTorch initialises."""
+        if params is None:
+            rng = numpy.random.default_rng(0)
+            shapes = [((32, 1, 3, 3), 9), ((32,), 9), ((64, 32, 3, 3), 288), ((64,), 288),
+                      ((128, 3136), 3136), ((128,), 3136), ((10, 128), 128), ((10,), 128)]
+            params = [rng.uniform(-1, 1, s).astype(numpy.float32) / math.sqrt(fan)
+                      for s, fan in shapes]
+        self.xp = xp
+        self.params = [xp.asarray(p) for p in params]
+        self.adam = Adam(self.params, lr)  # the benchmarks' hand-written one
 
     def _windows(self, x: Any, k: int = 3) -> Any:
         n, c, h, w = x.shape
@@ -230,27 +234,16 @@ class RawCNN:
                 gx[:, :, i:i + h, j:j + wd] += gcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
         return gx[:, :, 1:-1, 1:-1], gw, gb
 
-    @staticmethod
-    def _pool(x: Any) -> Any:
-        n, c, h, w = x.shape
-        return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
-
-    @staticmethod
-    def _pool_backward(g: Any, x: Any, out: Any) -> Any:
-        n, c, h, w = x.shape
-        hit = x.reshape(n, c, h // 2, 2, w // 2, 2) == out[:, :, :, None, :, None]
-        return (hit * g[:, :, :, None, :, None]).reshape(x.shape)
-
     def step(self, x: Any, labels: Any) -> Any:
         """One training step; returns the loss as a 0-d array (not read)."""
         xp = self.xp
         w1, b1, w2, b2, w3, b3, w4, b4 = self.params
         c1, cols1 = self._conv(x, w1, b1)
         r1 = xp.maximum(c1, 0)
-        p1 = self._pool(r1)
+        p1 = max_pool2x2_forward(r1)
         c2, cols2 = self._conv(p1, w2, b2)
         r2 = xp.maximum(c2, 0)
-        p2 = self._pool(r2)
+        p2 = max_pool2x2_forward(r2)
         flat = p2.reshape(len(x), -1)
         h = xp.maximum(flat @ w3.T + b3, 0)
         logits = h @ w4.T + b4
@@ -262,23 +255,12 @@ class RawCNN:
         gw4, gb4 = g.T @ h, g.sum(0)
         g = (g @ w4) * (h > 0)
         gw3, gb3 = g.T @ flat, g.sum(0)
-        g = self._pool_backward((g @ w3).reshape(p2.shape), r2, p2) * (r2 > 0)
+        g = max_pool2x2_backward((g @ w3).reshape(p2.shape), r2, p2) * (r2 > 0)
         g, gw2, gb2 = self._conv_backward(g, p1.shape, w2, cols2, True)
-        g = self._pool_backward(g, r1, p1) * (r1 > 0)
+        g = max_pool2x2_backward(g, r1, p1) * (r1 > 0)
         _, gw1, gb1 = self._conv_backward(g, x.shape, w1, cols1, False)
-        self._adam([gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4])
+        self.adam.step([gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4])
         return loss
-
-    def _adam(self, grads: list[Any], b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
-        self.t += 1
-        step_size = self.lr / (1 - b1 ** self.t)
-        correction = math.sqrt(1 - b2 ** self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            p -= step_size * m / (self.xp.sqrt(v) / correction + eps)
 
 
 # ---------------------------------------------------------------------------- speed

@@ -301,7 +301,7 @@ class StrictArray:
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> StrictArray:
-        result = self._a[_unwrap_index(index, "getitem")]
+        result = self._a[_index(index, "getitem")]
         return StrictArray(numpy.asarray(result)) if not isinstance(result, numpy.ndarray) \
             else StrictArray(result)
 
@@ -312,43 +312,6 @@ class StrictArray:
             _upload("a scalar assigned through an array index (CuPy makes an array of it)")
         raw = _index(index, "setitem", setting=True)
         self._a[raw] = value._a if isinstance(value, StrictArray) else value
-
-    # ---------------------------------------------------------------- arithmetic
-    __add__, __radd__, __iadd__ = (_binary(operator.add, "add"),
-                                   _binary(operator.add, "add", True), _inplace(operator.iadd, "add"))
-    __sub__, __rsub__, __isub__ = (_binary(operator.sub, "subtract"),
-                                   _binary(operator.sub, "subtract", True),
-                                   _inplace(operator.isub, "subtract"))
-    __mul__, __rmul__, __imul__ = (_binary(operator.mul, "multiply"),
-                                   _binary(operator.mul, "multiply", True),
-                                   _inplace(operator.imul, "multiply"))
-    __truediv__, __rtruediv__, __itruediv__ = (_binary(operator.truediv, "divide"),
-                                               _binary(operator.truediv, "divide", True),
-                                               _inplace(operator.itruediv, "divide"))
-    __floordiv__, __rfloordiv__, __ifloordiv__ = (_binary(operator.floordiv, "floor_divide"),
-                                                  _binary(operator.floordiv, "floor_divide", True),
-                                                  _inplace(operator.ifloordiv, "floor_divide"))
-    __mod__, __rmod__, __imod__ = (_binary(operator.mod, "remainder"),
-                                   _binary(operator.mod, "remainder", True),
-                                   _inplace(operator.imod, "remainder"))
-    __pow__, __rpow__, __ipow__ = (_binary(operator.pow, "power"),
-                                   _binary(operator.pow, "power", True),
-                                   _inplace(operator.ipow, "power"))
-    __matmul__, __rmatmul__ = (_binary(operator.matmul, "matmul"),
-                               _binary(operator.matmul, "matmul", True))
-    __and__, __rand__, __iand__ = (_binary(operator.and_, "bitwise_and"),
-                                   _binary(operator.and_, "bitwise_and", True),
-                                   _inplace(operator.iand, "bitwise_and"))
-    __or__, __ror__, __ior__ = (_binary(operator.or_, "bitwise_or"),
-                                _binary(operator.or_, "bitwise_or", True),
-                                _inplace(operator.ior, "bitwise_or"))
-    __xor__, __rxor__, __ixor__ = (_binary(operator.xor, "bitwise_xor"),
-                                   _binary(operator.xor, "bitwise_xor", True),
-                                   _inplace(operator.ixor, "bitwise_xor"))
-    __eq__ = _binary(operator.eq, "equal")  # type: ignore[assignment]
-    __ne__ = _binary(operator.ne, "not_equal")  # type: ignore[assignment]
-    __lt__, __le__ = _binary(operator.lt, "less"), _binary(operator.le, "less_equal")
-    __gt__, __ge__ = _binary(operator.gt, "greater"), _binary(operator.ge, "greater_equal")
 
     def __neg__(self) -> StrictArray:
         return _wrap(-self._a)
@@ -363,8 +326,26 @@ class StrictArray:
         return _wrap(~self._a)
 
 
-def _unwrap_index(index: Any, name: str) -> Any:
-    return _index(index, name)
+# Arithmetic operators, reflected and in place: (method name, CuPy's name, operator, in place).
+_ARITHMETIC = [("add", "add", operator.add, operator.iadd),
+               ("sub", "subtract", operator.sub, operator.isub),
+               ("mul", "multiply", operator.mul, operator.imul),
+               ("truediv", "divide", operator.truediv, operator.itruediv),
+               ("floordiv", "floor_divide", operator.floordiv, operator.ifloordiv),
+               ("mod", "remainder", operator.mod, operator.imod),
+               ("pow", "power", operator.pow, operator.ipow),
+               ("matmul", "matmul", operator.matmul, None),
+               ("and", "bitwise_and", operator.and_, operator.iand),
+               ("or", "bitwise_or", operator.or_, operator.ior),
+               ("xor", "bitwise_xor", operator.xor, operator.ixor)]
+for _short, _name, _fn, _in_place in _ARITHMETIC:
+    setattr(StrictArray, f"__{_short}__", _binary(_fn, _name))
+    setattr(StrictArray, f"__r{_short}__", _binary(_fn, _name, reflected=True))
+    if _in_place is not None:
+        setattr(StrictArray, f"__i{_short}__", _inplace(_in_place, _name))
+for _short, _name in (("eq", "equal"), ("ne", "not_equal"), ("lt", "less"), ("le", "less_equal"),
+                      ("gt", "greater"), ("ge", "greater_equal")):
+    setattr(StrictArray, f"__{_short}__", _binary(getattr(operator, _short), _name))
 
 
 # -------------------------------------------------------------------- the ``cupy`` namespace

@@ -344,8 +344,7 @@ def test_the_raw_peer_computes_the_same_training_step_as_tinynet():
     y = rng.integers(0, 10, 4)
     tn.manual_seed(0)
     model = check._mnist_cnn()
-    raw = check.RawCNN(numpy)
-    raw.params = [p.detach().numpy().copy() for p in model.parameters()]
+    raw = check.RawCNN(numpy, [p.detach().numpy().copy() for p in model.parameters()])
     optimizer = tn.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(2):
         loss = F.cross_entropy(model(tn.tensor(x)), tn.tensor(y))
