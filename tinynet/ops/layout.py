@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tinynet import backend
 from tinynet.ops.indexing import index_select
 from tinynet.ops.shape import _normalize_dim, broadcast_to, cat, flip, repeat, reshape
 from tinynet.tensor import Tensor, as_tensor
@@ -76,7 +77,7 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
     if dim is None:
         input, dim = ravel(input), 0
     dim = _normalize_dim(dim, input.ndim, "repeat_interleave")
-    counts = as_tensor(repeats).array
+    counts = backend.to_numpy(as_tensor(repeats).array)  # sizes: read on the host, as CuPy does
     size = input.shape[dim]
     if counts.ndim and counts.shape != (size,):
         raise RuntimeError(f"repeat_interleave: {counts.shape[0]} repeats for dimension {dim} of size "
@@ -84,4 +85,4 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
     if (counts < 0).any():
         raise RuntimeError("repeat_interleave: repeats must be non-negative")
     xp = input.xp
-    return index_select(input, dim, xp.repeat(xp.arange(size), counts))
+    return index_select(input, dim, xp.repeat(xp.arange(size), counts.tolist()))

@@ -43,8 +43,8 @@ class _BatchNorm(Module):
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
-        if device is not None:
-            self.to(device)
+        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
+            self.to(device or backend.default_device)
 
     def reset_running_stats(self) -> None:
         """Back to mean 0, variance 1 and no batches seen."""

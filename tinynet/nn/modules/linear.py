@@ -46,8 +46,8 @@ def add_weight_and_bias(layer: Module, weight_shape: tuple[int, ...], bias: bool
     else:
         layer.register_parameter("bias", None)
     layer.reset_parameters()
-    if device is not None:
-        layer.to(device)
+    if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
+        layer.to(device or backend.default_device)
 
 
 class Linear(Module):

@@ -42,8 +42,8 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if device is not None:
-            self.to(device)
+        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
+            self.to(device or backend.default_device)
 
     def reset_parameters(self) -> None:
         """Weight to ones, bias to zeros."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinynet import backend
 from tinynet.autograd import no_grad
 from tinynet.nn import functional as F
 from tinynet.nn import init
@@ -43,8 +44,8 @@ class Embedding(Module):
             self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
             self.weight.requires_grad_(not _freeze)
             self.reset_parameters()
-            if device is not None:
-                self.to(device)
+            if (device or backend.default_device) != "cpu":  # PyTorch's default device
+                self.to(device or backend.default_device)
         else:
             if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
                 raise ValueError(f"Embedding: shape of weight {tuple(_weight.shape)} does not "
