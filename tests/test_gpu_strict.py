@@ -355,3 +355,12 @@ def test_the_raw_peer_computes_the_same_training_step_as_tinynet():
         assert float(raw_loss) == pytest.approx(loss.item(), rel=1e-5)
     for p, q in zip(model.parameters(), raw.params):
         numpy.testing.assert_allclose(p.detach().numpy(), q, rtol=1e-4, atol=1e-6)
+
+
+def test_layers_and_tensor_data_follow_the_default_device(cuda, monkeypatch):
+    monkeypatch.setattr(backend, "default_device", "cuda")
+    for layer in (nn.Linear(3, 2), nn.Conv2d(1, 2, 3), nn.BatchNorm1d(2), nn.LayerNorm(3),
+                  nn.Embedding(4, 2)):
+        assert {t.device for t in layer.state_dict().values()} == {"cuda"}, layer
+    assert tn.tensor(numpy.ones(2)).device == "cuda"  # NumPy data goes to the default device
+    assert tn.tensor(tn.ones(2, device="cpu")).device == "cpu"  # a Tensor keeps its own
