@@ -364,3 +364,14 @@ def test_layers_and_tensor_data_follow_the_default_device(cuda, monkeypatch):
         assert {t.device for t in layer.state_dict().values()} == {"cuda"}, layer
     assert tn.tensor(numpy.ones(2)).device == "cuda"  # NumPy data goes to the default device
     assert tn.tensor(tn.ones(2, device="cpu")).device == "cpu"  # a Tensor keeps its own
+
+
+def test_cuda_manual_seed_seeds_the_gpu_generator_only(cuda):
+    tn.manual_seed(0)
+    cpu_draw = backend.generator("cpu").random()
+    tn.cuda.manual_seed(7)
+    first = backend.generator("cuda").random(3).get()
+    tn.cuda.manual_seed_all(7)
+    numpy.testing.assert_array_equal(backend.generator("cuda").random(3).get(), first)
+    tn.manual_seed(0)
+    assert backend.generator("cpu").random() == cpu_draw
