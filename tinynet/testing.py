@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinynet as tn
+from tinynet import backend
 from tinynet.autograd import graph_nodes
 
 Shape = tuple[int, ...]
@@ -213,12 +214,12 @@ def check_case(spec: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict[str, Any
     del out
     got = _check_graph_freed(call, inputs, upstream_t)  # (5), and .grad from backward()
     for i, (e, g) in enumerate(zip(expected, got)):
-        e = np.zeros(differentiable[i].shape) if e is None else e.array
+        e = np.zeros(differentiable[i].shape) if e is None else _host(e)
         assert g is not None, f"{spec.name}: backward() left input {i}'s .grad unset"
         assert g.shape == differentiable[i].shape and g.dtype == np.float64, \
             f"{spec.name}: .grad of input {i} is {g.dtype} {g.shape}, expected float64 " \
             f"{differentiable[i].shape}"
-        np.testing.assert_allclose(g.array, e, rtol=1e-12, atol=1e-12,
+        np.testing.assert_allclose(_host(g), e, rtol=1e-12, atol=1e-12,
                                    err_msg=f"{spec.name}: backward() and tn.grad disagree")
 
     # (3) second order, through the backward's own graph
@@ -228,6 +229,11 @@ def check_case(spec: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict[str, Any
 
     # (4) nothing above wrote into an input
     _check_not_mutated(spec, inputs, input_copies, kwargs, kwarg_copies)
+
+
+def _host(t: tn.Tensor) -> np.ndarray:
+    """A tensor's values as a NumPy array, from whichever device (even if it requires grad)."""
+    return backend.to_numpy(t.array)
 
 
 def _check_not_mutated(spec: OpSpec, inputs: list[tn.Tensor], input_copies: list[np.ndarray],
@@ -250,7 +256,7 @@ def _check_forward(spec: OpSpec, out: tn.Tensor, arrays: list[np.ndarray],
     expected = np.asarray(spec.reference(*[a.copy() for a in arrays], **kwargs))
     assert tuple(out.shape) == expected.shape, \
         f"{spec.name}: output shape {tuple(out.shape)}, reference {expected.shape}"
-    np.testing.assert_allclose(out.array, expected, rtol=1e-9, atol=1e-12,
+    np.testing.assert_allclose(_host(out), expected, rtol=1e-9, atol=1e-12,
                                err_msg=f"{spec.name}: forward differs from the NumPy reference")
 
 
@@ -341,7 +347,7 @@ def check_inplace(spec: InplaceSpec, data: st.DataObject) -> None:
     assert target.array is memory and target._version == version + 1, \
         f"{spec.name}: expected the same array at version {version + 1}, got version " \
         f"{target._version}"
-    np.testing.assert_allclose(view.array.reshape(target.shape), target.array, rtol=0, atol=0,
+    np.testing.assert_allclose(_host(view).reshape(target.shape), _host(target), rtol=0, atol=0,
                                err_msg=f"{spec.name}: a view did not see the change")
 
     # a leaf that requires grad refuses outside no_grad, and is fine inside
