@@ -209,6 +209,8 @@ def hessian_eigenvalues(f: Loss, params: Tensor | Iterable[Tensor], k: int = 1, 
     simpler to follow; for 'LA'/'SA' the spectrum is first shifted by the dominant eigenvalue
     so that the wanted end dominates). ``tol`` is the residual ‖Hx - λx‖ allowed, relative to
     the largest eigenvalue found; by default the square root of the params' machine epsilon.
+    On a GPU, 'lanczos' is CuPy's ``eigsh``: there ``tol`` bounds the residual itself, and a run
+    that reaches ``maxiter`` returns its estimates instead of raising.
 
     Returns the eigenvalues as a float64 NumPy array in ascending order; with
     ``return_eigenvectors=True`` also their eigenvectors, in the same order, each a list of
