@@ -155,10 +155,13 @@ def test_every_target_ignored_is_nan_with_zero_gradients_on_both_devices(cuda):
 
 def test_python_numbers_next_to_device_tensors_are_not_uploaded(cuda):
     x = tn.randn(3, 4, device="cuda", requires_grad=True)
+    labels = tn.tensor([0, 3, 1], device="cuda")
     with strict_cupy.counting() as counts:
         y = (2.0 * x + 1 - x / 3) ** 2 * True
         F.leaky_relu(y, 0.1).sum().backward()
+        hits = ((labels + 1) * 2 == 4) | (labels > 2) & True
     assert not counts.uploads and not counts.syncs, counts.report()
+    numpy.testing.assert_array_equal(hits.numpy(), [False, True, True])
 
 
 def test_clip_grad_norm_reads_nothing_unless_asked_to_check_finiteness(cuda):

@@ -371,6 +371,8 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
         return Tensor(backend.scalar_array(xp, value, like.dtype))
     if isinstance(value, float) and like.dtype.kind in "biu":
         return Tensor(backend.scalar_array(xp, value, backend.default_float))
+    if isinstance(value, (bool, int)):
+        return Tensor(backend.scalar_array(xp, value, _host_array(value).dtype))
     return Tensor(xp.asarray(_host_array(value)))
 
 
