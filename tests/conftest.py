@@ -1,8 +1,8 @@
 """Shared test set-up: Hypothesis profiles, and the device the device-generic tests run on.
 
 Profiles: ``ci`` (the default) draws few examples in a fixed order, so every run tests the same
-cases and takes the same time; ``thorough`` draws many. Pick one with the environment variable
-``TINYNET_HYPOTHESIS=thorough``.
+cases and takes the same time; ``thorough`` draws many; ``smoke`` three (for a timed GPU check).
+Pick one with the environment variable ``TINYNET_HYPOTHESIS=thorough``.
 
 The data sets come only from the folder the environment variable ``TINYNET_DATA`` names (as for
 every tinynet user); without it, MNIST falls back to the offline subset shipped with tinynet and
@@ -19,6 +19,8 @@ settings.register_profile("ci", max_examples=10, deadline=None, derandomize=True
                           print_blob=True, suppress_health_check=_SLOW_DRAWS_ARE_FINE)
 settings.register_profile("thorough", max_examples=200, deadline=None,
                           suppress_health_check=_SLOW_DRAWS_ARE_FINE)
+settings.register_profile("smoke", max_examples=3, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=_SLOW_DRAWS_ARE_FINE)
 settings.load_profile(os.environ.get("TINYNET_HYPOTHESIS", "ci"))
 
 

@@ -314,7 +314,7 @@ def test_gpu_check_script_is_valid_bash_and_bounded():
     script = ROOT / "scripts" / "gpu_check.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text()
-    assert "LIMIT=480" in text and "pip install" not in text.replace("# ", "")
+    assert "LIMIT=465" in text and "pip install" not in text.replace("# ", "")
 
 
 def test_gpu_check_entry_runs_cpu_only_and_refuses_cuda_without_a_gpu(tmp_path):
