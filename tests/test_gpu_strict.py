@@ -378,3 +378,11 @@ def test_cuda_manual_seed_seeds_the_gpu_generator_only(cuda):
     numpy.testing.assert_array_equal(backend.generator("cuda").random(3).get(), first)
     tn.manual_seed(0)
     assert backend.generator("cpu").random() == cpu_draw
+
+
+def test_the_interpolation_study_follows_the_device(cuda, tmp_path):
+    """Its probe model used to stay on the CPU and fail next to CUDA data."""
+    from experiments.cli import main
+
+    assert main(["interpolation", "--smoke", "--device", "cuda", "--out", str(tmp_path),
+                 "--jobs", "1"]) == 0
