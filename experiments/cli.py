@@ -189,7 +189,7 @@ def _all(args: argparse.Namespace) -> int:
         average = sum(measured) / len(measured) if measured else None
         if all(r is not None for r in rest) or average is not None:
             eta = sum(r if r is not None else average for r in rest)
-            timing = f"elapsed {_clock(elapsed)}, ETA {_clock(eta)} (from earlier wall times)"
+            timing = f"elapsed {_clock(elapsed)}, ETA {_clock(eta)}"
         else:
             timing = f"elapsed {_clock(elapsed)}, ETA after the first study"
         position = f"[{k}/{len(chosen)}, {timing}] "
