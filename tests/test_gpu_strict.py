@@ -216,16 +216,6 @@ def test_hessian_trace_and_hvp_read_one_number(cuda):
     assert not counts.syncs and not counts.uploads, counts.report()
 
 
-def test_sliding_window_view_makes_no_transfer(cuda):
-    a = cuda.asarray(numpy.arange(60.0).reshape(3, 4, 5))
-    with strict_cupy.counting() as counts:
-        view = backend.sliding_window_view(a, (2, 3), (1, 2))
-    assert not counts.syncs and not counts.uploads
-    expected = numpy.lib.stride_tricks.sliding_window_view(numpy.arange(60.0).reshape(3, 4, 5),
-                                                           (2, 3), axis=(1, 2))
-    numpy.testing.assert_array_equal(view.get(), expected)
-
-
 # ------------------------------------------------------------------------ devices and seeds
 def test_cuda_index_selects_the_device_or_says_there_is_none(monkeypatch):
     strict_cupy.install(monkeypatch, device_count=2)

@@ -147,25 +147,6 @@ def check_later(flag: Any, key: str, error: Callable[[], Exception]) -> None:
     _pending_checks[key] = (flag, error)
 
 
-def sliding_window_view(array: Any, window: tuple[int, ...], axis: tuple[int, ...]) -> Any:
-    """A read-only view of every window of ``array`` along ``axis`` (no copy), on either device.
-
-    Built with ``as_strided`` rather than ``sliding_window_view``: CuPy's copies the window shape
-    to the GPU and reads a check of it back, two transfers per call."""
-    shape, strides = list(array.shape), list(array.strides)
-    for size, ax in zip(window, axis):
-        if not 0 <= size <= shape[ax]:
-            raise ValueError(f"sliding_window_view: window {size} does not fit axis {ax} of shape "
-                             f"{tuple(array.shape)}")
-        shape[ax] -= size - 1
-    shape += list(window)
-    strides += [array.strides[ax] for ax in axis]
-    view = get_array_module(array).lib.stride_tricks.as_strided(array, tuple(shape), tuple(strides))
-    if isinstance(view, numpy.ndarray):
-        view.flags.writeable = False
-    return view
-
-
 def scatter_add(target: Any, index: Any, values: Any) -> None:
     """``target[index] += values`` where repeated indices add up (unbuffered)."""
     if device_of(target) == "cuda":
