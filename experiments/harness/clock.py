@@ -9,12 +9,15 @@ within ``every`` seconds, and the finished study reports the sum of all its atte
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
 from pathlib import Path
 
 from experiments.harness.files import read_json, write_json
+
+_ATTEMPTS = itertools.count()
 
 
 class WallClock:
@@ -23,7 +26,8 @@ class WallClock:
     def __init__(self, folder: Path, every: float = 2.0) -> None:
         self.folder = Path(folder)
         self.every = every
-        self.path = self.folder / f"{int(time.time())}-{os.getpid()}.json"
+        # unique per attempt, even for two attempts in one process within a second
+        self.path = self.folder / f"{time.time_ns()}-{os.getpid()}-{next(_ATTEMPTS)}.json"
         self._started = 0.0
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
