@@ -164,6 +164,18 @@ def test_python_numbers_next_to_device_tensors_are_not_uploaded(cuda):
     numpy.testing.assert_array_equal(hits.numpy(), [False, True, True])
 
 
+def test_constant_factories_fill_on_the_device(cuda):
+    x = tn.ones(2, 3, device="cuda")
+    with strict_cupy.counting() as counts:
+        made = [tn.zeros(2, 3, device="cuda"), tn.ones(4, device="cuda", dtype=tn.float64),
+                tn.full((2, 2), 7, device="cuda"), tn.empty(3, device="cuda"),
+                tn.zeros_like(x), tn.ones_like(x), tn.full_like(x, 2.5)]
+    assert not counts.uploads and not counts.syncs, counts.report()
+    assert all(t.device.type == "cuda" for t in made)
+    assert made[2].dtype == tn.int64 and made[1].dtype == tn.float64
+    numpy.testing.assert_array_equal(made[6].numpy(), numpy.full((2, 3), 2.5, numpy.float32))
+
+
 def test_clip_grad_norm_reads_nothing_unless_asked_to_check_finiteness(cuda):
     params = [tn.randn(3, 4, device="cuda", requires_grad=True) for _ in range(5)]
     for p in params:
@@ -287,6 +299,26 @@ def test_a_resumed_cuda_run_replays_its_dropout_masks(cuda, tmp_path):
     resumed = train(tmp_path / "cut.npz")
     for a, b in zip(resumed, whole):
         numpy.testing.assert_array_equal(a, b)
+
+
+def test_the_training_loop_reads_the_device_once_per_logging_interval(cuda):
+    from experiments.harness import fit
+    from tinynet.data import DataLoader, TensorDataset
+
+    rng = numpy.random.default_rng(0)
+    data = TensorDataset(tn.tensor(rng.standard_normal((64, 20)).astype(numpy.float32)),
+                         tn.tensor(rng.integers(0, 10, 64)))
+    model = _mlp().to("cuda")
+    optimizer = tn.optim.Adam(model.parameters(), lr=1e-2)
+    train, test = DataLoader(data, batch_size=8), DataLoader(data, batch_size=16)
+    with strict_cupy.counting() as counts:  # 8 steps and 4 test batches per epoch
+        history = fit(model, optimizer, F.cross_entropy, train, epochs=2, test_loader=test,
+                      device="cuda", progress=False)
+    assert len(counts.syncs) == 2 * 2, counts.report()  # per epoch: the train tally, the test one
+    cpu = _mlp()
+    cpu.load_state_dict({k: v.to("cpu") for k, v in model.state_dict().items()})
+    x, y = data.tensors
+    assert history.last["test_loss"] == pytest.approx(F.cross_entropy(cpu(x), y).item(), rel=1e-5)
 
 
 # ------------------------------------------------------------------------ scripts/gpu_check

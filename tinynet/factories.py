@@ -109,7 +109,10 @@ def full(size: Any, fill_value: float | int | bool, dtype: Any = None, device: s
     _no_unknown("full", keywords)
     size = _size((size,) if isinstance(size, int) else tuple(size))
     dtype = dtype or _host_array(fill_value).dtype
-    return _finish(numpy.full(size, fill_value, dtype=dtype), device, requires_grad)
+    device = backend.check_device(device or backend.default_device)
+    # made where it lives: on a GPU the fill value goes in as a kernel argument, nothing is uploaded
+    array = backend.xp_of(device).full(size, fill_value, dtype=dtype)
+    return Tensor(array, requires_grad=requires_grad)
 
 
 def _no_unknown(op: str, keywords: dict[str, Any]) -> None:

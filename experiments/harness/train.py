@@ -88,24 +88,51 @@ def _batches(loader: Any, epoch: int):
     return loader
 
 
+class _Tally:
+    """The batches' losses and hit counts, kept where they were computed and read in one transfer
+    (on a GPU each read waits for the device: one per logging interval, never one per step)."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.hits: list[Any] = []
+        self.sizes: list[int] = []
+
+    def add(self, loss: Any, out: Any, y: Any, classification: bool) -> None:
+        self.values.append(loss.detach())
+        if classification:
+            self.hits.append((out.argmax(1) == y).sum())
+        self.sizes.append(len(y))
+
+    def read(self) -> tuple[list[float], list[int], list[int]]:
+        """(loss per batch, hits per batch, batch sizes), and empties the tally."""
+        if not self.values:
+            return [], [], []
+        with tn.no_grad():
+            dtype = self.values[0].dtype
+            host = tn.stack(self.values + [h.to(dtype) for h in self.hits]).numpy()
+        count = len(self.values)
+        values, hits = [float(v) for v in host[:count]], [int(h) for h in host[count:]]
+        sizes, self.values, self.hits, self.sizes = self.sizes, [], [], []
+        return values, hits or [0] * count, sizes
+
+
 def evaluate(model: Any, loss_fn: Callable, loader: Any, device: str = "cpu",
              classification: bool = True) -> dict[str, float]:
     """Mean loss (and accuracy) of ``model`` over ``loader``, in eval mode without a graph."""
     was_training = model.training
     model.eval()
-    total, correct, count = 0.0, 0, 0
+    tally = _Tally()
     with tn.no_grad():
         for x, y in loader:
             x, y = x.to(device), y.to(device)
             out = model(x)
-            total += loss_fn(out, y).item() * len(x)
-            if classification:
-                correct += int((out.argmax(1) == y).sum().item())
-            count += len(x)
+            tally.add(loss_fn(out, y), out, y, classification)
     model.train(was_training)
-    metrics = {"loss": total / max(count, 1)}
+    values, hits, sizes = tally.read()
+    count = sum(sizes)
+    metrics = {"loss": sum(v * n for v, n in zip(values, sizes)) / max(count, 1)}
     if classification:
-        metrics["acc"] = correct / max(count, 1)
+        metrics["acc"] = sum(hits) / max(count, 1)
     return metrics
 
 
@@ -189,27 +216,23 @@ def fit(model: Any, optimizer: Any, loss_fn: Callable, train_loader: Any, *, epo
         total, correct, count = 0.0, 0, 0
         batches = len(train_loader) if points_per_epoch > 1 else 0
         marks = {round(batches * (i + 1) / points_per_epoch) for i in range(points_per_epoch - 1)}
-        window = [0.0, 0, 0]  # loss sum, correct, count since the previous point
+        tally, window = _Tally(), [0.0, 0, 0]  # loss sum, correct, count since the previous point
         for step, (x, y) in enumerate(_batches(train_loader, epoch), start=1):
             x, y = x.to(device), y.to(device)
             out = model(x)
             loss = loss_fn(out, y)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    f"{desc}: loss became {value} at epoch {epoch + 1}; stopped. The checkpoint on "
-                    f"disk ({checkpoint or 'none'}) holds the last finite weights. Try a smaller "
-                    "learning rate.")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            hits = int((out.argmax(1) == y).sum().item()) if classification else 0
-            total, correct, count = total + value * len(x), correct + hits, count + len(x)
-            window = [window[0] + value * len(x), window[1] + hits, window[2] + len(x)]
+            tally.add(loss, out, y, classification)
             if step in marks:
+                window = _read(tally, window, desc, epoch, checkpoint)
                 _point(history, epoch + step / batches, window, model, loss_fn, point_loader, device,
                        classification)
+                total, correct, count = (a + b for a, b in zip((total, correct, count), window))
                 window = [0.0, 0, 0]
+        window = _read(tally, window, desc, epoch, checkpoint)
+        total, correct, count = (a + b for a, b in zip((total, correct, count), window))
         elapsed += time.perf_counter() - t0
         cpu += time.process_time() - c0
         row = {"epoch": epoch + 1, "train_loss": total / count, "seconds": elapsed,
@@ -241,6 +264,20 @@ def fit(model: Any, optimizer: Any, loss_fn: Callable, train_loader: Any, *, epo
     bar.close()
     history.finished = True
     return history
+
+
+def _read(tally: _Tally, window: list, desc: str, epoch: int, checkpoint: Path | None) -> list:
+    """``window`` plus the tally's batches (one read from the device); TrainingDiverged when a
+    loss among them is NaN or infinite."""
+    values, hits, sizes = tally.read()
+    for value in values:
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                f"{desc}: loss became {value} in epoch {epoch + 1}; stopped. The checkpoint on "
+                f"disk ({checkpoint or 'none'}) holds the last finite weights. Try a smaller "
+                "learning rate.")
+    return [window[0] + sum(v * n for v, n in zip(values, sizes)), window[1] + sum(hits),
+            window[2] + sum(sizes)]
 
 
 def _point(history: History, epoch: float, window: list, model: Any, loss_fn: Callable,
