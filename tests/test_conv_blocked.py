@@ -283,6 +283,21 @@ def test_max_pool_matches_pytorch_with_nan_and_ties(kernel, stride, padding, dil
     np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-14, atol=1e-15)  # order of sums
 
 
+@pytest.mark.parametrize("windows", [
+    [[1, 2, 3, 4], [5, 6, 7, 8]],  # one maximum each: the masks are used as compared
+    [[1, 9, 9, 4], [5, 6, 7, 8]],  # a tie: the first of the two
+    [[1, np.nan, 3, 4], [5, 6, 7, 8]],  # a NaN
+    [[1, np.nan, 3, 4], [8, 6, 7, 8]],  # a NaN and a tie: as many matches as windows
+])
+def test_tiled_max_pool_masks_each_window_once(windows):
+    torch = pytest.importorskip("torch")
+    data = np.array(windows, dtype=np.float64).reshape(1, 2, 2, 2)  # two 2×2 windows
+    x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    torch.nn.functional.max_pool2d(tx, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 @pytest.mark.parametrize("kernel, stride, padding, _, ceil_mode", POOLS)
 @pytest.mark.parametrize("count_include_pad", [True, False])
 @pytest.mark.parametrize("divisor_override", [None, 5])
