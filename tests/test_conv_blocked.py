@@ -3,7 +3,7 @@ PyTorch (ceil_mode, dilation, count_include_pad, adaptive, NaN, ties); the threa
 
 The op factory (tests/test_ops_nn.py) checks the same ops' gradients of first and second order
 on random small cases; here the geometry is chosen to cross block edges: a tiny cache budget
-splits rows into pieces, and several threads split the batch.
+splits rows into pieces, and several threads split the blocks (the input gradient: the input channels).
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ one strided matrix (C_out, positions·N) that BLAS writes straight into. Groups 
 channels into independent products, batched by ``matmul``.
 
 Threads (see ``tinynet.parallel``): each thread runs BLAS on one thread and takes the next
-block as soon as it is free (the input gradient: the next range of the batch, as neighbouring
-blocks add onto the same image rows). Nothing here imports NumPy: arrays are
+block as soon as it is free (the input gradient: the next range of input channels, as
+neighbouring blocks add onto the same image rows). Nothing here imports NumPy: arrays are
 handled through their own module, so the same code runs on CuPy, where the whole problem is
 one block (a GPU has no L2 to fit, and each block would cost a kernel launch).
 """
@@ -189,37 +189,44 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     """The gradient of the padded input, (C_out, Ho, Wo, N) → (C, Hp, Wp, N): col2im of
     ``weightᵀ @ grad``, block by block.
 
-    Neighbouring blocks add onto overlapping rows of the image, so threads split the batch
-    instead (two ranges per thread, handed out as threads free up), each range block by block.
+    Neighbouring blocks add onto overlapping rows of the image, so threads split the input
+    channels instead (each range writes its own channels of the image, handed out as threads
+    free up), each range block by block over the whole batch. A layer with one input channel
+    runs on one thread: splitting its batch would cut every copy's inner loop short, which was
+    measured slower than one thread.
     """
     xp, device = backend.get_array_module(grad), backend.device_of(grad)
     (kh, kw), (sh, sw), (dh, dw), g = geo.kernel, geo.stride, geo.dilation, geo.groups
     image = xp.zeros((geo.channels,) + geo.in_hw + (geo.batch,), dtype=grad.dtype)
     if grad.size == 0 or geo.rows == 0:
         return image
+    per_group = geo.channels // g
     w_t = weight.reshape(g, geo.out_channels // g, -1).transpose(0, 2, 1)  # (g, C/g·kh·kw, C_out/g)
-    threads = 1 if device != "cpu" else min(parallel.get_num_threads(), geo.batch)
-    parts = min(geo.batch, 2 * threads) if threads > 1 else 1
-    bounds = [round(i * geo.batch / parts) for i in range(parts + 1)]
-    blocks = _blocks_of(geo, grad.dtype, device, bounds[1] - bounds[0])
+    threads = 1 if device != "cpu" else parallel.get_num_threads()
+    parts = min(per_group, 2 * threads) if threads > 1 else 1  # channel ranges in each group
+    bounds = [round(i * per_group / parts) for i in range(parts + 1)]
+    ranges = [(group, c0, c1) for group in range(g) for c0, c1 in zip(bounds[:-1], bounds[1:])]
+    blocks = _blocks_of(geo, grad.dtype, device)
 
     def work(take: Any) -> None:
         while (part := take()) is not None:
-            n0, n1 = part
+            group, c0, c1 = part
+            w_part = w_t[group, c0 * kh * kw:c1 * kh * kw]
+            target = image[group * per_group + c0:group * per_group + c1]
             for block in blocks:
                 h0, h1, w0, w1 = block
-                g_block = _matrix(grad, block, n0, n1, g)
-                cols = _buffer(xp, geo.rows * g_block.shape[2], grad.dtype, device)
-                xp.matmul(w_t, g_block, out=cols.reshape(g, -1, g_block.shape[2]))
-                cols = cols.reshape(geo.channels, kh, kw, h1 - h0, w1 - w0, n1 - n0)
+                g_block = _matrix(grad, block, 0, geo.batch, g)[group]
+                cols = _buffer(xp, w_part.shape[0] * g_block.shape[1], grad.dtype, device)
+                xp.matmul(w_part, g_block, out=cols.reshape(w_part.shape[0], -1))
+                cols = cols.reshape(c1 - c0, kh, kw, h1 - h0, w1 - w0, geo.batch)
                 for i in range(kh):
                     top = h0 * sh + i * dh
                     for j in range(kw):
                         left = w0 * sw + j * dw
-                        image[:, top:top + (h1 - h0 - 1) * sh + 1:sh,
-                              left:left + (w1 - w0 - 1) * sw + 1:sw, n0:n1] += cols[:, i, j]
+                        target[:, top:top + (h1 - h0 - 1) * sh + 1:sh,
+                               left:left + (w1 - w0 - 1) * sw + 1:sw] += cols[:, i, j]
 
-    _share(list(zip(bounds[:-1], bounds[1:])), work, device)
+    _share(ranges, work, device)
     return image
 
 
