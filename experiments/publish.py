@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments import studies
-from experiments.harness.files import read_json, results_path, write_text
+from experiments.harness.files import read_json, results_path, write_json, write_text
 from experiments.harness.report import figure_problem
 
 PUBLISHED = ("actual_task", "grad_norm", "zero_grad_minima", "depth_width_grid", "shapes_regularization",
@@ -73,16 +73,30 @@ def _mark(check: dict[str, Any] | None) -> str:
     return "—" if check is None else "shown" if check["shown"] else "not shown"
 
 
+# A published results.json over this size leaves out the training histories ("runs"): a study that
+# logs every iteration (1-2b: 25,000 rows) would otherwise put megabytes into the repository.
+HISTORIES_LIMIT = 1 << 20
+
+
 def copy_study(source: Path, dest: Path) -> list[str]:
     """``results.json``, ``summary.md`` and the study's PNG figures from ``source`` to ``dest``
-    (emptied first); nothing else (no checkpoints). Returns the problems with figures, if any."""
+    (emptied first); nothing else (no checkpoints). A ``results.json`` over ``HISTORIES_LIMIT``
+    bytes is copied without its ``runs`` (the per-epoch training histories), and says so under
+    ``"omitted"``. Returns the problems with figures, if any."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     results = read_json(results_path(source))
     problems = []
-    for name in ("results.json", "summary.md"):
-        shutil.copy2(source / name, dest / name)
+    size = results_path(source).stat().st_size
+    if size > HISTORIES_LIMIT and results.get("runs"):
+        results["runs"] = {}
+        results["omitted"] = (f"runs: the training histories ({size / 1e6:.1f} MB in all), left out "
+                              "of the published copy; the study's run folder keeps them")
+        write_json(dest / "results.json", results)
+    else:
+        shutil.copy2(results_path(source), dest / "results.json")
+    shutil.copy2(source / "summary.md", dest / "summary.md")
     for figure in results.get("figures", []):
         problem = figure_problem(source, figure.get("file"))
         if problem:

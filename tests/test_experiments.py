@@ -471,6 +471,19 @@ def test_publish_writes_results_summaries_figures_and_a_readme(smoke_root, tmp_p
     assert readme.count("| frozen_encoder | ") == len(checks)
 
 
+def test_publish_leaves_large_training_histories_out(smoke_root, tmp_path, monkeypatch):
+    source = smoke_root / "actual_task"
+    runs = json.loads((source / "results.json").read_text())["runs"]
+    assert runs
+    monkeypatch.setattr(publish, "HISTORIES_LIMIT", 100)  # every results.json is over it
+    publish.copy_study(source, tmp_path / "big")
+    copied = json.loads((tmp_path / "big" / "results.json").read_text())
+    assert copied["runs"] == {} and "training histories" in copied["omitted"]
+    monkeypatch.setattr(publish, "HISTORIES_LIMIT", 1 << 30)
+    publish.copy_study(source, tmp_path / "small")
+    assert (tmp_path / "small" / "results.json").read_bytes() == (source / "results.json").read_bytes()
+
+
 def test_cli_setting_flags_override_profile(tmp_path):
     assert main(["simulate_function", "--smoke", "--out", str(tmp_path), "--no-progress",
                  "--epochs", "4", "--functions", "cos"]) == 0
