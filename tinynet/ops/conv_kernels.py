@@ -230,28 +230,43 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     return image
 
 
+# The weight gradient sums the blocks' products in this many fixed groups, one partial sum each,
+# added in order at the end: whichever thread computes a group, the sum is the same float for
+# float, from run to run and for any thread count (a resumed training run repeats the numbers of
+# an uninterrupted one). More groups than threads also lets a thread slowed by other load take
+# fewer of them.
+WEIGHT_GRAD_GROUPS = 8
+
+
 def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
     """The gradient of the weight, (C_out, C/groups, kh, kw), from the padded input and the
-    output gradient: the sum over blocks of ``columns @ gradᵀ``, one partial sum per thread."""
+    output gradient: the sum over blocks of ``columns @ gradᵀ``, in ``WEIGHT_GRAD_GROUPS``
+    partial sums of consecutive blocks."""
     xp, device = backend.get_array_module(x), backend.device_of(x)
     g = geo.groups
     shape = (geo.out_channels, geo.channels // g) + geo.kernel
     if grad.size == 0 or geo.rows == 0:
         return xp.zeros(shape, dtype=x.dtype)
     windows = _windows(x, geo)
+    blocks = _blocks_of(geo, x.dtype, device)
+    count = min(len(blocks), WEIGHT_GRAD_GROUPS)
+    bounds = [round(i * len(blocks) / count) for i in range(count + 1)]
+    partials: list[Any] = [None] * count
 
-    def work(take: Any) -> Any:
-        total = None  # (g, C/g·kh·kw, C_out/g)
-        while (block := take()) is not None:
-            cols = _gather(windows, block, 0, geo.batch, geo)
-            product = xp.matmul(cols, _matrix(grad, block, 0, geo.batch, g).transpose(0, 2, 1))
-            if total is None:
-                total = product
-            else:
-                total += product
-        return total
+    def work(take: Any) -> None:
+        while (part := take()) is not None:
+            index, first, last = part
+            total = None  # (g, C/g·kh·kw, C_out/g)
+            for block in blocks[first:last]:
+                cols = _gather(windows, block, 0, geo.batch, geo)
+                product = xp.matmul(cols, _matrix(grad, block, 0, geo.batch, g).transpose(0, 2, 1))
+                if total is None:
+                    total = product
+                else:
+                    total += product
+            partials[index] = total
 
-    partials = [p for p in _share(_blocks_of(geo, x.dtype, device), work, device) if p is not None]
+    _share([(i, bounds[i], bounds[i + 1]) for i in range(count)], work, device)
     total = partials[0]
     for part in partials[1:]:
         total += part
