@@ -114,8 +114,9 @@ def _common(parser: argparse.ArgumentParser, profile: str = "full") -> None:
                         help="discard the study's checkpoints and train from the start")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads per process (default 1: the models are small, and "
-                             "sweeps run one process per job); 0 keeps the library's default")
+                        help="threads per process, BLAS's and the convolution's, as "
+                             "tn.set_num_threads (default 1: the models are small, and sweeps "
+                             "run one process per job); 0 keeps tinynet's default")
 
 
 def _setting_type(hint: Any) -> Any:

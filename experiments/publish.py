@@ -69,6 +69,13 @@ def _seconds(results: dict[str, Any] | None) -> str:
     return f"{results['wall_time_s']:.0f}" if results else "not run"
 
 
+def _threads(results: dict[str, Any]) -> str:
+    """The thread setting a run recorded (runs before tinynet's threads were set recorded BLAS's)."""
+    if "threads" in results:
+        return f"{results['threads']} thread(s) (tn.set_num_threads)"
+    return f"{results.get('blas_threads')} BLAS thread(s)"
+
+
 def _mark(check: dict[str, Any] | None) -> str:
     return "—" if check is None else "shown" if check["shown"] else "not shown"
 
@@ -118,7 +125,7 @@ def readme(quick_root: Path, full_root: Path, names: list[str], repository: Path
     if some:
         v = some["versions"]
         lines.append(f"- Python {v.get('python')}, NumPy {v.get('numpy')}, tinynet {v.get('tinynet')}; "
-                     f"device `{some['device']}`, {some.get('blas_threads')} BLAS thread(s), "
+                     f"device `{some['device']}`, {_threads(some)}, "
                      f"jobs={some.get('jobs')}")
         lines.append("- data: " + ", ".join(sorted({s for r in fulls.values() if r
                                                     for s in r["data_source"]})))

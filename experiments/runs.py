@@ -164,7 +164,7 @@ def timing_record(ctx: Context) -> dict[str, object]:
     return {"measure": "History 'seconds' (wall clock) and 'cpu_seconds' (CPU time of the process): "
                        "training only (forward, backward, step, batch loading), evaluation excluded",
             "device": ctx.device, "processor": platform.processor() or platform.machine(),
-            "jobs": ctx.jobs, "blas_threads_per_run": 1}
+            "jobs": ctx.jobs, "threads_per_run": 1}
 
 
 def seconds_to_reach(history: list[dict], target: float, column: str = "seconds") -> float | None:

@@ -29,6 +29,7 @@ from experiments.harness.files import write_json
 from experiments.harness.lock import FolderLock, FolderLocked
 from experiments.harness.report import build_report, safe_url
 from experiments.harness.study import execute, plan
+from tinynet import parallel
 from tinynet.data import DataLoader, TensorDataset
 from tinynet.optim import SGD, Adam
 
@@ -198,6 +199,25 @@ def test_wall_time_of_an_interrupted_attempt_is_counted(tmp_path, monkeypatch):
     monkeypatch.setattr(study, "run", real)
     results = execute(study, "smoke", tmp_path, progress=False)
     assert results["wall_time_s"] >= 0.5 and results["attempts_wall_time_s"] >= 0.5
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_study_runs_on_the_threads_asked_for_and_restores_them(tmp_path, monkeypatch, threads):
+    study, seen = studies.load("param_formula"), []
+    real = study.run
+
+    @functools.wraps(real)
+    def recording(ctx):
+        seen.append((tn.get_num_threads(), parallel.blas_threads()))
+        real(ctx)
+
+    monkeypatch.setattr(study, "run", recording)
+    before = tn.get_num_threads()
+    results = execute(study, "smoke", tmp_path, progress=False, threads=threads)
+    assert seen[0][0] == threads and results["threads"] == threads
+    if parallel._blas_controllers():
+        assert seen[0][1] == threads
+    assert tn.get_num_threads() == before
 
 
 # ----------------------------------------------------------------------------- the folder lock

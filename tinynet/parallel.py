@@ -104,6 +104,20 @@ def blas_threads() -> int:
 
 
 @contextlib.contextmanager
+def limited_threads(n: int | None) -> Iterator[None]:
+    """``set_num_threads(n)`` for the duration of the block, then the count before (None: no
+    change). The experiments run each study and each sweep worker in one of these."""
+    before = get_num_threads()
+    if n:
+        set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n:
+            set_num_threads(before)
+
+
+@contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """BLAS on one thread for the duration of the block, then as before (a C call each way)."""
     controllers = [c for c in _blas_controllers() if (c.get_num_threads() or 1) > 1]

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy
-from threadpoolctl import threadpool_limits
 
 import tinynet as tn
 from experiments.harness import data, plots
+from tinynet import parallel
 from experiments.harness.clock import WallClock
 from experiments.harness.files import read_json, results_path, to_json, write_json, write_text
 from experiments.harness.lock import FolderLock
@@ -367,9 +367,10 @@ def execute(study: Study, profile: str, out: Path, *, overrides: dict[str, Any] 
     The run resumes from the checkpoints of the same key; ``restart`` discards every checkpoint
     of the study first. The study's folder is locked while it runs (``FolderLocked`` when another
     live process holds it). Its wall time adds up every attempt, interrupted ones included.
-    ``threads`` caps the BLAS threads of this process (None: the library's default). One is
-    the default because the studies' models are small: on a busy 2-core machine a
-    two-threaded OpenBLAS made an MLP step 10-100x slower than a single thread.
+    ``threads`` is ``tn.set_num_threads`` for the run: BLAS's threads and the convolution's
+    (None: tinynet's default). One is the default because the studies' models are small and a
+    sweep runs one process per job: on a busy 2-core machine a two-threaded OpenBLAS made an MLP
+    step 10-100x slower than a single thread.
     """
     options = {"device": device, "seed": seed, "jobs": jobs, "dask": dask, "progress": progress,
                "threads": threads, "download": download}
@@ -389,7 +390,7 @@ def execute(study: Study, profile: str, out: Path, *, overrides: dict[str, Any] 
         earlier = clock.earlier()
         clock.start()
         try:
-            with threadpool_limits(threads):
+            with parallel.limited_threads(threads):
                 study.run(ctx)
         except BaseException:
             clock.stop(keep=True)
@@ -399,7 +400,7 @@ def execute(study: Study, profile: str, out: Path, *, overrides: dict[str, Any] 
             "study": study.name, "code": study.code, "title": study.title, "part": study.part,
             "question": study.question, "status": "finished", "profile": profile,
             "settings": as_dict(keyed.settings), "samples": samples_used(keyed), "seed": seed,
-            "device": device, "jobs": jobs, "blas_threads": threads,
+            "device": device, "jobs": jobs, "threads": threads,
             "data_source": sorted(ctx.data_sources) or ["synthetic (generated in the study)"],
             "key_hash": keyed.key_hash, "key": keyed.key,
             "versions": versions(), "wall_time_s": round(wall, 2), "attempts_wall_time_s": round(earlier, 2),

@@ -72,13 +72,13 @@ def _watch_parent(parent: int) -> None:
 
 
 def _in_worker(fn: Callable, config: Any, env: RunEnv) -> Any:
-    # Parallel workers share the cores: one BLAS thread each avoids oversubscription. The data
-    # set warnings were said once by the main process; a worker repeating them is noise.
-    from threadpoolctl import threadpool_limits
-
+    # Parallel workers share the cores: one thread each (BLAS and the convolution's) avoids
+    # oversubscription. The data set warnings were said once by the main process; a worker
+    # repeating them is noise.
+    from tinynet import parallel
     from tinynet.data import DataWarning
 
-    with threadpool_limits(1), warnings.catch_warnings():
+    with parallel.limited_threads(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         return fn(config, env)
 
