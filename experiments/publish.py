@@ -72,7 +72,8 @@ def _seconds(results: dict[str, Any] | None) -> str:
 def _threads(results: dict[str, Any]) -> str:
     """The thread setting a run recorded (runs before tinynet's threads were set recorded BLAS's)."""
     if "threads" in results:
-        return f"{results['threads']} thread(s) (tn.set_num_threads)"
+        threads = results["threads"]
+        return f"{threads} thread(s) (tn.set_num_threads)" if threads else "tinynet's default threads"
     return f"{results.get('blas_threads')} BLAS thread(s)"
 
 
@@ -88,8 +89,9 @@ HISTORIES_LIMIT = 1 << 20
 def copy_study(source: Path, dest: Path) -> list[str]:
     """``results.json``, ``summary.md`` and the study's PNG figures from ``source`` to ``dest``
     (emptied first); nothing else (no checkpoints). A ``results.json`` over ``HISTORIES_LIMIT``
-    bytes is copied without its ``runs`` (the per-epoch training histories), and says so under
-    ``"omitted"``. Returns the problems with figures, if any."""
+    bytes is copied without its ``runs`` (the training histories: a row per epoch, or per
+    iteration where a study logs each), and says so under ``"omitted"``. Returns the problems
+    with figures, if any."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)

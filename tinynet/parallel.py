@@ -84,9 +84,8 @@ def set_num_threads(n: int) -> None:
     for controller in _blas_controllers():
         controller.set_num_threads(n)
     with _lock:
-        if _pool is not None and n != _num_threads:
-            _pool.shutdown(wait=False)
-            _pool = None
+        if n != _num_threads:
+            _pool = None  # a new size next time; a call still using the old pool finishes on it
         _num_threads = n
 
 
@@ -105,16 +104,19 @@ def blas_threads() -> int:
 
 @contextlib.contextmanager
 def limited_threads(n: int | None) -> Iterator[None]:
-    """``set_num_threads(n)`` for the duration of the block, then the count before (None: no
-    change). The experiments run each study and each sweep worker in one of these."""
-    before = get_num_threads()
-    if n:
-        set_num_threads(n)
+    """``set_num_threads(n)`` for the duration of the block, then tinynet's and BLAS's thread
+    counts as they were (None: no change). The experiments run each study in one of these."""
+    if not n:
+        yield
+        return
+    before, blas_before = get_num_threads(), [c.get_num_threads() for c in _blas_controllers()]
+    set_num_threads(n)
     try:
         yield
     finally:
-        if n:
-            set_num_threads(before)
+        set_num_threads(before)
+        for controller, count in zip(_blas_controllers(), blas_before):
+            controller.set_num_threads(count)
 
 
 @contextlib.contextmanager

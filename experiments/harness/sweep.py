@@ -73,12 +73,15 @@ def _watch_parent(parent: int) -> None:
 
 def _in_worker(fn: Callable, config: Any, env: RunEnv) -> Any:
     # Parallel workers share the cores: one thread each (BLAS and the convolution's) avoids
-    # oversubscription. The data set warnings were said once by the main process; a worker
-    # repeating them is noise.
-    from tinynet import parallel
+    # oversubscription. Set for good, not for the call: a Dask worker may run several calls at
+    # once, and one restoring the count would change it under the others. The data set
+    # warnings were said once by the main process; a worker repeating them is noise.
+    import tinynet as tn
     from tinynet.data import DataWarning
 
-    with parallel.limited_threads(1), warnings.catch_warnings():
+    if tn.get_num_threads() != 1:
+        tn.set_num_threads(1)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         return fn(config, env)
 

@@ -107,9 +107,9 @@ class _Tally:
         """(loss per batch, hits per batch, batch sizes), and empties the tally."""
         if not self.values:
             return [], [], []
-        with tn.no_grad():
-            dtype = self.values[0].dtype
-            host = tn.stack(self.values + [h.to(dtype) for h in self.hits]).numpy()
+        with tn.no_grad():  # float64 holds every loss and count exactly: one transfer for both
+            parts = [tn.stack(self.values).double()] + ([tn.stack(self.hits).double()] if self.hits else [])
+            host = tn.cat(parts).numpy()
         count = len(self.values)
         values, hits = [float(v) for v in host[:count]], [int(h) for h in host[count:]]
         sizes, self.values, self.hits, self.sizes = self.sizes, [], [], []
@@ -188,9 +188,11 @@ def fit(model: Any, optimizer: Any, loss_fn: Callable, train_loader: Any, *, epo
     """Train ``model`` for up to ``epochs`` epochs and return its History.
 
     ``train_loader`` yields (input, target) batches; train loss/accuracy are the running
-    means over the epoch. ``test_loader`` is evaluated every ``eval_every`` epochs. A NaN or
-    infinite loss, or weights that became NaN/inf by the time a checkpoint is due, raise
-    ``TrainingDiverged``; the checkpoint on disk is then the last one with finite weights.
+    means over the epoch. ``test_loader`` is evaluated every ``eval_every`` epochs. The batches'
+    losses are read from the device once per logging interval (each point, the epoch's end), and
+    a NaN or infinite loss among them, or weights that became NaN/inf by the time a checkpoint is
+    due, raise ``TrainingDiverged``; the checkpoint on disk is then the last one with finite
+    weights.
     ``on_epoch(epoch, history)`` runs after each epoch (used to record weights, or to kill a
     run in tests). With ``points_per_epoch=k > 1`` the History's ``points`` also get k rows per
     epoch (running train metrics since the previous point, and ``point_loader``'s metrics, a

@@ -124,11 +124,11 @@ def _windows(x: Any, geo: Geometry) -> Any:
         (s[0], dh * s[1], dw * s[2], sh * s[1], sw * s[2], s[3]))
 
 
-def _blocks_of(geo: Geometry, dtype: Any, device: str, batch: int | None = None) -> list[tuple[int, ...]]:
-    """The output blocks of a (part of the) batch: one on a GPU, L2-sized on the CPU."""
+def _blocks_of(geo: Geometry, dtype: Any, device: str) -> list[tuple[int, ...]]:
+    """The output blocks: one on a GPU, L2-sized on the CPU."""
     if device != "cpu":
         return [(0, geo.out_hw[0], 0, geo.out_hw[1])]
-    return _blocks(geo, batch or geo.batch, dtype.itemsize, BLOCK_L2_MULTIPLE * l2_bytes())
+    return _blocks(geo, geo.batch, dtype.itemsize, BLOCK_L2_MULTIPLE * l2_bytes())
 
 
 def _share(items: list[Any], work: Any, device: str) -> list[Any]:
@@ -139,22 +139,19 @@ def _share(items: list[Any], work: Any, device: str) -> list[Any]:
         return parallel.share(items, work)
 
 
-def _matrix(a: Any, block: tuple[int, ...], n0: int, n1: int, groups: int) -> Any:
-    """Block ``block`` of batch range n0:n1 of a (C, Ho, Wo, N) array as (groups, C/groups,
-    positions): a view of ``a`` for the whole batch, else a copy."""
+def _matrix(a: Any, block: tuple[int, ...], groups: int) -> Any:
+    """Block ``block`` of a (C, Ho, Wo, N) array as (groups, C/groups, positions·N), a view: a
+    block is whole rows or a piece of one row, so its positions are consecutive in memory."""
     h0, h1, w0, w1 = block
     c, ho, wo, n = a.shape
-    count = (h1 - h0) * (w1 - w0) * (n1 - n0)
-    if n1 - n0 == n and (h1 - h0 == 1 or (w0 == 0 and w1 == wo)):
-        start = (h0 * wo + w0) * n
-        return a.reshape(c, ho * wo * n)[:, start:start + count].reshape(groups, -1, count)
-    return a[:, h0:h1, w0:w1, n0:n1].reshape(groups, -1, count)
+    start, count = (h0 * wo + w0) * n, (h1 - h0) * (w1 - w0) * n
+    return a.reshape(c, ho * wo * n)[:, start:start + count].reshape(groups, -1, count)
 
 
-def _gather(windows: Any, block: tuple[int, ...], n0: int, n1: int, geo: Geometry) -> Any:
+def _gather(windows: Any, block: tuple[int, ...], geo: Geometry) -> Any:
     """The block's columns, copied into this thread's buffer: (groups, C·kh·kw/groups, positions)."""
     h0, h1, w0, w1 = block
-    source = windows[:, :, :, h0:h1, w0:w1, n0:n1]
+    source = windows[:, :, :, h0:h1, w0:w1, :]
     xp = backend.get_array_module(source)
     cols = _buffer(xp, source.size, source.dtype, backend.device_of(source))
     cols.reshape(source.shape)[...] = source
@@ -175,8 +172,8 @@ def forward(x: Any, weight: Any, bias: Any | None, geo: Geometry) -> Any:
 
     def work(take: Any) -> None:
         while (block := take()) is not None:
-            cols = _gather(windows, block, 0, geo.batch, geo)
-            target = _matrix(out, block, 0, geo.batch, g)  # a view: whole-batch blocks
+            cols = _gather(windows, block, geo)
+            target = _matrix(out, block, g)  # a view
             xp.matmul(w, cols, out=target)
             if b is not None:
                 target += b  # while the block is in cache
@@ -190,10 +187,10 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     ``weightᵀ @ grad``, block by block.
 
     Neighbouring blocks add onto overlapping rows of the image, so threads split the input
-    channels instead (each range writes its own channels of the image, handed out as threads
-    free up), each range block by block over the whole batch. A layer with one input channel
-    runs on one thread: splitting its batch would cut every copy's inner loop short, which was
-    measured slower than one thread.
+    channels instead: each takes a range of every group's channels (one batched product over the
+    groups) and writes only those channels of the image, block by block over the whole batch.
+    A layer with one input channel per group runs on one thread: splitting its batch would cut
+    every copy's inner loop short, which was measured slower than one thread.
     """
     xp, device = backend.get_array_module(grad), backend.device_of(grad)
     (kh, kw), (sh, sw), (dh, dw), g = geo.kernel, geo.stride, geo.dilation, geo.groups
@@ -202,45 +199,45 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
         return image
     per_group = geo.channels // g
     w_t = weight.reshape(g, geo.out_channels // g, -1).transpose(0, 2, 1)  # (g, C/g·kh·kw, C_out/g)
+    by_group = image.reshape((g, per_group) + image.shape[1:])
     threads = 1 if device != "cpu" else parallel.get_num_threads()
-    parts = min(per_group, 2 * threads) if threads > 1 else 1  # channel ranges in each group
+    parts = min(per_group, 2 * threads) if threads > 1 else 1
     bounds = [round(i * per_group / parts) for i in range(parts + 1)]
-    ranges = [(group, c0, c1) for group in range(g) for c0, c1 in zip(bounds[:-1], bounds[1:])]
     blocks = _blocks_of(geo, grad.dtype, device)
 
     def work(take: Any) -> None:
         while (part := take()) is not None:
-            group, c0, c1 = part
-            w_part = w_t[group, c0 * kh * kw:c1 * kh * kw]
-            target = image[group * per_group + c0:group * per_group + c1]
+            c0, c1 = part
+            w_part = w_t[:, c0 * kh * kw:c1 * kh * kw]
+            target = by_group[:, c0:c1]  # (g, c1-c0, Hp, Wp, N)
             for block in blocks:
                 h0, h1, w0, w1 = block
-                g_block = _matrix(grad, block, 0, geo.batch, g)[group]
-                cols = _buffer(xp, w_part.shape[0] * g_block.shape[1], grad.dtype, device)
-                xp.matmul(w_part, g_block, out=cols.reshape(w_part.shape[0], -1))
-                cols = cols.reshape(c1 - c0, kh, kw, h1 - h0, w1 - w0, geo.batch)
+                g_block = _matrix(grad, block, g)
+                cols = _buffer(xp, g * w_part.shape[1] * g_block.shape[2], grad.dtype, device)
+                xp.matmul(w_part, g_block, out=cols.reshape(g, w_part.shape[1], -1))
+                cols = cols.reshape(g, c1 - c0, kh, kw, h1 - h0, w1 - w0, geo.batch)
                 for i in range(kh):
                     top = h0 * sh + i * dh
                     for j in range(kw):
                         left = w0 * sw + j * dw
-                        target[:, top:top + (h1 - h0 - 1) * sh + 1:sh,
-                               left:left + (w1 - w0 - 1) * sw + 1:sw] += cols[:, i, j]
+                        target[:, :, top:top + (h1 - h0 - 1) * sh + 1:sh,
+                               left:left + (w1 - w0 - 1) * sw + 1:sw] += cols[:, :, i, j]
 
-    _share(ranges, work, device)
+    _share(list(zip(bounds[:-1], bounds[1:])), work, device)
     return image
 
 
-# The weight gradient sums the blocks' products in this many fixed groups, one partial sum each,
-# added in order at the end: whichever thread computes a group, the sum is the same float for
-# float, from run to run and for any thread count (a resumed training run repeats the numbers of
-# an uninterrupted one). More groups than threads also lets a thread slowed by other load take
-# fewer of them.
-WEIGHT_GRAD_GROUPS = 8
+# The weight gradient sums the blocks' products in this many fixed parts (runs of consecutive
+# blocks), one partial sum each, added in order at the end: whichever thread computes a part, the
+# sum is the same float for float, from run to run and for any thread count (a resumed training
+# run repeats the numbers of an uninterrupted one). Up to 8 threads share it; more parts than
+# threads lets a thread slowed by other load take fewer of them.
+WEIGHT_GRAD_PARTS = 8
 
 
 def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
     """The gradient of the weight, (C_out, C/groups, kh, kw), from the padded input and the
-    output gradient: the sum over blocks of ``columns @ gradᵀ``, in ``WEIGHT_GRAD_GROUPS``
+    output gradient: the sum over blocks of ``columns @ gradᵀ``, in ``WEIGHT_GRAD_PARTS``
     partial sums of consecutive blocks."""
     xp, device = backend.get_array_module(x), backend.device_of(x)
     g = geo.groups
@@ -249,7 +246,7 @@ def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
         return xp.zeros(shape, dtype=x.dtype)
     windows = _windows(x, geo)
     blocks = _blocks_of(geo, x.dtype, device)
-    count = min(len(blocks), WEIGHT_GRAD_GROUPS)
+    count = min(len(blocks), WEIGHT_GRAD_PARTS)
     bounds = [round(i * len(blocks) / count) for i in range(count + 1)]
     partials: list[Any] = [None] * count
 
@@ -258,8 +255,8 @@ def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
             index, first, last = part
             total = None  # (g, C/g·kh·kw, C_out/g)
             for block in blocks[first:last]:
-                cols = _gather(windows, block, 0, geo.batch, geo)
-                product = xp.matmul(cols, _matrix(grad, block, 0, geo.batch, g).transpose(0, 2, 1))
+                cols = _gather(windows, block, geo)
+                product = xp.matmul(cols, _matrix(grad, block, g).transpose(0, 2, 1))
                 if total is None:
                     total = product
                 else:
