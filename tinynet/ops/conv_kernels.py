@@ -131,10 +131,15 @@ def _blocks_of(geo: Geometry, dtype: Any, device: str) -> list[tuple[int, ...]]:
     return _blocks(geo, geo.batch, dtype.itemsize, BLOCK_L2_MULTIPLE * l2_bytes())
 
 
-def _share(items: list[Any], work: Any, device: str) -> list[Any]:
-    """``work(take)`` on the pool's threads with one-thread BLAS on the CPU; on a GPU once."""
-    if device != "cpu":
-        return [work(iter(items + [None]).__next__)]
+def _share(items: list[Any], work: Any, device: str, threaded: bool = True) -> list[Any]:
+    """``work(take)`` on the pool's threads with one-thread BLAS on the CPU (on the calling
+    thread alone unless ``threaded``); on a GPU once."""
+    if device != "cpu" or not threaded:
+        take = iter(items + [None]).__next__
+        if device != "cpu":
+            return [work(take)]
+        with parallel.single_threaded_blas():
+            return [work(take)]
     with parallel.single_threaded_blas():
         return parallel.share(items, work)
 
@@ -227,6 +232,11 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     return image
 
 
+# A weight gradient whose columns have fewer rows than this (C/groups·kh·kw: a first layer on one
+# input channel) is computed on one thread: its products stream long, thin matrices, and two
+# threads took 25-40% longer than one (quiet 2-core EPYC, k3 and k5 layers on 1 input channel).
+THREADED_WEIGHT_GRAD_ROWS = 32
+
 # The weight gradient sums the blocks' products in this many fixed parts (runs of consecutive
 # blocks), one partial sum each, added in order at the end: whichever thread computes a part, the
 # sum is the same float for float, from run to run and for any thread count (a resumed training
@@ -263,7 +273,8 @@ def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
                     total += product
             partials[index] = total
 
-    _share([(i, bounds[i], bounds[i + 1]) for i in range(count)], work, device)
+    _share([(i, bounds[i], bounds[i + 1]) for i in range(count)], work, device,
+           threaded=geo.rows // g >= THREADED_WEIGHT_GRAD_ROWS)
     total = partials[0]
     for part in partials[1:]:
         total += part
