@@ -465,7 +465,8 @@ def test_publish_writes_results_summaries_figures_and_a_readme(smoke_root, tmp_p
         results = json.loads((tmp_path / name / "results.json").read_text())
         assert files == {"results.json", "summary.md", *(f["file"] for f in results["figures"])}
     readme = (tmp_path / "README.md").read_text()
-    assert "- commit: `" in readme and "- CPU: " in readme
+    commit = json.loads((smoke_root / "actual_task" / "results.json").read_text())["versions"]["commit"]
+    assert f"- commit: `{commit}`" in readme and "- CPU: " in readme
     assert "| autoencoder (needed) |" in readme and "| claim | quick | full |" in readme
     checks = json.loads((smoke_root / "frozen_encoder" / "results.json").read_text())["checks"]
     assert readme.count("| frozen_encoder | ") == len(checks)

@@ -22,6 +22,7 @@ import importlib.util
 import json
 import platform
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -319,11 +320,23 @@ class Context:
         self.notes.append(text)
 
 
+def git_commit(folder: Path) -> str:
+    """The commit checked out at ``folder``, marked when files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" (with uncommitted changes)" if dirty else "")
+
+
 def versions() -> dict[str, str]:
-    """The versions and machine a result was computed with."""
+    """The versions, code commit and machine a result was computed with."""
     found = {"python": platform.python_version(), "numpy": numpy.__version__,
-             "tinynet": tn.__version__, "machine": platform.machine(),
-             "processor": platform.processor() or platform.machine()}
+             "tinynet": tn.__version__, "commit": git_commit(Path(__file__).parents[2]),
+             "machine": platform.machine(), "processor": platform.processor() or platform.machine()}
     with contextlib.suppress(ImportError):
         import cupy
         found["cupy"] = cupy.__version__
