@@ -14,6 +14,7 @@ number in it comes from the runs' ``results.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from experiments import studies
-from experiments.harness.files import read_json, results_path, write_json, write_text
+from experiments.harness.files import read_json, results_path, to_json, write_text
 from experiments.harness.report import figure_problem
 from experiments.harness.study import git_commit
+from tinynet.data.download import data_root
 
 PUBLISHED = ("actual_task", "grad_norm", "zero_grad_minima", "depth_width_grid", "shapes_regularization",
              "batch_size", "learning_rate", "activation", "frozen_encoder")
@@ -88,26 +90,33 @@ def _mark(check: dict[str, Any] | None) -> str:
 HISTORIES_LIMIT = 1 << 20
 
 
+def portable(text: str) -> str:
+    """``text`` with this machine's data folder written as ``$TINYNET_DATA``, the variable that
+    named it: the published files say where the data came from without naming a local path."""
+    if not os.environ.get("TINYNET_DATA"):
+        return text
+    return text.replace(str(data_root()), "$TINYNET_DATA")
+
+
 def copy_study(source: Path, dest: Path) -> list[str]:
     """``results.json``, ``summary.md`` and the study's PNG figures from ``source`` to ``dest``
     (emptied first); nothing else (no checkpoints). A ``results.json`` over ``HISTORIES_LIMIT``
     bytes is copied without its ``runs`` (the training histories: a row per epoch, or per
-    iteration where a study logs each), and says so under ``"omitted"``. Returns the problems
-    with figures, if any."""
+    iteration where a study logs each), and says so under ``"omitted"``. The data folder is
+    written as ``$TINYNET_DATA`` (see :func:`portable`). Returns the problems with figures, if
+    any."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     results = read_json(results_path(source))
     problems = []
-    size = results_path(source).stat().st_size
-    if size > HISTORIES_LIMIT and results.get("runs"):
-        results["runs"] = {}
-        results["omitted"] = (f"runs: the training histories ({size / 1e6:.1f} MB in all), left out "
-                              "of the published copy; the study's run folder keeps them")
-        write_json(dest / "results.json", results)
-    else:
-        shutil.copy2(results_path(source), dest / "results.json")
-    shutil.copy2(source / "summary.md", dest / "summary.md")
+    text = results_path(source).read_text()
+    if len(text.encode()) > HISTORIES_LIMIT and results.get("runs"):
+        text = json.dumps(to_json({**results, "runs": {}, "omitted": (
+            f"runs: the training histories ({len(text.encode()) / 1e6:.1f} MB in all), left out of "
+            "the published copy; the study's run folder keeps them")}), indent=2) + "\n"
+    write_text(dest / "results.json", portable(text))
+    write_text(dest / "summary.md", portable((source / "summary.md").read_text()))
     for figure in results.get("figures", []):
         problem = figure_problem(source, figure.get("file"))
         if problem:
@@ -169,7 +178,7 @@ def publish(quick_root: Path, full_root: Path, dest: Path, names: list[str], rep
             problems.append(f"{name}: no finished full run in {full_root / name}")
             continue
         problems += [f"{name}: {p}" for p in copy_study(full_root / name, dest / name)]
-    write_text(dest / "README.md", readme(quick_root, full_root, names, repository))
+    write_text(dest / "README.md", portable(readme(quick_root, full_root, names, repository)))
     return problems
 
 

@@ -482,7 +482,16 @@ def test_publish_leaves_large_training_histories_out(smoke_root, tmp_path, monke
     assert copied["runs"] == {} and "training histories" in copied["omitted"]
     monkeypatch.setattr(publish, "HISTORIES_LIMIT", 1 << 30)
     publish.copy_study(source, tmp_path / "small")
-    assert (tmp_path / "small" / "results.json").read_bytes() == (source / "results.json").read_bytes()
+    assert (tmp_path / "small" / "results.json").read_text() == \
+        publish.portable((source / "results.json").read_text())
+
+
+def test_published_files_name_the_data_folder_by_its_variable(tmp_path, monkeypatch):
+    data = tmp_path / "my-data"
+    monkeypatch.setenv("TINYNET_DATA", str(data))
+    assert publish.portable(f"full: {data}/mnist") == "full: $TINYNET_DATA/mnist"
+    monkeypatch.delenv("TINYNET_DATA")
+    assert publish.portable(f"full: {data}/mnist") == f"full: {data}/mnist"
 
 
 def test_cli_setting_flags_override_profile(tmp_path):
