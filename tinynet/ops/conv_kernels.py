@@ -134,13 +134,11 @@ def _blocks_of(geo: Geometry, dtype: Any, device: str) -> list[tuple[int, ...]]:
 def _share(items: list[Any], work: Any, device: str, threaded: bool = True) -> list[Any]:
     """``work(take)`` on the pool's threads with one-thread BLAS on the CPU (on the calling
     thread alone unless ``threaded``); on a GPU once."""
-    if device != "cpu" or not threaded:
-        take = iter(items + [None]).__next__
-        if device != "cpu":
-            return [work(take)]
-        with parallel.single_threaded_blas():
-            return [work(take)]
+    if device != "cpu":
+        return [work(iter(items + [None]).__next__)]
     with parallel.single_threaded_blas():
+        if not threaded:
+            return [work(iter(items + [None]).__next__)]
         return parallel.share(items, work)
 
 
