@@ -175,9 +175,13 @@ class Linear(Op):
         # the ``matmul``/``transpose`` wrappers (a tenth of a small MLP's training step).
         x, weight = self.inputs[:2]
         shape = x.array.shape
-        if len(shape) != 2:  # fold batch dims (or a lone sample) into the rows of a matrix
+        folded = len(shape) != 2
+        if folded:  # fold batch dims (or a lone sample) into the rows of a matrix
             g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-        gx = MatMul.apply(g, weight).reshape(shape) if self.needs_input_grad[0] else None
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = MatMul.apply(g, weight)
+            gx = gx.reshape(shape) if folded else gx  # a node less per layer when x is a matrix
         gw = MatMul.apply(g, x, ta=True) if self.needs_input_grad[1] else None
         gb = None
         if len(self.inputs) == 3 and self.needs_input_grad[2]:
