@@ -323,6 +323,29 @@ def test_tiled_max_pool_masks_each_window_once(windows):
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("layout", ["NCHW", "from a conv"])
+def test_tiled_max_pool_is_the_same_on_any_thread_count(layout):
+    """The 2x2 pool runs in slices of its outermost memory axis on the pool's threads."""
+    rng = np.random.default_rng(9)
+    data = np.round(rng.standard_normal((6, 5, 8, 10)) * 2)  # ties in many windows
+    data[1, 2, 3, 3] = data[4, 0, 6, 7] = np.nan
+    g = rng.standard_normal((6, 5, 4, 5))
+    before, results = tn.get_num_threads(), []
+    try:
+        for threads in (1, 2, 3):
+            tn.set_num_threads(threads)
+            x = tn.tensor(data, requires_grad=True)
+            source = F.conv2d(x, tn.ones(5, 1, 1, 1).double(), groups=5) if layout != "NCHW" else x
+            out = F.max_pool2d(source, 2)
+            out.backward(tn.tensor(g))
+            results.append((out.detach().numpy(), x.grad.numpy()))
+    finally:
+        tn.set_num_threads(before)
+    for out, grad in results[1:]:
+        np.testing.assert_array_equal(out, results[0][0])
+        np.testing.assert_array_equal(grad, results[0][1])
+
+
 @pytest.mark.parametrize("kernel, stride, padding, _, ceil_mode", POOLS)
 @pytest.mark.parametrize("count_include_pad", [True, False])
 @pytest.mark.parametrize("divisor_override", [None, 5])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from tinynet import backend
+from tinynet import backend, parallel
 from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
 from tinynet.tensor import Tensor
@@ -116,16 +116,20 @@ def _max_and_winner(planes: list[Any]) -> tuple[Any, Any]:
     return best, winner
 
 
-def _max_and_masks(planes: list[Any]) -> tuple[Any, tuple[Any, ...]]:
-    """Elementwise max over same-shaped arrays, and one boolean mask per array: where it holds
-    the maximum (the first maximal array), or the last NaN."""
+def _max_and_masks(planes: list[Any], best: Any, masks: list[Any]) -> None:
+    """Into ``best`` and ``masks``: the elementwise max over same-shaped arrays, and one boolean
+    mask per array, true where it holds the maximum (the first maximal array), or the last NaN."""
     xp = backend.get_array_module(planes[0])
-    best = xp.maximum(planes[0], planes[1]) if len(planes) > 1 else planes[0].copy(order="K")
+    if len(planes) > 1:
+        xp.maximum(planes[0], planes[1], out=best)
+    else:
+        best[...] = planes[0]
     for plane in planes[2:]:
         xp.maximum(best, plane, out=best)
-    masks = [plane == best for plane in planes]
+    for plane, mask in zip(planes, masks):
+        xp.equal(plane, best, out=mask)
     if _one_maximum_each(masks, best):
-        return best, tuple(masks)
+        return
     taken = masks[0].copy(order="K")
     for mask in masks[1:]:
         xp.greater(mask, taken, out=mask)  # for booleans: mask and not taken
@@ -138,7 +142,29 @@ def _max_and_masks(planes: list[Any]) -> tuple[Any, tuple[Any, ...]]:
                 xp.greater(nan, taken, out=nan)
             masks[k] |= nan
             taken = nan if taken is None else taken | nan
-    return best, tuple(masks)
+
+
+def _in_parts(arrays: list[Any], order: tuple[int, ...], work: Any) -> None:
+    """``work(parts)`` for slices of ``arrays`` (same-shaped (N, C, H, W) arrays) along their
+    outermost axis in memory, on the pool's threads (see ``tinynet.parallel``): NumPy releases
+    the GIL in its loops, and each slice is a contiguous run of memory. On one thread, a GPU, or
+    when that axis is a spatial one, ``work(arrays)`` once."""
+    axis, size = order[0], arrays[0].shape[order[0]]
+    threads = parallel.get_num_threads() if backend.device_of(arrays[0]) == "cpu" else 1
+    if threads == 1 or axis > 1 or size < 2:
+        work(arrays)
+        return
+    count = min(size, 2 * threads)
+    bounds = [round(i * size / count) for i in range(count + 1)]
+    index = [slice(None)] * 4
+
+    def run(take: Any) -> None:
+        while (part := take()) is not None:
+            index_part = list(index)
+            index_part[axis] = slice(*part)
+            work([a[tuple(index_part)] for a in arrays])
+
+    parallel.share(list(zip(bounds[:-1], bounds[1:])), run)
 
 
 def _one_maximum_each(masks: list[Any], best: Any) -> bool:
@@ -166,8 +192,14 @@ class MaxPool2d(Op):
     def forward(self, x):
         window, self.order = self.window, _memory_order(x)
         planes = [view for _, view in _views(_padded(x, window, -math.inf), window)]
-        if window.tiles and x.size:
-            out, self.winner = _max_and_masks(planes)
+        if window.tiles and x.size:  # one mask per offset, made in parts on the pool's threads
+            xp, order = backend.get_array_module(x), self.order
+            out = _empty(xp, planes[0].shape, order, x.dtype)
+            masks = [_empty(xp, out.shape, order, bool) for _ in planes]
+            n = len(planes)
+            _in_parts([*planes, out, *masks], order,
+                      lambda a: _max_and_masks(a[:n], a[n], a[n + 1:]))
+            self.winner = tuple(masks)
         else:
             out, self.winner = _max_and_winner(planes)
         return out
@@ -216,11 +248,15 @@ class WindowScatter(Op):
             (kh, kw), (ho, wo) = window.kernel, window.out_hw
             image[:, :, ho * kh:] = 0
             image[:, :, :, wo * kw:] = 0
-            for k, view in _views(image, window):
-                if self.winner is None:
+            views = [view for _, view in _views(image, window)]
+            if self.winner is None:
+                for view in views:
                     view[...] = g
-                else:
-                    xp.multiply(g, _chosen(self.winner, k), out=view)
+            else:  # the masks of a max pool: in parts on the pool's threads
+                n = len(views)
+                _in_parts([g, *self.winner, *views], self.order,
+                          lambda a: [xp.multiply(a[0], mask, out=view)
+                                     for mask, view in zip(a[1:n + 1], a[n + 1:])])
             return image
         image[...] = 0
         for k, view in _views(image, window):
