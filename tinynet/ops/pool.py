@@ -147,7 +147,7 @@ def _max_and_masks(planes: list[Any], best: Any, masks: list[Any]) -> None:
 def _in_parts(arrays: list[Any], order: tuple[int, ...], work: Any) -> None:
     """``work(parts)`` for slices of ``arrays`` (same-shaped (N, C, H, W) arrays) along their
     outermost axis in memory, on the pool's threads (see ``tinynet.parallel``): NumPy releases
-    the GIL in its loops, and each slice is a contiguous run of memory. On one thread, a GPU, or
+    the GIL in its loops, and each slice covers one contiguous run of memory. On one thread, a GPU, or
     when that axis is a spatial one, ``work(arrays)`` once."""
     axis, size = order[0], arrays[0].shape[order[0]]
     threads = parallel.get_num_threads() if backend.device_of(arrays[0]) == "cpu" else 1
@@ -156,13 +156,12 @@ def _in_parts(arrays: list[Any], order: tuple[int, ...], work: Any) -> None:
         return
     count = min(size, 2 * threads)
     bounds = [round(i * size / count) for i in range(count + 1)]
-    index = [slice(None)] * 4
 
     def run(take: Any) -> None:
         while (part := take()) is not None:
-            index_part = list(index)
-            index_part[axis] = slice(*part)
-            work([a[tuple(index_part)] for a in arrays])
+            index = [slice(None)] * 4
+            index[axis] = slice(*part)
+            work([a[tuple(index)] for a in arrays])
 
     parallel.share(list(zip(bounds[:-1], bounds[1:])), run)
 
