@@ -16,15 +16,7 @@ from typing import Any
 import numpy
 
 from benchmarks.harness import Workload
-
-
-def array_module(array: Any) -> Any:
-    """numpy, or cupy for a cupy array (cupy is imported only when such an array exists)."""
-    if type(array).__module__.startswith("cupy"):
-        import cupy
-
-        return cupy
-    return numpy
+from tinynet import backend  # only to tell NumPy arrays from CuPy ones
 
 
 # ---------------------------------------------------------------------------- kernels
@@ -42,13 +34,14 @@ def conv2d_forward(x: Any, w: Any, padding: int) -> tuple[Any, Any]:
 
     Returns the NCHW output (a transposed view) and the columns the backward needs.
     """
-    xp = array_module(x)
+    xp = backend.get_array_module(x)
     n, c = x.shape[:2]
     cout, k = w.shape[0], w.shape[2]
     if padding:
         x = xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     ho, wo = x.shape[2] - k + 1, x.shape[3] - k + 1
-    windows = xp.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
+    # every k×k window as a view: as_strided, which CuPy makes without reading the GPU
+    windows = xp.lib.stride_tricks.as_strided(x, (n, c, ho, wo, k, k), x.strides + x.strides[2:])
     cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)
     out = cols @ w.reshape(cout, -1).T
     return out.reshape(n, ho, wo, cout).transpose(0, 3, 1, 2), cols
@@ -57,7 +50,7 @@ def conv2d_forward(x: Any, w: Any, padding: int) -> tuple[Any, Any]:
 def conv2d_backward(g: Any, x_shape: Sequence[int], w: Any, cols: Any, padding: int,
                     input_grad: bool = True) -> tuple[Any, Any]:
     """(input gradient or None, weight gradient): a GEMM each, then col2im by slice-adds."""
-    xp = array_module(g)
+    xp = backend.get_array_module(g)
     n, c, h, wd = x_shape
     cout, k = w.shape[0], w.shape[2]
     ho, wo = g.shape[2:]
@@ -90,13 +83,13 @@ class Adam:
     """Adam (PyTorch's defaults), its update written as a few in-place array ops per parameter."""
 
     def __init__(self, params: list[Any], lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
-        xp = array_module(params[0])
+        xp = backend.get_array_module(params[0])
         self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
         self.m = [xp.zeros_like(p) for p in params]
         self.v = [xp.zeros_like(p) for p in params]
 
     def step(self, grads: list[Any]) -> None:
-        xp = array_module(self.params[0])
+        xp = backend.get_array_module(self.params[0])
         b1, b2 = self.betas
         self.t += 1
         step_size = self.lr / (1 - b1 ** self.t)

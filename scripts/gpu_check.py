@@ -43,7 +43,8 @@ if __package__ in (None, ""):  # run as a script from anywhere: the checkout's t
 import tinynet as tn  # noqa: E402
 import tinynet.nn as nn  # noqa: E402
 import tinynet.nn.functional as F  # noqa: E402
-from benchmarks.peer_numpy import Adam, max_pool2x2_backward, max_pool2x2_forward  # noqa: E402
+from benchmarks.peer_numpy import (  # noqa: E402
+    Adam, conv2d_backward, conv2d_forward, max_pool2x2_backward, max_pool2x2_forward)
 from tinynet import backend  # noqa: E402
 
 PARITY_TARGET = 1e-4
@@ -189,9 +190,10 @@ def parity(device: str, small: bool) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- the raw peer
 class RawCNN:
-    """The MNIST CNN's training step written directly in an array module (CuPy on a GPU):
-    im2col by ``as_strided`` and one GEMM per convolution, reshape max-pools, softmax
-    cross-entropy and Adam by hand. No autodiff and no transfer: what the arithmetic costs."""
+    """The MNIST CNN's training step written directly in an array module (CuPy on a GPU), from
+    the benchmarks' hand-written NumPy kernels (im2col and one GEMM per convolution, reshape
+    max-pools, Adam) with the loss kept on the device. No autodiff and no transfer: what the
+    arithmetic costs."""
 
     def __init__(self, xp: Any, params: list[Any] | None = None, lr: float = 1e-3) -> None:
         """``params``: host arrays in tinynet's order (conv1 w, b, conv2 w, b, fc1 w, b, fc2 w,
@@ -206,43 +208,15 @@ class RawCNN:
         self.params = [xp.asarray(p) for p in params]
         self.adam = Adam(self.params, lr)  # the benchmarks' hand-written one
 
-    def _windows(self, x: Any, k: int = 3) -> Any:
-        n, c, h, w = x.shape
-        return self.xp.lib.stride_tricks.as_strided(
-            x, (n, c, h - k + 1, w - k + 1, k, k), x.strides + x.strides[2:])
-
-    def _conv(self, x: Any, w: Any, b: Any) -> tuple[Any, Any]:
-        xp = self.xp
-        padded = xp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-        n, _, h, wd = x.shape
-        cols = self._windows(padded).transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, -1)
-        out = cols @ w.reshape(len(w), -1).T + b
-        return out.reshape(n, h, wd, len(w)).transpose(0, 3, 1, 2), cols
-
-    def _conv_backward(self, g: Any, x_shape: tuple, w: Any, cols: Any,
-                       input_grad: bool) -> tuple[Any, Any, Any]:
-        xp = self.xp
-        n, c, h, wd = x_shape
-        g2 = g.transpose(0, 2, 3, 1).reshape(-1, len(w))
-        gw, gb = (g2.T @ cols).reshape(w.shape), g2.sum(0)
-        if not input_grad:
-            return None, gw, gb
-        gcols = (g2 @ w.reshape(len(w), -1)).reshape(n, h, wd, c, 3, 3)
-        gx = xp.zeros((n, c, h + 2, wd + 2), dtype=g.dtype)
-        for i in range(3):
-            for j in range(3):
-                gx[:, :, i:i + h, j:j + wd] += gcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-        return gx[:, :, 1:-1, 1:-1], gw, gb
-
     def step(self, x: Any, labels: Any) -> Any:
         """One training step; returns the loss as a 0-d array (not read)."""
         xp = self.xp
         w1, b1, w2, b2, w3, b3, w4, b4 = self.params
-        c1, cols1 = self._conv(x, w1, b1)
-        r1 = xp.maximum(c1, 0)
+        c1, cols1 = conv2d_forward(x, w1, 1)
+        r1 = xp.maximum(c1 + b1[:, None, None], 0)
         p1 = max_pool2x2_forward(r1)
-        c2, cols2 = self._conv(p1, w2, b2)
-        r2 = xp.maximum(c2, 0)
+        c2, cols2 = conv2d_forward(p1, w2, 1)
+        r2 = xp.maximum(c2 + b2[:, None, None], 0)
         p2 = max_pool2x2_forward(r2)
         flat = p2.reshape(len(x), -1)
         h = xp.maximum(flat @ w3.T + b3, 0)
@@ -256,9 +230,11 @@ class RawCNN:
         g = (g @ w4) * (h > 0)
         gw3, gb3 = g.T @ flat, g.sum(0)
         g = max_pool2x2_backward((g @ w3).reshape(p2.shape), r2, p2) * (r2 > 0)
-        g, gw2, gb2 = self._conv_backward(g, p1.shape, w2, cols2, True)
+        gb2 = g.sum((0, 2, 3))
+        g, gw2 = conv2d_backward(g, p1.shape, w2, cols2, 1)
         g = max_pool2x2_backward(g, r1, p1) * (r1 > 0)
-        _, gw1, gb1 = self._conv_backward(g, x.shape, w1, cols1, False)
+        gb1 = g.sum((0, 2, 3))
+        _, gw1 = conv2d_backward(g, x.shape, w1, cols1, 1, input_grad=False)
         self.adam.step([gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4])
         return loss
 
