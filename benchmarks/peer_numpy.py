@@ -202,40 +202,44 @@ def mlp_workload(sizes: Sequence[int], x: Any, y: Any, lr: float = 1e-3) -> Work
 
 
 class MnistCNN:
-    """conv(1→32,3,p1)-relu-pool2-conv(32→64,3,p1)-relu-pool2-linear(3136→128)-relu-linear(128→10)."""
+    """conv(1→32,3,p1)-relu-pool2-conv(32→64,3,p1)-relu-pool2-linear(3136→128)-relu-linear(128→10),
+    in the array module of its data (CuPy too: the loss stays a 0-d array on the device)."""
 
-    def __init__(self, seed: int = 0) -> None:
-        rng = numpy.random.default_rng(seed)
-        self.params = [_uniform_init(rng, 9, (32, 1, 3, 3)), _uniform_init(rng, 9, (32,)),
-                       _uniform_init(rng, 288, (64, 32, 3, 3)), _uniform_init(rng, 288, (64,)),
-                       _uniform_init(rng, 3136, (128, 3136)), _uniform_init(rng, 3136, (128,)),
-                       _uniform_init(rng, 128, (10, 128)), _uniform_init(rng, 128, (10,))]
+    def __init__(self, seed: int = 0, params: list[Any] | None = None, xp: Any = numpy) -> None:
+        """``params``: arrays in tinynet's order (conv1 w, b, conv2 w, b, fc1 w, b, fc2 w, b);
+        drawn as PyTorch initialises by default. They are moved into ``xp``."""
+        if params is None:
+            rng = numpy.random.default_rng(seed)
+            params = [_uniform_init(rng, 9, (32, 1, 3, 3)), _uniform_init(rng, 9, (32,)),
+                      _uniform_init(rng, 288, (64, 32, 3, 3)), _uniform_init(rng, 288, (64,)),
+                      _uniform_init(rng, 3136, (128, 3136)), _uniform_init(rng, 3136, (128,)),
+                      _uniform_init(rng, 128, (10, 128)), _uniform_init(rng, 128, (10,))]
+        self.params = [xp.asarray(p) for p in params]
 
-    def forward(self, x: Any, labels: Any) -> tuple[float, dict[str, Any]]:
+    def forward(self, x: Any, labels: Any) -> tuple[Any, dict[str, Any]]:
+        xp = backend.get_array_module(x)
         w1, b1, w2, b2, w3, b3, w4, b4 = self.params
         c1, cols1 = conv2d_forward(x, w1, 1)
-        r1 = numpy.maximum(c1 + b1[:, None, None], 0)
+        r1 = xp.maximum(c1 + b1[:, None, None], 0)
         p1 = max_pool2x2_forward(r1)
         c2, cols2 = conv2d_forward(p1, w2, 1)
-        r2 = numpy.maximum(c2 + b2[:, None, None], 0)
+        r2 = xp.maximum(c2 + b2[:, None, None], 0)
         p2 = max_pool2x2_forward(r2)
         flat = p2.reshape(len(x), -1)
-        h = numpy.maximum(flat @ w3.T + b3, 0)
+        h = xp.maximum(flat @ w3.T + b3, 0)
         logits = h @ w4.T + b4
         shifted = logits - logits.max(1, keepdims=True)
-        log_probs = shifted - numpy.log(numpy.exp(shifted).sum(1, keepdims=True))
-        rows = numpy.arange(len(x))
-        loss = -float(log_probs[rows, labels].mean())
-        return loss, dict(x=x, labels=labels, cols1=cols1, r1=r1, p1=p1, cols2=cols2, r2=r2,
+        log_probs = shifted - xp.log(xp.exp(shifted).sum(1, keepdims=True))
+        onehot = labels[:, None] == xp.arange(10)[None, :]  # no index array to copy to a GPU
+        loss = -(log_probs * onehot).sum() / len(x)
+        return loss, dict(x=x, onehot=onehot, cols1=cols1, r1=r1, p1=p1, cols2=cols2, r2=r2,
                           p2=p2, flat=flat, h=h, log_probs=log_probs)
 
-    def backward(self, cache: tuple[float, dict[str, Any]]) -> list[Any]:
+    def backward(self, cache: tuple[Any, dict[str, Any]]) -> list[Any]:
         w1, b1, w2, b2, w3, b3, w4, b4 = self.params
         c = cache[1]
-        n = len(c["x"])
-        g = numpy.exp(c["log_probs"])
-        g[numpy.arange(n), c["labels"]] -= 1
-        g /= n
+        xp = backend.get_array_module(c["x"])
+        g = (xp.exp(c["log_probs"]) - c["onehot"]) / len(c["x"])
         gw4, gb4 = g.T @ c["h"], g.sum(0)
         g = (g @ w4) * (c["h"] > 0)
         gw3, gb3 = g.T @ c["flat"], g.sum(0)

@@ -43,8 +43,7 @@ if __package__ in (None, ""):  # run as a script from anywhere: the checkout's t
 import tinynet as tn  # noqa: E402
 import tinynet.nn as nn  # noqa: E402
 import tinynet.nn.functional as F  # noqa: E402
-from benchmarks.peer_numpy import (  # noqa: E402
-    Adam, conv2d_backward, conv2d_forward, max_pool2x2_backward, max_pool2x2_forward)
+from benchmarks.peer_numpy import Adam, MnistCNN  # noqa: E402
 from tinynet import backend  # noqa: E402
 
 PARITY_TARGET = 1e-4
@@ -190,53 +189,22 @@ def parity(device: str, small: bool) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- the raw peer
 class RawCNN:
-    """The MNIST CNN's training step written directly in an array module (CuPy on a GPU), from
-    the benchmarks' hand-written NumPy kernels (im2col and one GEMM per convolution, reshape
-    max-pools, Adam) with the loss kept on the device. No autodiff and no transfer: what the
-    arithmetic costs."""
+    """The MNIST CNN's training step written directly in an array module (CuPy on a GPU): the
+    benchmarks' hand-written NumPy network (``MnistCNN``: im2col and one GEMM per convolution,
+    reshape max-pools, softmax cross-entropy) and Adam, with the loss kept on the device. No
+    autodiff and no transfer: what the arithmetic costs."""
 
     def __init__(self, xp: Any, params: list[Any] | None = None, lr: float = 1e-3) -> None:
-        """``params``: host arrays in tinynet's order (conv1 w, b, conv2 w, b, fc1 w, b, fc2 w,
-        b); by default drawn as PyTorch initialises."""
-        if params is None:
-            rng = numpy.random.default_rng(0)
-            shapes = [((32, 1, 3, 3), 9), ((32,), 9), ((64, 32, 3, 3), 288), ((64,), 288),
-                      ((128, 3136), 3136), ((128,), 3136), ((10, 128), 128), ((10,), 128)]
-            params = [rng.uniform(-1, 1, s).astype(numpy.float32) / math.sqrt(fan)
-                      for s, fan in shapes]
-        self.xp = xp
-        self.params = [xp.asarray(p) for p in params]
-        self.adam = Adam(self.params, lr)  # the benchmarks' hand-written one
+        """``params``: host arrays in tinynet's order; by default drawn as PyTorch initialises."""
+        self.model = MnistCNN(params=params, xp=xp)
+        self.params = self.model.params
+        self.adam = Adam(self.params, lr)
 
     def step(self, x: Any, labels: Any) -> Any:
         """One training step; returns the loss as a 0-d array (not read)."""
-        xp = self.xp
-        w1, b1, w2, b2, w3, b3, w4, b4 = self.params
-        c1, cols1 = conv2d_forward(x, w1, 1)
-        r1 = xp.maximum(c1 + b1[:, None, None], 0)
-        p1 = max_pool2x2_forward(r1)
-        c2, cols2 = conv2d_forward(p1, w2, 1)
-        r2 = xp.maximum(c2 + b2[:, None, None], 0)
-        p2 = max_pool2x2_forward(r2)
-        flat = p2.reshape(len(x), -1)
-        h = xp.maximum(flat @ w3.T + b3, 0)
-        logits = h @ w4.T + b4
-        shifted = logits - logits.max(1, keepdims=True)
-        log_probs = shifted - xp.log(xp.exp(shifted).sum(1, keepdims=True))
-        onehot = labels[:, None] == xp.arange(10)[None, :]
-        loss = -(log_probs * onehot).sum() / len(x)
-        g = (xp.exp(log_probs) - onehot) / len(x)
-        gw4, gb4 = g.T @ h, g.sum(0)
-        g = (g @ w4) * (h > 0)
-        gw3, gb3 = g.T @ flat, g.sum(0)
-        g = max_pool2x2_backward((g @ w3).reshape(p2.shape), r2, p2) * (r2 > 0)
-        gb2 = g.sum((0, 2, 3))
-        g, gw2 = conv2d_backward(g, p1.shape, w2, cols2, 1)
-        g = max_pool2x2_backward(g, r1, p1) * (r1 > 0)
-        gb1 = g.sum((0, 2, 3))
-        _, gw1 = conv2d_backward(g, x.shape, w1, cols1, 1, input_grad=False)
-        self.adam.step([gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4])
-        return loss
+        cache = self.model.forward(x, labels)
+        self.adam.step(self.model.backward(cache))
+        return cache[0]
 
 
 # ---------------------------------------------------------------------------- speed
