@@ -427,7 +427,9 @@ def test_report_opens_with_the_status_table_and_the_tally(smoke_root):
     head = report[:report.index('<a id="')]
     assert f"**Checks shown: {shown} of {total}**" in head
     assert "| study | title | profile | data | device | wall time (s) | checks shown |" in head
-    assert head.count("| smoke | full |") >= 10 and "| smoke | synthetic |" in head
+    mnist = "full" if (FULL_DATA / "mnist").is_dir() else "offline subset"
+    assert head.count(f"| smoke | {mnist} |") >= 10 and "| smoke | synthetic |" in head
+    assert ("**Offline subset:**" in head) == (mnist == "offline subset")
 
 
 def test_actual_task_draws_curves_between_epochs(smoke_root):
