@@ -74,6 +74,27 @@ def test_gradients_accumulate_across_backward_calls_like_pytorch():
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
+
+def test_every_new_grad_owns_its_memory_as_in_pytorch():
+    """A gradient passed through unchanged (add, sum, a leaf's own seed) must not alias another
+    .grad, a read-only broadcast view or the caller's seed: in-place changes stay local."""
+    x, b = f64(1.0, 2.0), f64(3.0, 4.0)
+    (x + b).sum().backward()
+    x.grad.mul_(5)  # the broadcast view that sum hands back, shared by both leaves
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    seed = tn.ones(2, dtype=tn.float64)
+    leaf = f64(1.0, 2.0)
+    leaf.backward(seed)
+    seed.mul_(3)
+    np.testing.assert_array_equal(leaf.grad.numpy(), [1.0, 1.0])
+    w = f64(1.0, 2.0)
+    c = tn.tensor(3.0, dtype=tn.float64, requires_grad=True)
+    (w.sum() * c).backward(create_graph=True)  # the copy of the broadcast view stays in the graph
+    assert w.grad.requires_grad
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [3.0, 3.0])
+
+
 def test_backward_twice_without_retain_graph_raises_a_clear_error():
     x = f64(1.0, 2.0)
     y = (x.exp() * x).sum()

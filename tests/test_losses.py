@@ -160,6 +160,8 @@ SPECS = [
            np_smooth_l1, values=differences_away_from(KINKS)),
     OpSpec("huber_loss", F.huber_loss, pair_cases(delta=st.sampled_from([0.5, 1.0, 2.0])),
            np_huber, values=differences_away_from(KINKS)),
+    OpSpec("mse_loss", F.mse_loss, pair_cases(),
+           lambda x, y, reduction: np_reduce((x - y) ** 2, reduction)),
     OpSpec("mse_loss weighted", lambda x, y, w, reduction: F.mse_loss(x, y, reduction=reduction,
                                                                        weight=w),
            shapes(max_dims=2).flatmap(lambda s: st.tuples(st.just((s, s, s)), st.fixed_dictionaries(
@@ -234,6 +236,9 @@ TORCH_CASES = {
     "smooth_l1_loss beta 0": ("smooth_l1_loss", (X23, Y23), {"beta": 0.0}),
     "huber_loss": ("huber_loss", (X23, Y23), {"delta": 0.7, "reduction": "none"}),
     "huber_loss weighted": ("huber_loss", (X23, Y23), {"weight": ("t", np.abs(Y23))}),
+    "mse_loss": ("mse_loss", (X23, Y23), {}),
+    "mse_loss sum": ("mse_loss", (X23, Y23), {"reduction": "sum"}),
+    "mse_loss none": ("mse_loss", (X23, Y23), {"reduction": "none"}),
     "mse_loss weighted": ("mse_loss", (X23, Y23), {"weight": ("t", np.abs(X23) + 0.2)}),
     "binary_cross_entropy": ("binary_cross_entropy", (P23, T23), {}),
     "binary_cross_entropy weight": ("binary_cross_entropy", (P23, T23),

@@ -14,6 +14,7 @@ import tinynet.nn.functional as F
 from tinynet.autograd import graph_nodes
 from tinynet.ops.arithmetic import MatMul
 from tinynet.ops.shape import SumTo
+from tinynet.ops.small_kernels import sum_leading
 from tinynet.testing import OpSpec, check_op, op_settings
 
 
@@ -67,6 +68,31 @@ def test_leaky_relu_matches_pytorch_at_zero_infinities_and_nan(slope):
     theirs = torch.nn.functional.leaky_relu(torch.tensor(values), slope).numpy()
     np.testing.assert_array_equal(mine, theirs)
     assert np.signbit(mine).tolist() == np.signbit(theirs).tolist()
+    upstream = np.linspace(-1.0, 2.0, values.size, dtype=np.float32)
+    x, x_torch = tn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        (F.leaky_relu(x, slope) * tn.tensor(upstream)).sum().backward()
+    (torch.nn.functional.leaky_relu(x_torch, slope) * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), x_torch.grad.numpy())
+
+
+@pytest.mark.parametrize("shape, lead", [((256, 10), 1), ((4, 64, 3), 2), ((2, 3), 1),
+                                         ((1, 5), 1), ((2000, 10), 1), ((8, 100), 1),
+                                         ((3, 0), 1), ((0, 4), 1), ((5, 4), 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
+def test_sum_leading_equals_numpys_sum(shape, lead, dtype):
+    """The BLAS fast path (short rows) and the fallbacks (long rows, big, empty, half, integer,
+    non-contiguous) all give NumPy's sum, with its dtype and shape, NaN and infinities included."""
+    a = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    if a.size and dtype in (np.float32, np.float64):
+        a.reshape(-1)[:3] = [np.nan, np.inf, -np.inf][:a.size]
+    for array in (a, np.asfortranarray(a)):
+        expected = array.sum(axis=tuple(range(lead)))
+        with np.errstate(invalid="ignore"):
+            got = sum_leading(array, lead)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        rtol = {np.float16: 1e-2, np.float32: 1e-5}.get(dtype, 1e-12)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * 100)
 
 
 def test_linear_layer_reads_its_parameters_from_the_registry():

@@ -414,10 +414,30 @@ def backward(tensors: Tensor | Sequence[Tensor],
     else:
         accumulate = [(leaf, g) for leaf, g in walk(tensors, seeds, retain, create_graph).items()
                       if isinstance(leaf, Tensor)]
+    given_out = {id(_memory_of(s.array)) for s in seeds}  # the caller may still hold a seed
     for leaf, g in accumulate:
         if g is not None and leaf.requires_grad:
             g = g if create_graph else g.detach()
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            leaf.grad = _owned(g, given_out) if leaf.grad is None else leaf.grad + g
+
+
+def _memory_of(array: Any) -> Any:
+    """The array that owns ``array``'s memory (itself, or the base of a view)."""
+    return array if array.base is None else array.base
+
+
+def _owned(g: Tensor, given_out: set[int]) -> Tensor:
+    """``g``, or a copy of it, such that a new ``.grad`` owns its memory, as PyTorch's
+    AccumulateGrad ensures: ``x.grad.mul_(2)`` must not change ``b.grad`` when ``x + b`` handed
+    both the same gradient, nor fail on the broadcast view that ``sum`` hands its input, nor
+    change the gradient the caller passed to ``backward``."""
+    array = g.array
+    memory = id(array if array.base is None else array.base)
+    if memory in given_out or 0 in array.strides and any(
+            step == 0 and n > 1 for step, n in zip(array.strides, array.shape)):  # broadcast
+        return g.clone()
+    given_out.add(memory)
+    return g
 
 
 def grad(outputs: Tensor | Sequence[Tensor],

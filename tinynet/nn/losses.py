@@ -21,6 +21,7 @@ import warnings
 from tinynet import backend
 from tinynet.ops import abs, exp, log, log_softmax, softplus, where
 from tinynet.ops.losses import binary_cross_entropy as _binary_cross_entropy
+from tinynet.ops.losses import squared_error
 from tinynet.tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
@@ -86,8 +87,11 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     """Mean squared error (x - y)² between tensors of the same shape."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _weighted(diff * diff, weight, reduction, "mse_loss", mean_over_weights=True)
+    if weight is None:
+        _check_reduction(reduction, "mse_loss")
+        return squared_error(input, target, reduction)
+    return _weighted(squared_error(input, target, "none"), weight, reduction, "mse_loss",
+                     mean_over_weights=True)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,

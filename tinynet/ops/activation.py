@@ -46,9 +46,11 @@ class LeakyReLU(Op):
         return xp.where(x > 0, x, x * slope)
 
     def backward(self, g):
-        x = self.inputs[0].array
-        slope = backend.get_array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
-        return (_scaled(g, slope),)
+        x, slope = self.inputs[0].array, self.negative_slope
+        xp = backend.get_array_module(x)
+        if 0 < slope <= 1:  # max(1 or 0, slope): a cast and a pass, where `where` costs more
+            return (_scaled(g, xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))),)
+        return (_scaled(g, xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))),)
 
 
 class ELU(Op):

@@ -18,6 +18,18 @@ from tinynet.tensor import Tensor, as_tensor
 
 def binary(op: type[Op], a: Any, b: Any) -> Tensor:
     """Lift Python numbers next to a Tensor, and name the op and shapes when they can't broadcast."""
+    a, b = promoted(a, b)
+    try:
+        return op.apply(a, b)
+    except ValueError as err:
+        if "broadcast" not in str(err):
+            raise
+        raise ValueError(f"{op.__name__.lower()}: shapes {tuple(a.shape)} and {tuple(b.shape)} "
+                         "cannot be broadcast together") from None
+
+
+def promoted(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """``a`` and ``b`` as Tensors of one dtype, by PyTorch's rules for a binary op."""
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
     if a.array.dtype is not b.array.dtype and a.dtype != b.dtype:  # identity: the cheap test
@@ -31,13 +43,7 @@ def binary(op: type[Op], a: Any, b: Any) -> Tensor:
         elif a.dtype.kind == "f" and b.dtype.kind == "f":
             common = numpy.promote_types(a.dtype, b.dtype)
             a, b = a.to(common), b.to(common)
-    try:
-        return op.apply(a, b)
-    except ValueError as err:
-        if "broadcast" not in str(err):
-            raise
-        raise ValueError(f"{op.__name__.lower()}: shapes {tuple(a.shape)} and {tuple(b.shape)} "
-                         "cannot be broadcast together") from None
+    return a, b
 
 
 class Add(Op):

@@ -11,6 +11,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.ops.small_kernels import sum_leading
 from tinynet.tensor import Tensor, as_tensor
 
 
@@ -69,7 +70,7 @@ class SumTo(Op):
     def forward(self, a):
         lead = a.ndim - len(self.shape)
         if a.shape[lead:] == self.shape:  # only leading dims added (a bias): no reshape needed
-            return a.sum(axis=tuple(range(lead)))
+            return sum_leading(a, lead)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(self.shape) if n == 1 and a.shape[lead + i] != 1)
         out = a.sum(axis=axes, keepdims=True) if axes else a
