@@ -187,6 +187,9 @@ def test_print_suffixes_and_print_options_match_pytorch():
 @pytest.mark.parametrize("make, name", [
     (lambda x: x * 2, "MulBackward0"), (lambda x: x + 1, "AddBackward0"), (lambda x: x ** 2, "PowBackward0"),
     (lambda x: x.sum(), "SumBackward0"), (lambda x: x.exp(), "ExpBackward0"),
+    (lambda x: x.sum(0), "SumBackward1"), (lambda x: x.mean(), "MeanBackward0"),
+    (lambda x: x.mean((0, 1)), "MeanBackward1"),
+    (lambda x: tn.nn.functional.mse_loss(x, x.detach() * 2), "MseLossBackward0"),
     (lambda x: x.relu(), "ReluBackward0"),
     (lambda x: x.reshape(4), "ViewBackward0"), (lambda x: x[0], "SliceBackward0"),
     (lambda x: x.sin(), "SinBackward0"),

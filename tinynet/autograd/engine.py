@@ -123,10 +123,11 @@ class Op:
         fn = cls.__new__(cls)
         fn.__dict__ = params
         arrays = [t.array for t in inputs]
-        kind = type(arrays[0])
-        for a in arrays:
-            if type(a) is not kind:
-                _raise_device_mismatch(cls.__name__, inputs)
+        if len(arrays) > 1:
+            kind = type(arrays[0])
+            for a in arrays:
+                if type(a) is not kind:
+                    _raise_device_mismatch(cls.__name__, inputs)
         out = fn.forward(*arrays)
         if not isinstance(out, backend.array_types):  # NumPy reductions return scalars
             out = backend.get_array_module(arrays[0]).asarray(out)
@@ -278,25 +279,26 @@ def _topological_order(roots: Sequence[Op]) -> list[Op]:
     Iterative depth-first search, so a graph thousands of ops deep hits no recursion limit.
     """
     postorder: list[Op] = []
-    seen: set[int] = set()
+    seen: set[Op] = set()  # ops hash by identity
     stack: list[tuple[Op, bool]] = [(fn, False) for fn in roots]
     while stack:
         fn, children_done = stack.pop()
         if children_done:
             postorder.append(fn)
             continue
-        if id(fn) in seen:
+        if fn in seen:
             continue
         if fn.released:
             raise RuntimeError(
                 "Trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward. Pass retain_graph=True to the first call if you "
                 "need to backward twice.")
-        seen.add(id(fn))
+        seen.add(fn)
         stack.append((fn, True))
+        clock = fn.clock
         for t in fn.inputs:
-            node = t.grad_fn if t._version_counter[1] <= fn.clock else _producer(t, fn.clock)
-            if node is not None and node is not t and id(node) not in seen:
+            node = t.grad_fn if t._version_counter[1] <= clock else _producer(t, clock)
+            if node is not None and node is not t and node not in seen:
                 stack.append((node, False))
     postorder.reverse()
     return postorder

@@ -28,7 +28,10 @@ def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, 
 
 
 class Sum(Op):
+    """The sum over ``axes``; PyTorch names its node SumBackward0 over all dims, else 1."""
+
     saves_inputs = False
+    node_name = "SumBackward0"
 
     def forward(self, a):
         return a.sum(axis=self.axes, keepdims=self.keepdim)
@@ -36,6 +39,28 @@ class Sum(Op):
     def backward(self, g):
         shape = self.inputs[0].shape
         return (broadcast_to(g.reshape(_keepdim_shape(shape, self.axes)), shape),)
+
+
+class Mean(Op):
+    """The mean over ``axes`` (one node, as PyTorch's MeanBackward0 or, over some dims, 1)."""
+
+    saves_inputs = False
+    node_name = "MeanBackward0"
+
+    def forward(self, a):
+        return backend.get_array_module(a).mean(a, axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, g):
+        shape = self.inputs[0].shape
+        count = 1
+        for d in self.axes:
+            count *= shape[d]
+        return (broadcast_to((g / count).reshape(_keepdim_shape(shape, self.axes)), shape),)
+
+
+def _node_name(op: str, dim: Any) -> dict[str, str]:
+    """PyTorch's node name for a reduction: ``op``Backward0 over all dims, 1 over given ones."""
+    return {} if dim is None else {"node_name": f"{op}Backward1"}
 
 
 class Extreme(Op):
@@ -61,18 +86,15 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (all dims when None). Booleans and ints sum to int64, as in PyTorch."""
     if a.dtype.kind in "bi":
         a = Tensor(a.array.astype("int64"))
-    return Sum.apply(a, axes=_axes(dim, a.ndim, "sum"), keepdim=keepdim)
+    return Sum.apply(a, axes=_axes(dim, a.ndim, "sum"), keepdim=keepdim, **_node_name("Sum", dim))
 
 
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The mean over ``dim`` (all dims when None) of a floating tensor."""
     if a.dtype.kind not in "fc":
         raise TypeError(f"mean: expected a floating point tensor, got {a.dtype}")
-    axes = _axes(dim, a.ndim, "mean")
-    count = 1
-    for d in axes:
-        count *= a.shape[d]
-    return sum(a, axes, keepdim) / count
+    return Mean.apply(a, axes=_axes(dim, a.ndim, "mean"), keepdim=keepdim,
+                      **_node_name("Mean", dim))
 
 
 def var(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
