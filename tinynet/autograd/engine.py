@@ -418,8 +418,9 @@ def backward(tensors: Tensor | Sequence[Tensor],
                       if isinstance(leaf, Tensor)]
     given_out = {id(_memory_of(s.array)) for s in seeds}  # the caller may still hold a seed
     for leaf, g in accumulate:
-        if g is not None and leaf.requires_grad:
-            g = g if create_graph else g.detach()
+        if g is not None and leaf._requires_grad:
+            if not create_graph and g._requires_grad:  # a seed that requires grad, passed through
+                g = g.detach()
             leaf.grad = _owned(g, given_out) if leaf.grad is None else leaf.grad + g
 
 

@@ -19,7 +19,7 @@ _SHORT_ROW = 64
 # OpenBLAS splits a product of this many numbers or more over threads, which would make the sum's
 # order, and its last bits, depend on the thread count.
 _SINGLE_THREAD_SIZE = 9216
-_ones: dict[tuple[int, Any, Any], Any] = {}
+_ones: dict[tuple[int, str], Any] = {}  # (rows, dtype char) -> a vector of ones
 
 
 def sum_leading(a: Any, lead: int) -> Any:
@@ -29,19 +29,14 @@ def sum_leading(a: Any, lead: int) -> Any:
     array([256., 256., 256., 256., 256., 256., 256., 256., 256., 256.], dtype=float32)
     """
     rows = math.prod(a.shape[:lead])
-    if (lead and a.dtype.kind == "f" and a.dtype.itemsize >= 4 and a.flags.c_contiguous
-            and 0 < a.size < _SINGLE_THREAD_SIZE and a.size <= rows * _SHORT_ROW
-            and backend.device_of(a) == "cpu"):  # a GPU's own sum is as fast
-        ones = _ones_vector(backend.get_array_module(a), rows, a.dtype)
+    if (0 < a.size < _SINGLE_THREAD_SIZE and a.size <= rows * _SHORT_ROW and lead
+            and a.dtype.char in "fd" and type(a) is backend.numpy.ndarray  # a GPU's sum is as fast
+            and a.flags.c_contiguous):
+        key = (rows, a.dtype.char)
+        ones = _ones.get(key)
+        if ones is None:
+            if len(_ones) > 32:  # many batch sizes: start again rather than grow
+                _ones.clear()
+            ones = _ones[key] = backend.numpy.ones(rows, dtype=a.dtype)
         return (ones @ a.reshape(rows, -1)).reshape(a.shape[lead:])
     return a.sum(axis=tuple(range(lead)))
-
-
-def _ones_vector(xp: Any, n: int, dtype: Any) -> Any:
-    key = (xp, n, dtype)
-    ones = _ones.get(key)
-    if ones is None:
-        if len(_ones) > 32:  # many batch sizes: start again rather than grow
-            _ones.clear()
-        ones = _ones[key] = xp.ones(n, dtype=dtype)
-    return ones
