@@ -435,7 +435,7 @@ def _owned(g: Tensor, given_out: set[int]) -> Tensor:
     both the same gradient, nor fail on the broadcast view that ``sum`` hands its input, nor
     change the gradient the caller passed to ``backward``."""
     array = g.array
-    memory = id(array if array.base is None else array.base)
+    memory = id(_memory_of(array))
     if memory in given_out or 0 in array.strides and any(
             step == 0 and n > 1 for step, n in zip(array.strides, array.shape)):  # broadcast
         return g.clone()
