@@ -49,8 +49,10 @@ class LeakyReLU(Op):
         x, slope = self.inputs[0].array, self.negative_slope
         xp = backend.get_array_module(x)
         if 0 < slope <= 1:  # max(1 or 0, slope): a cast and a pass, where `where` costs more
-            return (_scaled(g, xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))),)
-        return (_scaled(g, xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))),)
+            factor = xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))
+        else:
+            factor = xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))
+        return (Mul.apply(g, Tensor(factor)),)  # g has x's dtype, as the factor has
 
 
 class ELU(Op):
