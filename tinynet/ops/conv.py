@@ -120,6 +120,22 @@ class ConvolutionInput(Op):
         return (g[:, :, top:g.shape[2] - bottom, left:g.shape[3] - right],)
 
 
+class BatchInner(Op):
+    """The same values, stored batch-innermost ((C, H, W, N) in memory) under their (N, C, H, W)
+    shape; no copy when they already are. Both gradients of a convolution read that layout, so a
+    gradient arriving in another (a loss's NCHW seed, a pool's gradient) is copied once, not
+    once per gradient. The gradient of a change of layout is the identity."""
+
+    saves_inputs = False
+    is_view = True  # it may share the input's memory: the two share a version counter
+
+    def forward(self, a):
+        return _batch_inner(a).transpose(3, 0, 1, 2)
+
+    def backward(self, g):
+        return (g,)
+
+
 class Convolution(Op):
     """(N, C, Hp, Wp) padded input, (C_out, C/groups, kh, kw) weight[, bias] → (N, C_out, Ho, Wo)."""
 
@@ -130,6 +146,8 @@ class Convolution(Op):
     def backward(self, g):
         x, weight = self.inputs[:2]
         args = dict(stride=self.stride, dilation=self.dilation, groups=self.groups)
+        if self.needs_input_grad[0] and self.needs_input_grad[1]:
+            g = BatchInner.apply(g)
         gx = ConvolutionInputGrad.apply(g, weight, in_hw=tuple(x.shape[2:]), **args) \
             if self.needs_input_grad[0] else None
         gw = ConvolutionWeightGrad.apply(x, g, kernel=tuple(weight.shape[2:]), **args) \
