@@ -36,8 +36,13 @@ def _size(size: tuple, keyword: Any = None) -> tuple[int, ...]:
 def _finish(array: numpy.ndarray | Any, device: str | None, requires_grad: bool) -> Tensor:
     """Move to ``device`` (the default device when None) and wrap; the Tensor refuses
     requires_grad on integers."""
-    device = backend.check_device(device or backend.default_device)
+    device = _device(device)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
+
+
+def _device(device: str | None) -> str:
+    """``device``, checked, or the default device when None."""
+    return backend.check_device(device or backend.default_device)
 
 
 def _float_dtype(dtype: Any) -> numpy.dtype:
@@ -109,7 +114,7 @@ def full(size: Any, fill_value: float | int | bool, dtype: Any = None, device: s
     _no_unknown("full", keywords)
     size = _size((size,) if isinstance(size, int) else tuple(size))
     dtype = dtype or _host_array(fill_value).dtype
-    device = backend.check_device(device or backend.default_device)
+    device = _device(device)
     # made where it lives: on a GPU the fill value goes in as a kernel argument, nothing is uploaded
     array = backend.xp_of(device).full(size, fill_value, dtype=dtype)
     return Tensor(array, requires_grad=requires_grad)

@@ -17,12 +17,11 @@ from tinynet.tensor import Tensor
 
 
 def _scaled(g: Tensor, factor) -> Tensor:
-    """``g`` times a same-shaped constant array, as one Mul op (no Python-number lifting or
-    broadcast checks: ReLU-family backwards run for every layer of every step). A boolean mask
-    stays boolean: NumPy multiplies float by bool directly, a third faster than converting the
-    mask first, and without a float copy of it (6 MB per ReLU of the MNIST CNN)."""
-    if factor.dtype.kind != "b":
-        factor = factor.astype(g.dtype, copy=False)
+    """``g`` times a same-shaped constant array of ``g``'s dtype or boolean, as one Mul op (no
+    Python-number lifting or broadcast checks: ReLU-family backwards run for every layer of every
+    step). A boolean mask stays boolean: NumPy multiplies float by bool directly, a third faster
+    than converting the mask first, and without a float copy of it (6 MB per ReLU of the MNIST
+    CNN)."""
     return Mul.apply(g, Tensor(factor))
 
 
@@ -52,7 +51,7 @@ class LeakyReLU(Op):
             factor = xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))
         else:
             factor = xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))
-        return (Mul.apply(g, Tensor(factor)),)  # g has x's dtype, as the factor has
+        return (_scaled(g, factor),)  # the factor has x's dtype, which is g's
 
 
 class ELU(Op):
