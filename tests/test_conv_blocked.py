@@ -324,16 +324,20 @@ def test_tiled_max_pool_masks_each_window_once(windows):
 
 
 @pytest.mark.parametrize("layout", ["NCHW", "from a conv"])
-def test_tiled_max_pool_is_the_same_on_any_thread_count(layout):
+def test_tiled_max_pool_is_the_same_on_any_thread_count_and_slice_size(layout, monkeypatch):
     """The 2x2 pool runs in slices of its outermost memory axis on the pool's threads."""
+    from tinynet.ops import pool
+
     rng = np.random.default_rng(9)
     data = np.round(rng.standard_normal((6, 5, 8, 10)) * 2)  # ties in many windows
     data[1, 2, 3, 3] = data[4, 0, 6, 7] = np.nan
     g = rng.standard_normal((6, 5, 4, 5))
     before, results = tn.get_num_threads(), []
     try:
-        for threads in (1, 2, 3):
+        for threads, part_bytes in ((1, pool._PART_BYTES), (1, 64), (2, pool._PART_BYTES),
+                                    (3, 64)):
             tn.set_num_threads(threads)
+            monkeypatch.setattr(pool, "_PART_BYTES", part_bytes)
             x = tn.tensor(data, requires_grad=True)
             source = F.conv2d(x, tn.ones(5, 1, 1, 1).double(), groups=5) if layout != "NCHW" else x
             out = F.max_pool2d(source, 2)
