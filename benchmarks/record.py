@@ -53,23 +53,35 @@ def cpu_flags() -> dict[str, Any]:
     return {"flags": present, "widest": widest}
 
 
-def sgemm_peak(size: int = 1024, repeats: int = 5) -> dict[str, Any]:
-    """Single-thread SGEMM speed of NumPy's BLAS here and now: the best of ``repeats`` products
-    of two (size×size) float32 matrices, in GFLOP/s (BLAS limited to one thread meanwhile)."""
+def sgemm_sample(size: int = 1024) -> Any:
+    """A harness sample (``sample(number) -> seconds``) of the single-thread SGEMM of two
+    (size×size) float32 matrices: BLAS is limited to one thread while it runs."""
     rng = numpy.random.default_rng(0)
     a, b = rng.random((size, size), dtype=numpy.float32), rng.random((size, size), dtype=numpy.float32)
     from tinynet import parallel
 
-    with parallel.single_threaded_blas():
-        a @ b  # warm-up: the first call pays for BLAS's buffers
-        best = min(_timed_product(a, b) for _ in range(repeats))
-    return {"gflops": round(2.0 * size ** 3 / best / 1e9, 2), "size": size, "threads": 1}
+    def sample(number: int) -> float:
+        with parallel.single_threaded_blas():
+            start = time.perf_counter()
+            for _ in range(number):
+                a @ b
+            return time.perf_counter() - start
+
+    return sample
 
 
-def _timed_product(a: Any, b: Any) -> float:
-    start = time.perf_counter()
-    a @ b
-    return time.perf_counter() - start
+def sgemm_gflops(size: int, seconds: float) -> float:
+    """GFLOP/s of one (size×size) by (size×size) product that took ``seconds``."""
+    return 2.0 * size ** 3 / seconds / 1e9
+
+
+def sgemm_peak(size: int = 1024, repeats: int = 5) -> dict[str, Any]:
+    """Single-thread SGEMM speed of NumPy's BLAS here and now: the best of ``repeats`` products
+    of two (size×size) float32 matrices, in GFLOP/s."""
+    sample = sgemm_sample(size)
+    sample(1)  # warm-up: the first call pays for BLAS's buffers
+    best = min(sample(1) for _ in range(repeats))
+    return {"gflops": round(sgemm_gflops(size, best), 2), "size": size, "threads": 1}
 
 
 def blas_info() -> dict[str, Any]:

@@ -69,9 +69,13 @@ def thread_setting(config: str) -> Iterator[dict[str, int | None]]:
             peer_torch.set_threads(before_torch)
 
 
+PEAK = "sgemm peak"  # the single-thread SGEMM sample that alternates with a case's GEMM work
+
+
 def _row(case: Case, phase: str, timing: Timing, busy: float | None, config: str,
-         counts: dict[str, int | None], peak: float | None) -> dict[str, Any]:
+         counts: dict[str, int | None], peak_size: int | None = None) -> dict[str, Any]:
     flops = case.flops(phase)
+    peak_seconds = timing.seconds.pop(PEAK, None)
     seconds = {name: {"median": timing.median(name), "mean": timing.mean(name),
                       "min": min(timing.seconds[name]), "number": timing.numbers[name],
                       "samples": [float(f"{s:.4g}") for s in timing.seconds[name]]}
@@ -88,9 +92,15 @@ def _row(case: Case, phase: str, timing: Timing, busy: float | None, config: str
     row = {"case": case.name, "title": case.title, "device": case.device, "phase": phase,
            "threads": config, "thread_counts": counts, "flops": flops, "seconds": seconds,
            "ratio": ratio, "paired_ratio": paired, "gflops": gflops, "others_busy": busy}
-    if gflops and peak and case.device == "cpu":
-        # against the single-thread peak even with more threads: how much of one core's GEMM
-        row["peak_fraction"] = {name: value / peak for name, value in gflops.items()}
+    if gflops and peak_seconds:
+        # Against the single-thread peak even with more threads: how much of one core's GEMM.
+        # The peak ran in the same rounds, so each round's fraction saw the same machine: the
+        # median of those, as the paired ratios.
+        peaks = [record.sgemm_gflops(peak_size, s) for s in peak_seconds]
+        row["sgemm_peak_gflops"] = median(peaks)
+        row["peak_fraction"] = {
+            name: median([flops / s / 1e9 / p for s, p in zip(timing.seconds[name], peaks)])
+            for name in timing.seconds}
     if case.ops_per_call:
         row["us_per_op"] = {name: s["median"] / case.ops_per_call * 1e6
                             for name, s in seconds.items()}
@@ -99,9 +109,10 @@ def _row(case: Case, phase: str, timing: Timing, busy: float | None, config: str
     return row
 
 
-def run_case(case: Case, profile: Profile, log: Callable[[str], Any], config: str = "1",
-             peak: float | None = None) -> list[dict[str, Any]]:
-    """Time every phase of ``case`` with the threads of ``config`` (set by the caller)."""
+def run_case(case: Case, profile: Profile, log: Callable[[str], Any],
+             config: str = "1") -> list[dict[str, Any]]:
+    """Time every phase of ``case`` with the threads of ``config`` (set by the caller). A CPU
+    phase that counts its FLOPs alternates with a single-thread SGEMM, its row's peak."""
     counts = thread_counts()
     try:
         workloads = case.build()
@@ -116,10 +127,14 @@ def run_case(case: Case, profile: Profile, log: Callable[[str], Any], config: st
         fixed = phase in case.phase_repeats  # e.g. one sample per CNN batch: no calibration
         meter = record.BusyMeter()
         started = time.perf_counter()
-        timing = alternate({name: s[phase] for name, s in by_phase.items()}, repeats,
+        samples = {name: s[phase] for name, s in by_phase.items()}
+        peak_size = profile.sgemm_size if case.device == "cpu" and case.flops(phase) else None
+        if peak_size:
+            samples[PEAK] = record.sgemm_sample(peak_size)
+        timing = alternate(samples, repeats,
                            warmup=profile.warmup, min_time=0.0 if fixed else profile.min_time,
                            budget=math.inf if fixed else profile.budget)
-        rows.append(_row(case, phase, timing, meter.others_busy(), config, counts, peak))
+        rows.append(_row(case, phase, timing, meter.others_busy(), config, counts, peak_size))
         log(f"  {case.name:<22} {phase:<8} threads {config:<8}"
             f"{len(timing.seconds['tinynet']):>3} repeats in {time.perf_counter() - started:5.1f} s")
     return rows
@@ -149,7 +164,7 @@ def run(profile: Profile, pattern: str | None = None, threads: Any = None,
         for config in configs:
             with thread_setting(config) as counts:
                 env["threads"]["configs"][config] = counts
-                rows.extend(run_case(case, profile, log, config, peak["gflops"]))
+                rows.extend(run_case(case, profile, log, config))
     return {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.datetime.now().astimezone() - started).total_seconds(), 1),

@@ -109,7 +109,7 @@ def render(rows: list[dict[str, Any]], targets: list[dict[str, Any]] | None = No
                      + _table([row for row in rows if row.get("threads", "1") == config]))
     text = "\n\n".join(parts)
     text += ("\n×raw, ×torch: tinynet median time / peer median time (below 1: tinynet faster). "
-             "of peak: GFLOP/s over the single-thread SGEMM peak above. µs/op: per op applied "
+             "of peak: GFLOP/s over a single-thread SGEMM's timed in the same rounds. µs/op: per op applied "
              "(forward) or per node walked (backward). busy: CPU share other processes used "
              "during the measurement.")
     if targets:

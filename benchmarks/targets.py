@@ -1,7 +1,7 @@
 """The speed targets, checked against a run's rows, for each thread setting of the run.
 
 Each target reads one figure of some rows and one phase: the ratio tinynet / peer (of medians),
-or tinynet's fraction of the single-thread SGEMM peak measured in the same run. It reduces them
+or tinynet's fraction of a single-thread SGEMM's speed timed in the same rounds. It reduces them
 to the worst case and compares with its limit. The limits hold for both sides on one thread;
 on their default threads the figures may be 10% worse (a ratio 1.1× the limit, a fraction of
 peak 1/1.1 of it). A target whose rows did not run (a ``--case`` filter, no PyTorch, no GPU, a

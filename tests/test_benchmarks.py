@@ -40,9 +40,10 @@ def test_tiny_run_measures_every_case_and_phase_on_both_thread_settings(tiny_rec
             assert row["thread_counts"]["torch"] in (1, None)
         if row["flops"]:
             assert set(row["gflops"]) == set(row["seconds"])
-            if row["device"] == "cpu":  # each conv (and GEMM) row's fraction of the SGEMM peak
-                assert set(row["peak_fraction"]) == set(row["seconds"])
+            if row["device"] == "cpu":  # each conv (and GEMM) row's fraction of an SGEMM's
+                assert set(row["peak_fraction"]) == set(row["seconds"])  # timed in its rounds
                 assert all(v > 0 for v in row["peak_fraction"].values())
+                assert row["sgemm_peak_gflops"] > 0 and suite.PEAK not in row["seconds"]
     phases = {(row["case"], row["phase"], row["threads"]) for row in rows if not row.get("skipped")}
     for case in ("linear-8", "conv-a", "maxpool", "add", "op-overhead"):
         for threads in ("1", "default"):
