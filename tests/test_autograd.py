@@ -74,6 +74,25 @@ def test_gradients_accumulate_across_backward_calls_like_pytorch():
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
+def test_gradients_accumulate_in_place_as_pytorch_does_unless_create_graph():
+    """PyTorch's AccumulateGrad adds into the existing .grad (same tensor, next version); with
+    create_graph it makes a new one, a node of the graph."""
+    x = f64(1.0, -2.0)
+    (x * 3).sum().backward()
+    grad, version = x.grad, x.grad._version
+    (x * x).sum().backward()
+    assert x.grad is grad and grad._version == version + 1
+    np.testing.assert_array_equal(grad.numpy(), [3 + 2.0, 3 - 4.0])
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad is not grad and x.grad.requires_grad
+    np.testing.assert_array_equal(grad.numpy(), [5.0, -1.0])  # the old tensor is untouched
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [7.0, -5.0])
+    w = f64(1.0, 2.0)
+    w.grad = tn.ones(1, dtype=tn.float64).expand(2)  # a read-only broadcast view: a new sum
+    (w * 2).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
+
+
 
 def test_every_new_grad_owns_its_memory_as_in_pytorch():
     """A gradient passed through unchanged (add, sum, a leaf's own seed) must not alias another

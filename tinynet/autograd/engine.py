@@ -87,6 +87,16 @@ def tick() -> int:
     return _clock
 
 
+def bump_version(*tensors: Any) -> None:
+    """Record that ``tensors`` were changed in place by code working on their raw arrays
+    (optimizers, ``nn.init``, ``load_state_dict``, gradient accumulation)."""
+    time = tick()
+    for t in tensors:
+        counter = t._version_counter
+        counter[0] += 1
+        counter[1] = time
+
+
 def now() -> int:
     """The in-place clock's current time (what a node recorded now would be stamped with)."""
     return _clock
@@ -421,7 +431,23 @@ def backward(tensors: Tensor | Sequence[Tensor],
         if g is not None and leaf._requires_grad:
             if not create_graph and g._requires_grad:  # a seed that requires grad, passed through
                 g = g.detach()
-            leaf.grad = _owned(g, given_out) if leaf.grad is None else leaf.grad + g
+            if leaf.grad is None:
+                leaf.grad = _owned(g, given_out)
+            else:
+                _accumulate(leaf, g, create_graph)
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    """``leaf.grad += g`` as PyTorch's AccumulateGrad does it: in place, so that ``.grad`` stays
+    the same tensor (at a new version), or out of place with ``create_graph``, so that the sum
+    is a graph node too (and where the old gradient's memory can't take the sum: a broadcast
+    view or another dtype)."""
+    array = leaf.grad.array
+    if create_graph or not array.flags.writeable or array.dtype != g.array.dtype:
+        leaf.grad = leaf.grad + g
+        return
+    array += g.array
+    bump_version(leaf.grad)
 
 
 def _memory_of(array: Any) -> Any:

@@ -23,19 +23,9 @@ from typing import Any
 import numpy
 
 from tinynet import autograd, backend
-from tinynet.autograd import engine
+from tinynet.autograd.engine import bump_version
 from tinynet.ops import arithmetic, elementwise, shape
 from tinynet.tensor import Tensor, as_tensor
-
-
-def bump_version(*tensors: Tensor) -> None:
-    """Record that ``tensors`` were changed in place by code working on their raw arrays
-    (optimizers, ``nn.init``, ``load_state_dict``)."""
-    time = engine.tick()
-    for t in tensors:
-        counter = t._version_counter
-        counter[0] += 1
-        counter[1] = time
 
 
 def _write(op: str, tensor: Tensor, result: Tensor) -> None:
