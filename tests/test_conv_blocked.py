@@ -170,6 +170,25 @@ def test_the_graph_keeps_the_padded_input_not_the_columns():
     assert {type(fn).__name__ for fn in graph_nodes(out)} == {"Convolution", "ConvolutionInput"}
 
 
+@pytest.mark.parametrize("shape", [(16, 4, 16, 16), (16, 2, 8, 8), (12, 3, 7, 5), (3, 4, 16, 16)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_inner_copies_equal_a_plain_transpose(shape, dtype):
+    """Samples a multiple of 2 or 4 KiB apart take the staged path; the others, the plain one."""
+    x = np.random.default_rng(3).standard_normal(shape).astype(dtype)
+    expected = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    for source in (x, np.ascontiguousarray(x[:, :, ::-1])[:, :, ::-1]):  # and a strided view
+        made = conv_kernels.batch_inner(source)
+        np.testing.assert_array_equal(made, expected)
+        assert made.flags.c_contiguous
+        n, c, h, w = shape
+        padded = np.zeros((c, h + 2, w + 3, n), dtype)
+        conv_kernels.batch_inner(source, out=padded[:, 1:h + 1, 2:w + 2])
+        np.testing.assert_array_equal(padded[:, 1:h + 1, 2:w + 2], expected)
+        assert not padded[:, 0].any() and not padded[:, :, :2].any() and not padded[:, :, -1].any()
+    staged = shape[0] > 8 and conv_kernels._same_sets(x.strides[0])  # both paths are covered
+    assert staged == (shape == (16, 4, 16, 16) or shape == (16, 2, 8, 8) and dtype == np.float64)
+
+
 def test_grad_fn_names_are_pytorchs():
     x, w = tn.randn(1, 2, 5, 5, requires_grad=True), tn.randn(2, 2, 3, 3, requires_grad=True)
     assert F.conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
