@@ -443,11 +443,18 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     is a graph node too (and where the old gradient's memory can't take the sum: a broadcast
     view or another dtype)."""
     array = leaf.grad.array
-    if create_graph or not array.flags.writeable or array.dtype != g.array.dtype:
+    if create_graph or _shares_elements(array) or array.dtype != g.array.dtype or \
+            not getattr(array.flags, "writeable", True):  # CuPy arrays have no such flag
         leaf.grad = leaf.grad + g
         return
     array += g.array
     bump_version(leaf.grad)
+
+
+def _shares_elements(array: Any) -> bool:
+    """Whether several elements of ``array`` are one memory location (a broadcast view)."""
+    return 0 in array.strides and any(step == 0 and n > 1
+                                      for step, n in zip(array.strides, array.shape))
 
 
 def _memory_of(array: Any) -> Any:
@@ -462,8 +469,7 @@ def _owned(g: Tensor, given_out: set[int]) -> Tensor:
     change the gradient the caller passed to ``backward``."""
     array = g.array
     memory = id(_memory_of(array))
-    if memory in given_out or 0 in array.strides and any(
-            step == 0 and n > 1 for step, n in zip(array.strides, array.shape)):  # broadcast
+    if memory in given_out or _shares_elements(array):
         return g.clone()
     given_out.add(memory)
     return g
