@@ -133,7 +133,7 @@ def _max_and_masks(planes: list[Any], best: Any, masks: list[Any]) -> None:
     for plane, mask in zip(planes[2:], masks[2:]):
         xp.greater(plane, best, out=mask)
         xp.maximum(best, plane, out=best)
-    taken = masks[-1].copy()  # where a later plane beat all before it
+    taken = masks[-1].copy(order="K")  # where a later plane beat all before it (same layout)
     for mask in reversed(masks[1:-1]):
         xp.greater(mask, taken, out=mask)  # for booleans: mask and not taken
         taken |= mask
@@ -180,9 +180,11 @@ _PART_BYTES = 2 << 20
 
 
 def _contiguous_copies(views: list[Any], order: tuple[int, ...]) -> list[Any]:
-    """Each view copied into memory laid out in ``order``: NumPy's max and compare loops run
-    several times faster on contiguous arrays than on the strided views of a pool's window
-    offsets, more than paying for one copy of each."""
+    """Each view copied into memory laid out in ``order``. Where the width is the innermost
+    axis in memory (an NCHW batch), a window offset's view steps over every other element, and
+    NumPy's max and compare loops run several times faster on contiguous arrays than on such
+    views, more than paying for one copy of each; views whose innermost run is the batch (a
+    conv's output) are compared as they are."""
     xp = backend.get_array_module(views[0])
     copies = _empty(xp, (len(views), *views[0].shape), (0, *(a + 1 for a in order)),
                     views[0].dtype)
@@ -209,9 +211,9 @@ class MaxPool2d(Op):
             xp, order = backend.get_array_module(x), self.order
             out = _empty(xp, planes[0].shape, order, x.dtype)
             masks = [_empty(xp, out.shape, order, bool) for _ in planes]
-            n = len(planes)
+            n, copy = len(planes), order[-1] == 3 and window.kernel[1] > 1
             _in_parts([*planes, out, *masks], order, lambda a: _max_and_masks(
-                _contiguous_copies(a[:n], order), a[n], a[n + 1:]))
+                _contiguous_copies(a[:n], order) if copy else a[:n], a[n], a[n + 1:]))
             self.winner = tuple(masks)
         else:
             out, self.winner = _max_and_winner(planes)
