@@ -18,7 +18,7 @@ import tinynet as tn
 import tinynet.nn.functional as F
 from tinynet import parallel
 from tinynet.autograd import graph_nodes
-from tinynet.ops import conv, conv_kernels
+from tinynet.ops import conv, conv_kernels, pool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -345,8 +345,6 @@ def test_tiled_max_pool_masks_each_window_once(windows):
 @pytest.mark.parametrize("layout", ["NCHW", "from a conv"])
 def test_tiled_max_pool_is_the_same_on_any_thread_count_and_slice_size(layout, monkeypatch):
     """The 2x2 pool runs in slices of its outermost memory axis on the pool's threads."""
-    from tinynet.ops import pool
-
     rng = np.random.default_rng(9)
     data = np.round(rng.standard_normal((6, 5, 8, 10)) * 2)  # ties in many windows
     data[1, 2, 3, 3] = data[4, 0, 6, 7] = np.nan
@@ -414,12 +412,21 @@ def test_a_max_pool_window_wholly_in_the_padding_gives_minus_infinity_as_in_pyto
         np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
-def test_max_pool_over_tiles_keeps_one_mask_per_offset():
-    out = F.max_pool2d(tn.randn(2, 3, 6, 6, requires_grad=True), 2)
+@pytest.mark.parametrize("layout", ["NCHW", "from a conv"])
+def test_max_pool_over_tiles_keeps_one_mask_per_offset_laid_out_as_the_output(layout):
+    """Passes over arrays laid out differently run several times slower: the masks, the
+    output and the input gradient all follow the input's memory order."""
+    x = tn.tensor(np.round(np.random.default_rng(2).standard_normal((2, 3, 6, 6))),
+                  requires_grad=True)  # ties, resolved by the running comparisons
+    source = F.conv2d(x, tn.ones(3, 1, 1, 1).double(), groups=3) if layout != "NCHW" else x
+    out = F.max_pool2d(source, 2)
     masks = out.grad_fn.winner
     assert isinstance(masks, tuple) and len(masks) == 4 and all(m.dtype == bool for m in masks)
     assert all(m.shape == (2, 3, 3, 3) for m in masks)
     assert np.array_equal(sum(m.astype(int) for m in masks), np.ones((2, 3, 3, 3)))
+    order = pool._memory_order(source.array)
+    assert pool._memory_order(out.array) == order
+    assert all(pool._memory_order(m) == order for m in masks)
 
 
 def test_pool_errors():
