@@ -518,7 +518,7 @@ def test_parameters_to_vector_and_back():
         vector_to_parameters(tn.zeros(12), model.parameters())
 
 
-def test_clip_grad_norm_scales_copies_and_returns_the_old_norm():
+def test_clip_grad_norm_scales_in_place_and_returns_the_old_norm():
     a = tn.zeros(2, requires_grad=True)
     b = tn.zeros(1, requires_grad=True)
     shared = tn.tensor([3.0, 4.0])
@@ -527,13 +527,18 @@ def test_clip_grad_norm_scales_copies_and_returns_the_old_norm():
     assert norm.item() == pytest.approx(13.0)
     numpy.testing.assert_allclose(a.grad.detach().numpy(), [1.5, 2.0], rtol=1e-5)
     numpy.testing.assert_allclose(b.grad.detach().numpy(), [6.0], rtol=1e-5)
-    assert shared.tolist() == [3.0, 4.0]  # the original gradient array was not scaled in place
+    assert a.grad is shared and shared.tolist() == pytest.approx([1.5, 2.0])  # in place, as PyTorch
     assert clip_grad_norm_([a, b], max_norm=100).item() == pytest.approx(6.5, rel=1e-5)
     numpy.testing.assert_allclose(a.grad.detach().numpy(), [1.5, 2.0], rtol=1e-5)  # under the max: kept
     assert clip_grad_norm_(b, max_norm=1, norm_type=float("inf")).item() == pytest.approx(6.0)
     b.grad = tn.tensor([float("nan")])
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_(b, 1.0, error_if_nonfinite=True)
+    c, base = tn.zeros(4, requires_grad=True), tn.tensor([1.0])
+    c.grad = base.expand(4)  # one element seen four times: scaled as a copy, not in place
+    assert clip_grad_norm_(c, max_norm=1.0).item() == pytest.approx(2.0)
+    numpy.testing.assert_allclose(c.grad.numpy(), [0.5] * 4, rtol=1e-5)
+    assert base.tolist() == [1.0]
 
 
 def test_a_small_model_learns():

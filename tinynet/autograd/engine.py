@@ -443,12 +443,18 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     is a graph node too (and where the old gradient's memory can't take the sum: a broadcast
     view or another dtype)."""
     array = leaf.grad.array
-    if create_graph or _shares_elements(array) or array.dtype != g.array.dtype or \
-            not getattr(array.flags, "writeable", True):  # CuPy arrays have no such flag
+    if create_graph or not writable_in_place(array) or array.dtype != g.array.dtype:
         leaf.grad = leaf.grad + g
         return
     array += g.array
     bump_version(leaf.grad)
+
+
+def writable_in_place(array: Any) -> bool:
+    """Whether ``array`` can take an in-place update element by element: writeable (CuPy
+    arrays have no such flag and always are) and no broadcast view, whose elements share
+    memory."""
+    return getattr(array.flags, "writeable", True) and not _shares_elements(array)
 
 
 def _shares_elements(array: Any) -> bool:

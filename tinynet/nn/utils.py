@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 
 from tinynet import backend
+from tinynet.autograd.engine import writable_in_place
 from tinynet.nn.modules.module import Module
 from tinynet.ops import cat
 from tinynet.ops.inplace import bump_version
@@ -81,8 +82,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     """Scale the gradients so that their total norm (all of them as one vector) is at most
     ``max_norm``; return the total norm before clipping.
 
-    Each ``.grad`` is replaced by a scaled copy rather than scaled in place, because backward
-    may hand two parameters the same gradient array.
+    As in PyTorch, each ``.grad`` is scaled in place (and moves to its next version): a
+    reference to it held elsewhere sees the clipped values.
 
     >>> loss.backward()
     >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
@@ -109,5 +110,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
                            "to scale them by it anyway")
     coefficient = xp.minimum(max_norm / (total + 1e-6), 1.0)
     for p in params:
-        p.grad = Tensor(p.grad.array * coefficient.astype(p.grad.dtype))
+        if writable_in_place(p.grad.array):
+            p.grad.array *= coefficient.astype(p.grad.dtype)
+            bump_version(p.grad)
+        else:  # a broadcast or read-only view set as the gradient: a scaled copy replaces it
+            p.grad = Tensor(p.grad.array * coefficient.astype(p.grad.dtype))
     return Tensor(xp.asarray(total, dtype=grads[0].dtype))

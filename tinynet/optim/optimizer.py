@@ -1,8 +1,8 @@
 """``Optimizer``: the base class that holds parameter groups and per-parameter state.
 
 A subclass only writes ``step``. Updates work on raw arrays (``p.array``, ``p.grad.array``), so
-a step records no graph and keeps none alive, and they never write into ``p.grad``: backward
-may give several parameters the same gradient array.
+a step records no graph and keeps none alive, and, as PyTorch's, they never write into
+``p.grad``.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def check_unsupported(name: str, **flags: Any) -> None:
 def gradient_of(p: Tensor, weight_decay: float, maximize: bool) -> Any:
     """The gradient array an update reads: negated to maximize, plus weight_decay·p (L2).
 
-    Read only: without either it is ``p.grad.array`` itself, which backward may share.
+    Read only: without either it is ``p.grad.array`` itself.
     """
     grad = p.grad.array
     if maximize:
