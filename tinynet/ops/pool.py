@@ -153,9 +153,9 @@ def _in_parts(arrays: list[Any], order: tuple[int, ...], work: Any) -> None:
     """``work(parts)`` for slices of ``arrays`` (same-shaped (N, C, H, W) arrays) along their
     outermost axis in memory, run on the pool's threads (see ``tinynet.parallel``; NumPy
     releases the GIL in its loops). A slice spans at most about ``_PART_BYTES`` of all the
-    arrays together, so that what ``work`` makes of one stays in cache and its scratch memory
-    is reused rather than freshly mapped. On a GPU, or when that axis is a spatial one,
-    ``work(arrays)`` once."""
+    arrays together, so that what ``work`` makes of one stays in cache and its temporary arrays
+    reuse freed memory instead of mapping fresh pages. On a GPU, or when that axis is a spatial
+    one, ``work(arrays)`` once."""
     axis, size = order[0], arrays[0].shape[order[0]]
     if backend.device_of(arrays[0]) != "cpu" or axis > 1 or size < 2:
         work(arrays)
@@ -175,7 +175,8 @@ def _in_parts(arrays: list[Any], order: tuple[int, ...], work: Any) -> None:
 
 
 # Measured on a 2-core AMD EPYC (512 KiB L2) with the 2x2 pool of 64x32x28x28: 1-4 MiB slices ran
-# alike, 0.5 MiB ones slower (more Python per element), one 10 MB slice slowest (fresh scratch)
+# alike, 0.5 and 8 MiB ones slower; one slice of all 10 MB paged its copies in afresh on every
+# call (about 1,000 page faults) and was slowest
 _PART_BYTES = 2 << 20
 
 
