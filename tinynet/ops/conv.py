@@ -29,7 +29,7 @@ from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops import conv_kernels
 from tinynet.ops.arithmetic import check_same_dtype
-from tinynet.ops.conv_kernels import Geometry, out_size
+from tinynet.ops.conv_kernels import Geometry, batch_inner, out_size
 from tinynet.tensor import Tensor
 
 
@@ -86,11 +86,6 @@ def batched(op: str, input: Tensor) -> tuple[Tensor, bool]:
                      f"{tuple(input.shape)}")
 
 
-def _batch_inner(a: Any) -> Any:
-    """An (N, C, H, W) array as a contiguous (C, H, W, N) one (no copy when it already is)."""
-    return conv_kernels.batch_inner(a)
-
-
 def _geometry(op: Op, in_shape: tuple[int, ...], out_channels: int,
               kernel: tuple[int, int]) -> Geometry:
     n, c, hp, wp = in_shape
@@ -112,7 +107,7 @@ class ConvolutionInput(Op):
         for border in (out[:, :top], out[:, top + h:], out[:, top:top + h, :left],
                        out[:, top:top + h, left + w:]):
             border[...] = 0
-        conv_kernels.batch_inner(x, out=out[:, top:top + h, left:left + w])
+        batch_inner(x, out=out[:, top:top + h, left:left + w])
         return out.transpose(3, 0, 1, 2)
 
     def backward(self, g):
@@ -130,7 +125,7 @@ class BatchInner(Op):
     is_view = True  # it may share the input's memory: the two share a version counter
 
     def forward(self, a):
-        return _batch_inner(a).transpose(3, 0, 1, 2)
+        return batch_inner(a).transpose(3, 0, 1, 2)
 
     def backward(self, g):
         return (g,)
@@ -141,7 +136,7 @@ class Convolution(Op):
 
     def forward(self, x, weight, bias=None):
         geo = _geometry(self, x.shape, weight.shape[0], weight.shape[2:])
-        return conv_kernels.forward(_batch_inner(x), weight, bias, geo).transpose(3, 0, 1, 2)
+        return conv_kernels.forward(batch_inner(x), weight, bias, geo).transpose(3, 0, 1, 2)
 
     def backward(self, g):
         x, weight = self.inputs[:2]
@@ -165,7 +160,7 @@ class ConvolutionInputGrad(Op):
     def forward(self, g, weight):
         n, c = g.shape[0], weight.shape[1] * self.groups
         geo = _geometry(self, (n, c) + self.in_hw, weight.shape[0], weight.shape[2:])
-        return conv_kernels.input_grad(_batch_inner(g), weight, geo).transpose(3, 0, 1, 2)
+        return conv_kernels.input_grad(batch_inner(g), weight, geo).transpose(3, 0, 1, 2)
 
     def backward(self, gg):
         g, weight = self.inputs
@@ -182,7 +177,7 @@ class ConvolutionWeightGrad(Op):
 
     def forward(self, x, g):
         geo = _geometry(self, x.shape, g.shape[1], self.kernel)
-        return conv_kernels.weight_grad(_batch_inner(x), _batch_inner(g), geo)
+        return conv_kernels.weight_grad(batch_inner(x), batch_inner(g), geo)
 
     def backward(self, gw):
         x, g = self.inputs
