@@ -130,6 +130,41 @@ def test_maximum_ties_match_pytorch():
         np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy())
 
 
+MASKED_GRADIENTS = {  # op: (tinynet, torch); each takes its library, x and a fixed operand
+    "relu": lambda lib, x, o: lib.relu(x),
+    "clamp": lambda lib, x, o: x.clamp(-0.5, 1.0),
+    "maximum": lambda lib, x, o: lib.maximum(x, o),
+    "minimum": lambda lib, x, o: lib.minimum(o, x),
+    "where": lambda lib, x, o: lib.where(o > 0, x, o),
+    "masked_fill": lambda lib, x, o: x.masked_fill(o > 0, 2.0),
+    "max": lambda lib, x, o: x.max(),
+    "min": lambda lib, x, o: x.min(),
+    "amax": lambda lib, x, o: x.amax(1),  # a product in PyTorch: NaN where masked
+    "leaky_relu slope 0": lambda lib, x, o: lib.nn.functional.leaky_relu(x, 0.0),  # a product
+}
+
+
+@pytest.mark.parametrize("op", MASKED_GRADIENTS)
+@pytest.mark.parametrize("inputs", ["finite", "with NaN"])
+def test_masked_gradients_follow_pytorch_for_inf_and_nan_gradients(op, inputs):
+    """Where PyTorch masks a gradient with `where` (ReLU, clamp, maximum, where, max()), the
+    masked places get exactly 0 even from an inf or NaN gradient, where a product would give
+    NaN (inf · 0); where PyTorch multiplies (amax, leaky_relu), tinynet does too."""
+    torch = pytest.importorskip("torch")
+    x = np.array([[-1.0, 2.0, 0.5, 3.0], [1.5, -2.0, 0.0, 1.0]])
+    if inputs == "with NaN":
+        x[0, 1] = x[1, 2] = np.nan
+    other = np.array([[0.0, 2.0, 1.0, -1.0], [1.5, 1.0, -1.0, 2.0]])
+    a, ta = tn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = MASKED_GRADIENTS[op](tn, a, tn.tensor(other))
+    t_out = MASKED_GRADIENTS[op](torch, ta, torch.tensor(other))
+    upstream = np.resize([np.inf, -np.inf, np.nan, 2.0, -1.0], out.shape)
+    with np.errstate(invalid="ignore"):
+        out.backward(tn.tensor(upstream))
+    t_out.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())  # NaN where NaN
+
+
 def test_abs_and_clamp_gradients_at_their_kinks_match_pytorch_conventions():
     x = tn.tensor([0.0, -1.0, 1.0], requires_grad=True)
     x.abs().sum().backward()

@@ -12,17 +12,8 @@ from collections.abc import Callable
 from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.arithmetic import Mul
-from tinynet.ops.elementwise import where
+from tinynet.ops.elementwise import Masked, where
 from tinynet.tensor import Tensor
-
-
-def _scaled(g: Tensor, factor) -> Tensor:
-    """``g`` times a same-shaped constant array of ``g``'s dtype or boolean, as one Mul op (no
-    Python-number lifting or broadcast checks: ReLU-family backwards run for every layer of every
-    step). A boolean mask stays boolean: NumPy multiplies float by bool directly, a third faster
-    than converting the mask first, and without a float copy of it (6 MB per ReLU of the MNIST
-    CNN)."""
-    return Mul.apply(g, Tensor(factor))
 
 
 class ReLU(Op):
@@ -32,7 +23,16 @@ class ReLU(Op):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, g):
-        return (_scaled(g, self.inputs[0].array > 0),)
+        # PyTorch passes the gradient where not x <= 0 (so at NaN too) and gives exactly 0
+        # elsewhere, even from an inf gradient: Masked, not a product. The mask stays boolean:
+        # NumPy multiplies float by bool directly, a third faster than converting the mask
+        # first, and without a float copy of it (6 MB per ReLU of the MNIST CNN)
+        x = self.inputs[0].array
+        xp = backend.get_array_module(x)
+        # laid out like x (a conv's output is batch-innermost), and an array even at 0-d
+        passes = xp.less_equal(x, 0, out=xp.empty_like(x, dtype=bool))
+        xp.logical_not(passes, out=passes)
+        return (Masked.apply(g, factor=passes),)
 
 
 class LeakyReLU(Op):
@@ -51,7 +51,9 @@ class LeakyReLU(Op):
             factor = xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))
         else:
             factor = xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))
-        return (_scaled(g, factor),)  # the factor has x's dtype, which is g's
+        # one Mul of same-shaped arrays (no number lifting or broadcast checks), a product as in
+        # PyTorch: at slope 0 an inf gradient at x <= 0 gives NaN there too
+        return (Mul.apply(g, Tensor(factor)),)  # the factor has x's dtype, which is g's
 
 
 class ELU(Op):

@@ -25,6 +25,48 @@ def _constant(array: Any, like: Tensor) -> Tensor:
     return Tensor(array.astype(like.dtype, copy=False))
 
 
+def _all_finite(a: Any) -> bool:
+    """Whether the CPU array ``a`` holds no inf or NaN. For float32/64 in contiguous memory
+    (in any axis order) one BLAS dot of ``a`` with itself tells, faster than ``isfinite``; a
+    square overflowing to inf answers False, which only sends the caller down its slower exact
+    path."""
+    xp = backend.get_array_module(a)
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+        return bool(xp.isfinite(a).all())
+    flat = a.ravel(order="K")
+    return bool(xp.isfinite(xp.dot(flat, flat)))
+
+
+def masked_product(g: Any, factor: Any, out: Any = None) -> Any:
+    """``g · factor`` for raw arrays (``factor`` boolean, or of ``g``'s dtype), exactly 0
+    wherever ``factor`` is 0, even where ``g`` is inf or NaN, as ``where(factor != 0, g, 0) ·
+    factor``. This is how PyTorch masks the gradients of ReLU, clamp, maximum, where and max
+    pooling: a product alone would turn an inf gradient at a masked place into NaN (inf · 0).
+
+    On the CPU the plain product runs when ``g`` is all finite (the usual case), and the
+    ``where`` only when it is not; on a GPU the ``where`` always runs, so that nothing waits
+    for the device to answer the check."""
+    xp = backend.get_array_module(g)
+    if backend.device_of(g) == "cpu" and _all_finite(g):
+        return xp.multiply(g, factor, out=out)
+    keep = factor if factor.dtype.kind == "b" else factor != 0
+    return xp.multiply(xp.where(keep, g, g.dtype.type(0)), factor, out=out)
+
+
+class Masked(Op):
+    """``g · factor`` with exact zeros where the constant ``factor`` is 0 (see
+    ``masked_product``): the gradient mask of ReLU, clamp, maximum, where and ``max()``.
+    Linear in ``g`` and diagonal, so it is its own backward."""
+
+    saves_inputs = False
+
+    def forward(self, g):
+        return masked_product(g, self.factor)
+
+    def backward(self, gg):
+        return (Masked.apply(gg, factor=self.factor),)
+
+
 class Exp(Op):
     def forward(self, a):
         self.out = backend.get_array_module(a).exp(a)
@@ -78,11 +120,12 @@ class Clamp(Op):
             inside &= a.array >= self.min
         if self.max is not None:
             inside &= a.array <= self.max
-        return (g * _constant(inside, a),)
+        return (Masked.apply(g, factor=inside),)
 
 
 class Maximum(Op):
-    """Elementwise max of two tensors. At ties each side gets half the gradient, as PyTorch."""
+    """Elementwise max of two tensors. As in PyTorch, at ties each side gets half the gradient,
+    the losing side none, and where either is NaN both get all of it."""
 
     largest = True
 
@@ -92,11 +135,12 @@ class Maximum(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        wins = a.array > b.array if self.largest else a.array < b.array
-        weight_a = wins + 0.5 * (a.array == b.array)
-        ga = sum_to(g * _constant(weight_a, g), a.shape)
-        gb = sum_to(g * _constant(1 - weight_a, g), b.shape)
-        return ga, gb
+        below, above = a.array < b.array, a.array > b.array
+        a_loses, b_loses = (below, above) if self.largest else (above, below)
+        half_each = 0.5 * (a.array == b.array)
+        ga = Masked.apply(g, factor=(1 - a_loses - half_each).astype(g.dtype))
+        gb = Masked.apply(g, factor=(1 - b_loses - half_each).astype(g.dtype))
+        return sum_to(ga, a.shape), sum_to(gb, b.shape)
 
 
 class Minimum(Maximum):
@@ -112,8 +156,8 @@ class Where(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        take_a = _constant(self.condition, g)
-        return sum_to(g * take_a, a.shape), sum_to(g * (1 - take_a), b.shape)
+        return (sum_to(Masked.apply(g, factor=self.condition), a.shape),
+                sum_to(Masked.apply(g, factor=~self.condition), b.shape))
 
 
 class Cast(Op):

@@ -10,7 +10,8 @@ pooling, an int8 array of offsets, or, where the windows tile the input (kernel 
 2×2 pool of every CNN), one boolean mask per offset; for average pooling None (every offset).
 
 Max pooling follows PyTorch: at ties the first offset (row-major) wins; a NaN in a window
-makes the output NaN, and the last NaN (row-major) takes the gradient.
+makes the output NaN, and the last NaN (row-major) takes the gradient. The other elements of
+a window get exactly 0, even from an inf or NaN output gradient.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, NamedTuple
 from tinynet import backend, parallel
 from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
+from tinynet.ops.elementwise import masked_product
 from tinynet.tensor import Tensor
 
 
@@ -233,7 +235,7 @@ class WindowGather(Op):
     def forward(self, x):
         out, self.order = None, _memory_order(x)
         for k, view in _views(_padded(x, self.window, 0), self.window):
-            term = view if self.winner is None else view * _chosen(self.winner, k)
+            term = view if self.winner is None else masked_product(view, _chosen(self.winner, k))
             if out is None:
                 out = term.copy(order="K") if term is view else term  # not the input's memory
             else:
@@ -271,12 +273,12 @@ class WindowScatter(Op):
             else:  # the masks of a max pool: in parts on the pool's threads
                 n = len(views)
                 _in_parts([g, *self.winner, *views], self.order,
-                          lambda a: [xp.multiply(a[0], mask, out=view)
+                          lambda a: [masked_product(a[0], mask, out=view)
                                      for mask, view in zip(a[1:n + 1], a[n + 1:])])
             return image
         image[...] = 0
         for k, view in _views(image, window):
-            view += g if self.winner is None else g * _chosen(self.winner, k)
+            view += g if self.winner is None else masked_product(g, _chosen(self.winner, k))
         return image[:, :, ph:ph + h, pw:pw + w]
 
     def backward(self, gg):

@@ -7,7 +7,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op, no_grad
-from tinynet.ops.elementwise import maximum, minimum
+from tinynet.ops.elementwise import Masked, maximum, minimum
 from tinynet.ops.shape import broadcast_to
 from tinynet.tensor import MinMax, Tensor
 
@@ -65,7 +65,12 @@ def _node_name(op: str, dim: Any) -> dict[str, str]:
 
 class Extreme(Op):
     """max (``largest``) or min over ``axes``. At ties the gradient is split evenly between the
-    tied elements, as PyTorch does for ``amax``/``amin`` and for ``max()`` with no dim."""
+    tied elements, as PyTorch does for ``amax``/``amin`` and for ``max()`` with no dim.
+
+    ``selects`` (``max``/``min``) gives the gradient to the chosen elements only, as PyTorch
+    fills it in: a NaN maximum's gradient goes to the NaN elements, the others get exactly 0.
+    Without it (``amax``/``amin``) it is a product with the tie shares, as in PyTorch, so a NaN
+    maximum or an inf gradient makes every element's gradient NaN."""
 
     def forward(self, a):
         out = a.max(axis=self.axes, keepdims=True) if self.largest else \
@@ -75,11 +80,14 @@ class Extreme(Op):
             tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
 
     def backward(self, g):
-        shape = self.inputs[0].shape
-        hits = self.inputs[0].array == self.out
-        share = hits / hits.sum(axis=self.axes, keepdims=True)
-        g = broadcast_to(g.reshape(_keepdim_shape(shape, self.axes)), shape)
-        return (g * Tensor(share.astype(g.dtype, copy=False)),)
+        a = self.inputs[0].array
+        hits = a == self.out
+        if self.selects:
+            xp = backend.get_array_module(a)
+            hits |= xp.isnan(a) & xp.isnan(self.out)
+        share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(g.dtype, copy=False)
+        g = broadcast_to(g.reshape(_keepdim_shape(a.shape, self.axes)), a.shape)
+        return (Masked.apply(g, factor=share) if self.selects else g * Tensor(share),)
 
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -138,7 +146,7 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     if a.numel() == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
     axes = _axes(dim, a.ndim, name)
-    values = Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest)
+    values = Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest, selects=True)
     if dim is None:
         return values
     return MinMax(values, (argmax if largest else argmin)(a, dim, keepdim))
@@ -165,12 +173,14 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
 
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (ties share the gradient evenly)."""
-    return Extreme.apply(a, axes=_axes(dim, a.ndim, "amax"), keepdim=keepdim, largest=True)
+    return Extreme.apply(a, axes=_axes(dim, a.ndim, "amax"), keepdim=keepdim, largest=True,
+                         selects=False)
 
 
 def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The smallest values over ``dim`` (ties share the gradient evenly)."""
-    return Extreme.apply(a, axes=_axes(dim, a.ndim, "amin"), keepdim=keepdim, largest=False)
+    return Extreme.apply(a, axes=_axes(dim, a.ndim, "amin"), keepdim=keepdim, largest=False,
+                         selects=False)
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
