@@ -141,15 +141,17 @@ MASKED_GRADIENTS = {  # op: (tinynet, torch); each takes its library, x and a fi
     "min": lambda lib, x, o: x.min(),
     "amax": lambda lib, x, o: x.amax(1),  # a product in PyTorch: NaN where masked
     "leaky_relu slope 0": lambda lib, x, o: lib.nn.functional.leaky_relu(x, 0.0),  # a product
+    "embedding padding_idx": lambda lib, x, o: lib.nn.functional.embedding((o > 0).long(), x,
+                                                                         padding_idx=1),
 }
 
 
 @pytest.mark.parametrize("op", MASKED_GRADIENTS)
 @pytest.mark.parametrize("inputs", ["finite", "with NaN"])
 def test_masked_gradients_follow_pytorch_for_inf_and_nan_gradients(op, inputs):
-    """Where PyTorch masks a gradient with `where` (ReLU, clamp, maximum, where, max()), the
-    masked places get exactly 0 even from an inf or NaN gradient, where a product would give
-    NaN (inf · 0); where PyTorch multiplies (amax, leaky_relu), tinynet does too."""
+    """Where PyTorch masks a gradient (ReLU, clamp, maximum, where, max(), embedding's
+    padding), the masked places get exactly 0 even from an inf or NaN gradient, where a product
+    would give NaN (inf · 0); where PyTorch multiplies (amax, leaky_relu), tinynet does too."""
     torch = pytest.importorskip("torch")
     x = np.array([[-1.0, 2.0, 0.5, 3.0], [1.5, -2.0, 0.0, 1.0]])
     if inputs == "with NaN":

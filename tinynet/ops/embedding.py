@@ -8,6 +8,7 @@ divided by how often each index occurs with ``scale_grad_by_freq``.
 from __future__ import annotations
 
 from tinynet.autograd import Op, no_grad
+from tinynet.ops.elementwise import Masked
 from tinynet.ops.shape import IndexScatter
 from tinynet.tensor import Tensor
 
@@ -20,8 +21,8 @@ class Embedding(Op):
 
     def backward(self, g):
         scale = self.scale
-        if scale is not None:
-            g = g * Tensor(scale.astype(g.dtype, copy=False))
+        if scale is not None:  # masked: the padding row gets exactly 0 even from an inf gradient
+            g = Masked.apply(g, factor=scale.astype(g.dtype, copy=False))
         return (IndexScatter.apply(g, index=(self.indices,), shape=self.inputs[0].shape),)
 
 
