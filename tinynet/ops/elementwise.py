@@ -25,11 +25,13 @@ def _constant(array: Any, like: Tensor) -> Tensor:
     return Tensor(array.astype(like.dtype, copy=False))
 
 
-def _all_finite(a: Any) -> bool:
-    """Whether the CPU array ``a`` holds no inf or NaN. For float32/64 in contiguous memory
-    (in any axis order) one BLAS dot of ``a`` with itself tells, faster than ``isfinite``; a
-    square overflowing to inf answers False, which only sends the caller down its slower exact
-    path."""
+def known_finite(a: Any) -> bool:
+    """Whether ``a`` is known to hold no inf or NaN: checked on the CPU, never assumed on a GPU
+    (where the check would wait for the device). For float32/64 in contiguous memory (in any
+    axis order) one BLAS dot of ``a`` with itself tells, faster than ``isfinite``; a square
+    overflowing to inf answers False, which only sends the caller down its slower exact path."""
+    if backend.device_of(a) != "cpu":
+        return False
     xp = backend.get_array_module(a)
     if a.dtype.kind != "f" or a.dtype.itemsize < 4:
         return bool(xp.isfinite(a).all())
@@ -37,17 +39,17 @@ def _all_finite(a: Any) -> bool:
     return bool(xp.isfinite(xp.dot(flat, flat)))
 
 
-def masked_product(g: Any, factor: Any, out: Any = None) -> Any:
+def masked_product(g: Any, factor: Any, out: Any = None, finite: bool | None = None) -> Any:
     """``g · factor`` for raw arrays (``factor`` boolean, or of ``g``'s dtype), exactly 0
     wherever ``factor`` is 0, even where ``g`` is inf or NaN, as ``where(factor != 0, g, 0) ·
     factor``. This is how PyTorch masks the gradients of ReLU, clamp, maximum, where and max
     pooling: a product alone would turn an inf gradient at a masked place into NaN (inf · 0).
 
-    On the CPU the plain product runs when ``g`` is all finite (the usual case), and the
-    ``where`` only when it is not; on a GPU the ``where`` always runs, so that nothing waits
-    for the device to answer the check."""
+    The plain product runs when ``g`` is ``known_finite`` (the usual case on the CPU), the
+    ``where`` only when it is not; ``finite`` passes that answer in when the caller already
+    has it (one check of a gradient that several masks multiply)."""
     xp = backend.get_array_module(g)
-    if backend.device_of(g) == "cpu" and _all_finite(g):
+    if known_finite(g) if finite is None else finite:
         return xp.multiply(g, factor, out=out)
     keep = factor if factor.dtype.kind == "b" else factor != 0
     return xp.multiply(xp.where(keep, g, g.dtype.type(0)), factor, out=out)

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from tinynet import backend, parallel
 from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
-from tinynet.ops.elementwise import masked_product
+from tinynet.ops.elementwise import known_finite, masked_product
 from tinynet.tensor import Tensor
 
 
@@ -234,8 +234,10 @@ class WindowGather(Op):
 
     def forward(self, x):
         out, self.order = None, _memory_order(x)
+        finite = self.winner is None or known_finite(x)
         for k, view in _views(_padded(x, self.window, 0), self.window):
-            term = view if self.winner is None else masked_product(view, _chosen(self.winner, k))
+            term = view if self.winner is None else \
+                masked_product(view, _chosen(self.winner, k), finite=finite)
             if out is None:
                 out = term.copy(order="K") if term is view else term  # not the input's memory
             else:
@@ -271,14 +273,16 @@ class WindowScatter(Op):
                 for view in views:
                     view[...] = g
             else:  # the masks of a max pool: in parts on the pool's threads
-                n = len(views)
+                n, finite = len(views), known_finite(g)
                 _in_parts([g, *self.winner, *views], self.order,
-                          lambda a: [masked_product(a[0], mask, out=view)
+                          lambda a: [masked_product(a[0], mask, out=view, finite=finite)
                                      for mask, view in zip(a[1:n + 1], a[n + 1:])])
             return image
         image[...] = 0
+        finite = self.winner is None or known_finite(g)
         for k, view in _views(image, window):
-            view += g if self.winner is None else masked_product(g, _chosen(self.winner, k))
+            view += g if self.winner is None else \
+                masked_product(g, _chosen(self.winner, k), finite=finite)
         return image[:, :, ph:ph + h, pw:pw + w]
 
     def backward(self, gg):
