@@ -130,7 +130,7 @@ def test_maximum_ties_match_pytorch():
         np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy())
 
 
-MASKED_GRADIENTS = {  # op: (tinynet, torch); each takes its library, x and a fixed operand
+MASKED_GRADIENTS = {  # op: one function for both libraries, given the library, x and an operand
     "relu": lambda lib, x, o: lib.relu(x),
     "clamp": lambda lib, x, o: x.clamp(-0.5, 1.0),
     "maximum": lambda lib, x, o: lib.maximum(x, o),
