@@ -159,3 +159,16 @@ def test_logsumexp_is_finite_at_extreme_values():
         out.sum().backward()
     np.testing.assert_allclose(out.detach().numpy(), [1e4, -1e4 + np.log(3.0)])
     np.testing.assert_allclose(x.grad.numpy(), [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_std_of_equal_values_has_gradient_zero_as_in_pytorch():
+    """std is 0 there, and a plain sqrt's infinite slope would make the gradient NaN."""
+    data = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])
+    x = tn.tensor(data, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero or invalid-value warning
+        x.std(1).backward(tn.tensor([np.inf, 1.0]))  # masked: even an inf gradient gives 0
+    np.testing.assert_array_equal(x.grad.numpy()[0], [0.0, 0.0, 0.0])
+    centered = data[1] - data[1].mean()
+    np.testing.assert_allclose(x.grad.numpy()[1], centered / (2 * np.std(data[1], ddof=1)))
+    assert x.std().grad_fn.name() == "StdBackward0"

@@ -7,7 +7,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op, no_grad
-from tinynet.ops.elementwise import Masked, maximum, minimum
+from tinynet.ops.elementwise import Masked, maximum, minimum, where
 from tinynet.ops.shape import broadcast_to
 from tinynet.tensor import MinMax, Tensor
 
@@ -117,10 +117,31 @@ def var(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False
     return sum(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
 
 
+class StdFromVar(Op):
+    """The square root of a variance, with gradient 0 where it is 0, as PyTorch's std: values
+    that are all equal have no direction to spread in, where a plain sqrt's infinite slope
+    would make their gradients NaN."""
+
+    node_name = "StdBackward0"
+
+    def forward(self, v):
+        self.out = backend.get_array_module(v).sqrt(v)
+        return self.out
+
+    def backward(self, g):
+        zero = self.out == 0
+        return (Masked.apply(g / (2 * where(zero, 1.0, self.output(self.out))), factor=~zero),)
+
+
 def std(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:
-    """Standard deviation, the square root of ``var`` (same arguments)."""
-    return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation, the square root of ``var`` (same arguments). Where all the values
+    are equal it is 0 and so is its gradient, as in PyTorch.
+
+    >>> tn.tensor([[1.0, 1.0], [1.0, 3.0]]).std(1)
+    tensor([0.0000, 1.4142])
+    """
+    return StdFromVar.apply(var(a, dim, unbiased, keepdim, correction=correction))
 
 
 def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
