@@ -1,6 +1,7 @@
 """Arithmetic, elementwise math, matmul and comparisons, all through the op factory."""
 
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -165,6 +166,15 @@ def test_masked_gradients_follow_pytorch_for_inf_and_nan_gradients(op, inputs):
         out.backward(tn.tensor(upstream))
     t_out.backward(torch.tensor(upstream))
     np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())  # NaN where NaN
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0])
+def test_power_zero_has_gradient_zero_even_at_zero_as_in_pytorch(exponent):
+    x = tn.tensor([0.0, 2.0, -1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0 · inf on the way
+        (x ** exponent).backward(tn.tensor([np.inf, 1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
 
 
 def test_abs_and_clamp_gradients_at_their_kinks_match_pytorch_conventions():

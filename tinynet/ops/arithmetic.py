@@ -112,6 +112,8 @@ class PowScalar(Op):
 
     def backward(self, g):
         (a,) = self.inputs
+        if self.exponent == 0:  # PyTorch's zeros: 0 · a⁻¹ would be NaN at a = 0
+            return (Tensor(a.xp.zeros_like(a.array)),)
         if self.exponent == 2:
             return (g * 2 * a,)
         return (g * self.exponent * a ** (self.exponent - 1),)
