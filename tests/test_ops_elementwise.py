@@ -177,6 +177,20 @@ def test_power_zero_has_gradient_zero_even_at_zero_as_in_pytorch(exponent):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
 
 
+@pytest.mark.parametrize("upstream", [[1.0] * 5, [np.inf, np.inf, 1.0, 1.0, 1.0]])
+def test_tensor_power_at_zero_matches_pytorch(upstream):
+    """d/da is 0 where a = b = 0 and d/db is 0 where a = 0 and b >= 0, not 0 · inf = NaN."""
+    torch = pytest.importorskip("torch")
+    base, exponent = np.array([0.0, 0.0, 0.0, 2.0, 0.0]), np.array([0.0, 2.0, 0.5, 0.0, -1.0])
+    a, b = tn.tensor(base, requires_grad=True), tn.tensor(exponent, requires_grad=True)
+    ta, tb = torch.tensor(base, requires_grad=True), torch.tensor(exponent, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 is inf in both
+        (a ** b).backward(tn.tensor(upstream))
+    (ta ** tb).backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
 def test_abs_and_clamp_gradients_at_their_kinks_match_pytorch_conventions():
     x = tn.tensor([0.0, -1.0, 1.0], requires_grad=True)
     x.abs().sum().backward()

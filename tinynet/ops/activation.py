@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.arithmetic import Mul
-from tinynet.ops.elementwise import Masked, where
+from tinynet.ops.arithmetic import Masked, Mul
+from tinynet.ops.elementwise import where
 from tinynet.tensor import Tensor
 
 

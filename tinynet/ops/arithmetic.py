@@ -1,4 +1,5 @@
-"""Arithmetic with broadcasting: + - * / ** unary minus, matmul and linear.
+"""Arithmetic with broadcasting: + - * / ** unary minus, matmul and linear, and the masked
+product through which gradients are masked (``Masked``).
 
 Each backward returns gradients in the inputs' shapes: where an input was broadcast, its
 gradient is summed back (``sum_to``).
@@ -81,6 +82,50 @@ class Mul(Op):
         return ga, gb
 
 
+def known_finite(a: Any) -> bool:
+    """Whether ``a`` is known to hold no inf or NaN: checked on the CPU, never assumed on a GPU
+    (where the check would wait for the device). For float32/64 in contiguous memory (in any
+    axis order) one BLAS dot of ``a`` with itself tells, faster than ``isfinite``; a square
+    overflowing to inf answers False, which only sends the caller down its slower exact path."""
+    if backend.device_of(a) != "cpu":
+        return False
+    xp = backend.get_array_module(a)
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+        return bool(xp.isfinite(a).all())
+    flat = a.ravel(order="K")
+    return bool(xp.isfinite(xp.dot(flat, flat)))
+
+
+def masked_product(g: Any, factor: Any, out: Any = None, finite: bool | None = None) -> Any:
+    """``g · factor`` for raw arrays (``factor`` boolean, or of ``g``'s dtype), exactly 0
+    wherever ``factor`` is 0, even where ``g`` is inf or NaN, as ``where(factor != 0, g, 0) ·
+    factor``. This is how PyTorch masks the gradients of ReLU, clamp, maximum, where and max
+    pooling: a product alone would turn an inf gradient at a masked place into NaN (inf · 0).
+
+    The plain product runs when ``g`` is ``known_finite`` (the usual case on the CPU), the
+    ``where`` only when it is not; ``finite`` passes that answer in when the caller already
+    has it (one check of a gradient that several masks multiply)."""
+    xp = backend.get_array_module(g)
+    if known_finite(g) if finite is None else finite:
+        return xp.multiply(g, factor, out=out)
+    keep = factor if factor.dtype.kind == "b" else factor != 0
+    return xp.multiply(xp.where(keep, g, g.dtype.type(0)), factor, out=out)
+
+
+class Masked(Op):
+    """``g · factor`` with exact zeros where the constant ``factor`` is 0 (see
+    ``masked_product``): the gradient mask of ReLU, clamp, maximum, where and ``max()``.
+    Linear in ``g`` and diagonal, so it is its own backward."""
+
+    saves_inputs = False
+
+    def forward(self, g):
+        return masked_product(g, self.factor)
+
+    def backward(self, gg):
+        return (Masked.apply(gg, factor=self.factor),)
+
+
 class Div(Op):
     def forward(self, a, b):
         return a / b
@@ -120,7 +165,12 @@ class PowScalar(Op):
 
 
 class Pow(Op):
-    """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0."""
+    """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0.
+
+    As in PyTorch, d/da is 0 where a = b = 0 (even for an inf gradient) and d/db is 0 where
+    a = 0 and b >= 0, where b · a^(b-1) and a^b · log a would be 0 · inf. Where only b = 0,
+    d/da is the product b · a^(b-1) · g = 0, so that its own derivative in b (1/a) stays right
+    for second order; PyTorch masks it there too, which also zeroes an inf gradient."""
 
     node_name = "PowBackward1"
 
@@ -130,8 +180,15 @@ class Pow(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = sum_to(g * b * a ** (b - 1), a.array.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(g * self.output(self.out) * a.log(), b.array.shape) if self.needs_input_grad[1] else None
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            both_zero = (a.array == 0) & (b.array == 0)  # exponent b there: 0^0 = 1, no 0^-1
+            slope = b * a ** (b - 1 + Tensor(both_zero.astype(b.dtype)))
+            ga = sum_to(Masked.apply(g * slope, factor=~both_zero), a.array.shape)
+        if self.needs_input_grad[1]:  # a product with g, as PyTorch's: inf there gives NaN
+            flat = (a.array == 0) & (b.array >= 0)  # log of a + 1 there: 0, no log 0
+            log_a = (a + Tensor(flat.astype(a.dtype))).log()
+            gb = sum_to(g * self.output(self.out) * log_a, b.array.shape)
         return ga, gb
 
 

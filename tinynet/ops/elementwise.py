@@ -6,7 +6,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.arithmetic import binary
+from tinynet.ops.arithmetic import Masked, binary
 from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
@@ -23,50 +23,6 @@ def unary(op: type[Op], a: Any) -> Tensor:
 def _constant(array: Any, like: Tensor) -> Tensor:
     """A mask or weight array as a graph constant of ``like``'s dtype."""
     return Tensor(array.astype(like.dtype, copy=False))
-
-
-def known_finite(a: Any) -> bool:
-    """Whether ``a`` is known to hold no inf or NaN: checked on the CPU, never assumed on a GPU
-    (where the check would wait for the device). For float32/64 in contiguous memory (in any
-    axis order) one BLAS dot of ``a`` with itself tells, faster than ``isfinite``; a square
-    overflowing to inf answers False, which only sends the caller down its slower exact path."""
-    if backend.device_of(a) != "cpu":
-        return False
-    xp = backend.get_array_module(a)
-    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
-        return bool(xp.isfinite(a).all())
-    flat = a.ravel(order="K")
-    return bool(xp.isfinite(xp.dot(flat, flat)))
-
-
-def masked_product(g: Any, factor: Any, out: Any = None, finite: bool | None = None) -> Any:
-    """``g · factor`` for raw arrays (``factor`` boolean, or of ``g``'s dtype), exactly 0
-    wherever ``factor`` is 0, even where ``g`` is inf or NaN, as ``where(factor != 0, g, 0) ·
-    factor``. This is how PyTorch masks the gradients of ReLU, clamp, maximum, where and max
-    pooling: a product alone would turn an inf gradient at a masked place into NaN (inf · 0).
-
-    The plain product runs when ``g`` is ``known_finite`` (the usual case on the CPU), the
-    ``where`` only when it is not; ``finite`` passes that answer in when the caller already
-    has it (one check of a gradient that several masks multiply)."""
-    xp = backend.get_array_module(g)
-    if known_finite(g) if finite is None else finite:
-        return xp.multiply(g, factor, out=out)
-    keep = factor if factor.dtype.kind == "b" else factor != 0
-    return xp.multiply(xp.where(keep, g, g.dtype.type(0)), factor, out=out)
-
-
-class Masked(Op):
-    """``g · factor`` with exact zeros where the constant ``factor`` is 0 (see
-    ``masked_product``): the gradient mask of ReLU, clamp, maximum, where and ``max()``.
-    Linear in ``g`` and diagonal, so it is its own backward."""
-
-    saves_inputs = False
-
-    def forward(self, g):
-        return masked_product(g, self.factor)
-
-    def backward(self, gg):
-        return (Masked.apply(gg, factor=self.factor),)
 
 
 class Exp(Op):

@@ -8,7 +8,7 @@ divided by how often each index occurs with ``scale_grad_by_freq``.
 from __future__ import annotations
 
 from tinynet.autograd import Op, no_grad
-from tinynet.ops.elementwise import Masked
+from tinynet.ops.arithmetic import Masked
 from tinynet.ops.shape import IndexScatter
 from tinynet.tensor import Tensor
 

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from tinynet import backend, parallel
 from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
-from tinynet.ops.elementwise import known_finite, masked_product
+from tinynet.ops.arithmetic import known_finite, masked_product
 from tinynet.tensor import Tensor
 
 

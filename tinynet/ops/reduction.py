@@ -7,7 +7,8 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op, no_grad
-from tinynet.ops.elementwise import Masked, maximum, minimum, where
+from tinynet.ops.arithmetic import Masked
+from tinynet.ops.elementwise import maximum, minimum, where
 from tinynet.ops.shape import broadcast_to
 from tinynet.tensor import MinMax, Tensor
 
