@@ -10,10 +10,9 @@ import math
 from collections.abc import Iterable
 
 from tinynet import backend
-from tinynet.autograd.engine import writable_in_place
+from tinynet.autograd.engine import bump_version, writable_in_place
 from tinynet.nn.modules.module import Module
 from tinynet.ops import cat
-from tinynet.ops.inplace import bump_version
 from tinynet.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "count_parameters", "parameters_to_vector", "vector_to_parameters"]

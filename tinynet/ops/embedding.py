@@ -68,7 +68,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 
 
 def _renorm_(weight: Tensor, indices, max_norm: float, norm_type: float) -> None:
-    from tinynet.ops.inplace import bump_version
+    from tinynet.autograd.engine import bump_version
 
     xp = weight.xp
     with no_grad():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tinynet.ops.inplace import bump_version
+from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_state_device,
                                      check_unsupported, gradient_of)
 from tinynet.tensor import Tensor

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet import backend
-from tinynet.ops.inplace import bump_version
+from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import Optimizer, ParamsT, check_non_negative, check_state_device
 from tinynet.tensor import Tensor
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd import no_grad
-from tinynet.ops.inplace import bump_version
+from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import Optimizer, ParamsT, _state_value_for
 from tinynet.tensor import Tensor
 

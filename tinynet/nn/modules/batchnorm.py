@@ -13,9 +13,9 @@ from typing import Any
 import numpy
 
 from tinynet import backend
+from tinynet.autograd.engine import bump_version
 from tinynet.nn.modules.linear import check_size
 from tinynet.nn.modules.module import Module, Parameter
-from tinynet.ops.inplace import bump_version
 from tinynet.tensor import Tensor
 
 
