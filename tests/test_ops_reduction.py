@@ -172,3 +172,45 @@ def test_std_of_equal_values_has_gradient_zero_as_in_pytorch():
     centered = data[1] - data[1].mean()
     np.testing.assert_allclose(x.grad.numpy()[1], centered / (2 * np.std(data[1], ddof=1)))
     assert x.std().grad_fn.name() == "StdBackward0"
+
+
+@pytest.mark.parametrize("reduce", ["var", "std"])
+@pytest.mark.parametrize("data, grad", [([1.0, 3.0], np.inf), ([1.0, 3.0, 2.0], -np.inf),
+                                        ([2.0, 2.0], np.inf), ([5.0], 1.0)])
+def test_var_and_std_gradients_match_pytorch_at_inf_gradients_and_no_degrees_of_freedom(
+        reduce, data, grad):
+    """var's gradient is PyTorch's one product 2/dof · g · (x - mean), so an inf gradient gives
+    ±inf (a sum of ops would subtract inf from inf); with one value and correction 1 the result
+    is NaN, with PyTorch's warning and none from NumPy."""
+    torch = pytest.importorskip("torch")
+    x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = getattr(x, reduce)()
+        out.backward(tn.tensor(grad))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's own degrees-of-freedom warning
+        t_out = getattr(tx, reduce)()
+        t_out.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert out.grad_fn.name() == t_out.grad_fn.name()
+    messages = [str(w.message) for w in caught]
+    if len(data) > 1:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and messages[0].startswith(f"{reduce}(): degrees of freedom")
+        assert caught[0].category is UserWarning
+
+
+def test_var_of_integers_raises_as_pytorch():
+    with pytest.raises(RuntimeError, match="var: std and var only support floating point.*int64"):
+        tn.tensor([1, 2]).var()
+
+
+def test_amax_of_nan_gives_nan_gradients_without_a_numpy_warning():
+    x = tn.tensor([1.0, np.nan], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        amax(x).backward()
+    assert np.isnan(x.grad.numpy()).all()  # PyTorch's amax gives NaN to every element too

@@ -6,6 +6,7 @@ same op code runs on either device. Nothing else in tinynet imports cupy.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 from collections.abc import Callable
@@ -112,6 +113,12 @@ def scalar_array(xp: Any, value: Any, dtype: Any) -> Any:
     kernel: CuPy's ``asarray`` would copy the number from host memory, an upload per Python number
     in every step."""
     return numpy.asarray(value, dtype=dtype) if xp is numpy else xp.full((), value, dtype=dtype)
+
+
+def errstate(xp: Any, **settings: str) -> Any:
+    """NumPy's floating-point warning settings for a block (``divide="ignore"``…); CuPy gives
+    no such warnings and has no ``errstate``, so there the block runs as it is."""
+    return numpy.errstate(**settings) if xp is numpy else contextlib.nullcontext()
 
 
 def to_numpy(array: Any) -> numpy.ndarray:

@@ -34,7 +34,7 @@ class BinaryCrossEntropy(Op):
 
     def forward(self, x, y):
         xp = backend.get_array_module(x)
-        with xp.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+        with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, then clamped
             log_x = xp.maximum(xp.log(x), _LOG_FLOOR)
             log_not_x = xp.maximum(xp.log1p(-x), _LOG_FLOOR)
         return -(y * log_x + (1 - y) * log_not_x)

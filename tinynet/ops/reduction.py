@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from typing import Any
 
 from tinynet import backend
@@ -86,7 +88,8 @@ class Extreme(Op):
         if self.selects:
             xp = backend.get_array_module(a)
             hits |= xp.isnan(a) & xp.isnan(self.out)
-        share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(g.dtype, copy=False)
+        with backend.errstate(backend.get_array_module(a), invalid="ignore"):  # NaN max: 0/0
+            share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(g.dtype, copy=False)
         g = broadcast_to(g.reshape(_keepdim_shape(a.shape, self.axes)), a.shape)
         return (Masked.apply(g, factor=share) if self.selects else g * Tensor(share),)
 
@@ -106,16 +109,51 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
                       **_node_name("Mean", dim))
 
 
+class Var(Op):
+    """The variance over ``axes`` with ``dof`` degrees of freedom, one node as PyTorch's
+    VarBackward0. Its gradient is PyTorch's 2/dof · g · (a - mean a), so an infinite ``g``
+    gives ±inf where a composition of mean and subtraction would give inf - inf = NaN."""
+
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        centered = a - a.mean(axis=self.axes, keepdims=True)
+        squares = (centered * centered).sum(axis=self.axes, keepdims=self.keepdim)
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):  # dof 0 warned in var()
+            return squares / self.dof
+
+    def backward(self, g):
+        a = self.inputs[0]
+        g = g.reshape(_keepdim_shape(a.shape, self.axes))
+        with backend.errstate(a.xp, invalid="ignore"):  # at dof 0: inf · 0, NaN as in PyTorch
+            return ((g * (2 / self.dof if self.dof else math.inf)) * (a - mean(a, self.axes, True)),)
+
+
 def var(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:
-    """Variance; ``correction=1`` (``unbiased=True``, the default) divides by n - 1."""
+    """Variance; ``correction=1`` (``unbiased=True``, the default) divides by n - 1.
+
+    >>> tn.tensor([1.0, 2.0, 4.0]).var()
+    tensor(2.3333)
+    """
+    return _variance(a, dim, unbiased, keepdim, correction, "var")
+
+
+def _variance(a: Tensor, dim: Any, unbiased: bool, keepdim: bool, correction: int | None,
+              op: str) -> Tensor:
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes, "
+                           f"got {a.dtype}")
     correction = (1 if unbiased else 0) if correction is None else correction
-    axes = _axes(dim, a.ndim, "var")
+    axes = _axes(dim, a.ndim, op)
     count = 1
     for d in axes:
         count *= a.shape[d]
-    centered = a - mean(a, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim) / builtins.max(count - correction, 0)
+    dof = builtins.max(count - correction, 0)
+    if dof == 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0: correction {correction} is not less "
+                      f"than the {count} elements reduced, so the result is inf or NaN",
+                      UserWarning, stacklevel=4)
+    return Var.apply(a, axes=axes, keepdim=keepdim, dof=dof)
 
 
 class StdFromVar(Op):
@@ -142,7 +180,7 @@ def std(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False
     >>> tn.tensor([[1.0, 1.0], [1.0, 3.0]]).std(1)
     tensor([0.0000, 1.4142])
     """
-    return StdFromVar.apply(var(a, dim, unbiased, keepdim, correction=correction))
+    return StdFromVar.apply(_variance(a, dim, unbiased, keepdim, correction, "std"))
 
 
 def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
