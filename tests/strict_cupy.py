@@ -401,6 +401,8 @@ class _Namespace(types.ModuleType):
             raise AttributeError(name)
         if name in self._overrides:
             return self._overrides[name]
+        if self._target is numpy and name in _NOT_IN_CUPY:
+            raise AttributeError(f"module 'cupy' has no attribute '{name}'")
         value = getattr(self._target, name)
         if isinstance(value, types.ModuleType):
             return _Namespace(f"{self.__name__}.{name}", value, {})
@@ -500,6 +502,8 @@ _runtime = _Runtime()
 cuda = types.SimpleNamespace(runtime=_runtime, Device=Device)
 
 # ---------------------------------------------------------------- assembling the modules
+# NumPy's floating-point error settings: CuPy's kernels raise no such warnings and it has none
+_NOT_IN_CUPY = {"errstate", "seterr", "geterr", "seterrcall", "geterrcall"}
 ndarray = StrictArray
 _OVERRIDES = {
     "ndarray": StrictArray, "asnumpy": asnumpy, "get_array_module": get_array_module,
