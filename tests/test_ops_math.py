@@ -3,6 +3,7 @@ inverses, atan2, powers and logarithms, rounding and remainders; through the op 
 when torch is installed, against torch."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -130,3 +131,28 @@ def test_atan2_and_remainder_match_torch_with_gradients(name):
     rng = np.random.default_rng(1)
     a, b = rng.uniform(-3, 3, (4, 3)), rng.uniform(0.5, 2, (3,))
     assert_matches_torch(torch, getattr(tn, name), getattr(torch, name), a, b)
+
+
+
+def test_ieee_infs_and_nans_arise_silently_as_in_pytorch():
+    """log(0), 1/0, sqrt(-1) and an overflowing exp give their IEEE values without NumPy's
+    warnings, which would name a line inside tinynet; the program's own NumPy still warns. In a
+    fresh process: pytest imports tinynet inside its own warning-catching block, which drops
+    the filter tinynet adds on import when the block ends."""
+    import subprocess
+    import sys
+
+    program = (
+        "import numpy as np, tinynet as tn\n"
+        "x = tn.tensor([0.0, -1.0, 100.0], requires_grad=True)\n"
+        "out = [tn.log(x), 1 / x, tn.sqrt(x), x.exp() * 1e30, x.reciprocal(), tn.log1p(x - 1)]\n"
+        "sum(o.sum() for o in out).backward()\n"
+        "print(out[0].tolist(), x.grad.tolist())\n"
+        "np.log(np.zeros(1))\n")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("[-inf, nan, 4.60517")
+    warned = [line for line in run.stderr.splitlines() if "Warning" in line]
+    assert len(warned) == 1 and warned[0].startswith("<string>:6: RuntimeWarning: divide by zero")

@@ -9,10 +9,21 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy
+
+# NumPy warns where IEEE arithmetic makes an inf or a NaN (log of 0, 1/0, exp overflowing);
+# PyTorch, whose semantics tinynet follows, makes the same values silently. Such a warning
+# from inside tinynet would name a line of tinynet, not of the program that asked for it, so
+# it is ignored there. A program's own NumPy code still warns, and a filter set after import
+# (``warnings.simplefilter("error")``, as the tests do to prove an op stable) comes first. An
+# import inside a ``warnings.catch_warnings()`` block (pytest collects tests in one) loses the
+# filter when the block ends, as every filter set in such a block does.
+warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered",
+                        RuntimeWarning, r"tinynet(\.|$)")
 
 
 def _load_cupy() -> tuple[Any, Any, bool, str | None]:
