@@ -388,3 +388,83 @@ def test_detach_cuts_the_graph_but_shares_data():
     assert not y.requires_grad and y.grad_fn is None and y.is_leaf
     z = x.detach()
     assert z.array is x.array
+
+
+# --------------------------------------------------------------------------- anomaly mode
+def test_detect_anomaly_names_the_node_that_made_a_nan_and_where_it_was_called():
+    """sqrt's gradient at 0 is inf, times the 0 from above is NaN: PyTorch's error names the
+    node and the output, and its warning shows this file's line that called sqrt."""
+    x = f64(0.0, 1.0)
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        mode = tn.autograd.detect_anomaly()
+    with mode:
+        assert tn.is_anomaly_enabled() and tn.is_anomaly_check_nan_enabled()
+        loss = (tn.sqrt(x) * 0).sum()  # the line the warning must show
+        line = sys._getframe().f_lineno - 1
+        with pytest.warns(UserWarning, match="Error detected in SqrtBackward0") as caught, \
+                pytest.raises(RuntimeError) as error:
+            loss.backward()
+    assert str(error.value) == "Function 'SqrtBackward0' returned nan values in its 0th output."
+    detected, = [w for w in caught if "Error detected" in str(w.message)]
+    message = str(detected.message)
+    assert f'File "{__file__}", line {line}' in message and "engine.py" not in message
+    assert detected.filename == __file__  # the warning points at the call of backward
+    assert not tn.is_anomaly_enabled()  # restored, even though the block raised
+
+
+def test_detect_anomaly_messages_match_pytorch():
+    torch = pytest.importorskip("torch")
+    errors = []
+    for lib in (tn, torch):
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        with pytest.warns(UserWarning), lib.autograd.detect_anomaly(), \
+                pytest.raises(RuntimeError) as error:
+            (x / x).sum().backward()  # 0/0 in the gradient of the divisor
+        errors.append(str(error.value))
+    assert errors[0] == errors[1] == "Function 'DivBackward0' returned nan values in its 1th output."
+
+
+def test_without_anomaly_mode_a_nan_gradient_passes_silently_as_in_pytorch():
+    x = f64(0.0, 1.0)
+    (tn.sqrt(x) * 0).sum().backward()
+    assert np.isnan(x.grad.numpy()[0])
+
+
+def test_anomaly_mode_shows_the_forward_call_of_a_function_whose_backward_raises():
+    class Broken(tn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("broken backward")
+
+    x = f64(1.0)
+    with pytest.warns(UserWarning, match="Anomaly"):
+        mode = tn.autograd.detect_anomaly()
+    with mode:
+        out = Broken.apply(x).sum()
+        line = sys._getframe().f_lineno - 1
+        with pytest.warns(UserWarning, match="Error detected in BrokenBackward") as caught, \
+                pytest.raises(ValueError, match="broken backward"):
+            out.backward()
+    assert any(f"line {line}" in str(w.message) for w in caught)
+
+
+def test_set_detect_anomaly_turns_the_mode_on_at_once_or_for_a_block():
+    x = f64(0.0, 1.0)
+    before = (tn.sqrt(x) * 0).sum()  # recorded with the mode off: no forward stack kept
+    tn.autograd.set_detect_anomaly(True)
+    try:
+        assert tn.is_anomaly_enabled()
+        with pytest.warns(UserWarning, match="not recorded"), pytest.raises(RuntimeError):
+            before.backward()
+    finally:
+        tn.autograd.set_detect_anomaly(False)
+    assert not tn.is_anomaly_enabled()
+    with tn.autograd.set_detect_anomaly(True, check_nan=False):
+        assert tn.is_anomaly_enabled() and not tn.is_anomaly_check_nan_enabled()
+        (tn.sqrt(x) * 0).sum().backward()  # NaN is not checked
+    assert not tn.is_anomaly_enabled() and tn.is_anomaly_check_nan_enabled()
+    assert np.isnan(x.grad.numpy()[0])

@@ -15,7 +15,8 @@ so ``import tinynet as torch`` runs many PyTorch programs unchanged.
 
 from tinynet.tensor import Size, Tensor  # first: every other module builds on it
 from tinynet import accelerator, backends, cuda
-from tinynet.autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinynet.autograd import (enable_grad, grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                              is_grad_enabled, no_grad, set_grad_enabled)
 from tinynet.backend import manual_seed
 from tinynet.parallel import get_num_threads, set_num_threads
 from tinynet.devices import device, get_default_device, set_default_device
@@ -88,8 +89,9 @@ __all__ = [
     "full_like", "gather", "ge", "get_default_device", "get_default_dtype", "get_num_threads",
     "get_printoptions", "grad", "gradcheck", "GradcheckError", "gradgradcheck", "greater",
     "greater_equal", "gt", "half", "hessian", "hstack", "iinfo", "index_select", "inference_mode",
-    "inner", "int", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled",
-    "is_tensor", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
+    "inner", "int", "int16", "int32", "int64", "int8", "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled", "is_floating_point", "is_grad_enabled", "is_tensor", "isclose",
+    "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
     "linalg", "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
     "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "long", "lt",
     "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "median",

@@ -8,10 +8,13 @@
 
 from tinynet.autograd.engine import (AccumulateGrad, Op, backward, enable_grad, grad, graph_nodes,
                                      is_grad_enabled, no_grad, set_grad_enabled)
+from tinynet.autograd.anomaly import (detect_anomaly, is_anomaly_check_nan_enabled,
+                                      is_anomaly_enabled, set_detect_anomaly)
 from tinynet.autograd.function import Function, FunctionCtx, once_differentiable
 from tinynet.autograd.variable import Variable
 from tinynet.autograd import functional  # noqa: E402  (uses the names above)
 
 __all__ = ["AccumulateGrad", "Function", "FunctionCtx", "Op", "Variable", "backward",
-           "enable_grad", "functional", "grad", "graph_nodes", "is_grad_enabled", "no_grad",
-           "once_differentiable", "set_grad_enabled"]
+           "detect_anomaly", "enable_grad", "functional", "grad", "graph_nodes",
+           "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+           "once_differentiable", "set_detect_anomaly", "set_grad_enabled"]

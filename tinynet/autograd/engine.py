@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from tinynet import backend
+from tinynet.autograd import anomaly
 from tinynet.tensor import Tensor
 
 _grad_enabled = True
@@ -154,6 +155,8 @@ class Op:
                 fn.output_counter = result._version_counter  # for self.output()
                 result._requires_grad = True
                 result.grad_fn = fn
+                if anomaly.enabled:  # debugging: where the op was called, for the backward
+                    fn.forward_stack = anomaly.forward_stack()
         return result
 
     def forward(self, *arrays: Any) -> Any:
@@ -351,7 +354,7 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
             changed = fn.clock != _clock and _changed_since(fn)  # usually one int comparison
             if changed and fn.saves_inputs:
                 _raise_changed(fn)
-            input_grads = fn.backward(g)
+            input_grads = anomaly.checked_backward(fn, g) if anomaly.enabled else fn.backward(g)
             for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):
                 if needs and tg is not None:  # the hot path
                     if not changed:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy
 
 from tinynet import backend
-from tinynet.autograd import engine
+from tinynet.autograd import anomaly, engine
 from tinynet.autograd.engine import Op, is_grad_enabled, no_grad
 from tinynet.tensor import Tensor
 
@@ -43,7 +43,7 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 # Stands in for a non-tensor argument among a node's inputs: it never requires grad.
 _NOT_A_TENSOR = Tensor(numpy.zeros(0))
 # Attributes the walk reads on every node; a ctx attribute of the same name would break it.
-_ENGINE_ATTRIBUTES = ("inputs", "clock", "output_counter")
+_ENGINE_ATTRIBUTES = ("inputs", "clock", "output_counter", "forward_stack")
 
 
 class FunctionCtx:
@@ -319,6 +319,8 @@ def _record(cls: type[Function], ctx: FunctionBackward, args: tuple[Any, ...],
     inputs = tuple(a if isinstance(a, Tensor) else _NOT_A_TENSOR for a in args)
     ctx.inputs = inputs
     ctx.clock = engine.now()
+    if anomaly.enabled:
+        ctx.forward_stack = anomaly.forward_stack()
     if len({t.device for t in inputs if t is not _NOT_A_TENSOR}) > 1:
         raise RuntimeError(f"{cls.__name__}: inputs are on different devices: "
                            + ", ".join(t.device for t in inputs if t is not _NOT_A_TENSOR))
