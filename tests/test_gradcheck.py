@@ -227,3 +227,12 @@ def test_factory_catches_a_forward_that_disagrees_with_the_reference():
     spec = OpSpec("exp_vs_expm1", tn.exp, cases(), np.expm1)
     with pytest.raises(AssertionError, match="reference"):
         check_case(spec, [np.linspace(-1, 1, 4)])
+
+
+def test_the_checks_are_also_where_pytorch_keeps_them():
+    from tinynet.autograd import GradcheckError, gradcheck, gradgradcheck
+
+    assert (gradcheck, gradgradcheck, GradcheckError) == (tn.gradcheck, tn.gradgradcheck,
+                                                          tn.GradcheckError)
+    with pytest.raises(AttributeError, match="tinynet.autograd' has no attribute 'gradchek'"):
+        getattr(tn.autograd, "gradchek")  # noqa: B009 - the attribute access is the test

@@ -541,6 +541,35 @@ def test_clip_grad_norm_scales_in_place_and_returns_the_old_norm():
     assert base.tolist() == [1.0]
 
 
+def test_clip_grad_value_clamps_each_element_in_place_as_pytorch():
+    torch = pytest.importorskip("torch")
+    data = [[-3.0, 0.2], [0.7, 5.0]]
+    p, tp = tn.zeros(2, 2, requires_grad=True), torch.zeros(2, 2, requires_grad=True)
+    p.grad, tp.grad = tn.tensor(data), torch.tensor(data)
+    held, version = p.grad, p.grad._version
+    skipped = tn.zeros(1, requires_grad=True)  # no gradient: left alone
+    assert tn.nn.utils.clip_grad_value_([p, skipped], clip_value=0.5) is None
+    torch.nn.utils.clip_grad_value_([tp], clip_value=0.5)
+    numpy.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
+    assert p.grad is held and held._version == version + 1 and skipped.grad is None
+    c, base = tn.zeros(3, requires_grad=True), tn.tensor([2.0])
+    c.grad = base.expand(3)  # a broadcast view: clamped as a copy, its base untouched
+    tn.nn.utils.clip_grad_value_(c, 1.0)
+    assert c.grad.tolist() == [1.0, 1.0, 1.0] and base.tolist() == [2.0]
+    with pytest.raises(ValueError, match="clip_grad_value_: clip_value must be >= 0, got -1.0"):
+        tn.nn.utils.clip_grad_value_(c, -1)
+
+
+def test_unflatten_undoes_flatten_and_prints_as_pytorch():
+    torch = pytest.importorskip("torch")
+    model = tn.nn.Sequential(tn.nn.Flatten(), tn.nn.Unflatten(1, (2, 3)))
+    x = tn.randn(4, 2, 3)
+    assert model(x).tolist() == x.tolist()
+    assert repr(model[1]) == repr(torch.nn.Unflatten(1, (2, 3)))
+    with pytest.raises(TypeError, match="Unflatten: expected an int dim and a tuple or list"):
+        tn.nn.Unflatten(1, 6)
+
+
 def test_a_small_model_learns():
     tn.manual_seed(0)
     model = mlp(1, 16, 16, 1)

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tinynet.testing import (OpSpec, away_from, away_from_zero, cases, check_case, check_op, distinct,
-                        numpy_axis, op_settings, per_input, shapes, unchanged)
+from tinynet.testing import (OpSpec, away_from, away_from_zero, broadcast_cases, cases, check_case,
+                             check_op, distinct, numpy_axis, op_settings, per_input, shapes,
+                             unchanged)
 
 import tinynet as tn
 import tinynet.nn.functional as F
+from torch_oracle import assert_matches_torch
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -245,6 +247,31 @@ def same_shape_pair_cases():
         st.just((s, s)), st.fixed_dictionaries({"reduction": st.sampled_from(REDUCTIONS)})))
 
 
+@st.composite
+def normalize_cases(draw):
+    shape = draw(shapes(min_dims=1))
+    return (shape,), {"p": draw(st.sampled_from([1.0, 2.0, 3.0])),
+                      "dim": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+def np_normalize(x, p, dim):
+    norm = (np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1 / p)
+    return x / np.maximum(norm, 1e-12)
+
+
+@st.composite
+def cosine_cases(draw):
+    (a, b), _ = draw(broadcast_cases(2, min_dims=1))
+    ndim = max(len(a), len(b))
+    return (a, b), {"dim": draw(st.integers(-ndim, ndim - 1))}
+
+
+def np_cosine_similarity(a, b, dim):
+    a, b = np.broadcast_arrays(a, b)
+    unit = [x / np.maximum(np.sqrt((x * x).sum(axis=dim, keepdims=True)), 1e-8) for x in (a, b)]
+    return (unit[0] * unit[1]).sum(axis=dim)
+
+
 def _identity_conv(x):
     """``x`` again, through a depthwise 1×1 conv: laid out in memory as conv2d returns."""
     return F.conv2d(x, tn.ones(x.shape[1], 1, 1, 1).to(x.dtype), groups=x.shape[1])
@@ -320,6 +347,9 @@ SPECS = [
     OpSpec("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
            same_shape_pair_cases(), np_bce_with_logits, low=-4, high=4,
            values=per_input(unchanged, lambda arrays: [np.abs(a) / 4 for a in arrays])),
+    OpSpec("normalize", F.normalize, normalize_cases(), np_normalize, values=away_from_zero()),
+    OpSpec("cosine_similarity", F.cosine_similarity, cosine_cases(), np_cosine_similarity,
+           values=away_from_zero()),
     OpSpec("dropout", seeded_dropout, cases(shapes(), p=st.sampled_from([0.0, 0.3, 0.5]))),
     OpSpec("dropout_eval", lambda x: F.dropout(x, 0.5, training=False), cases(shapes()),
            lambda x: x),
@@ -331,6 +361,26 @@ SPECS = [
 @given(data=st.data())
 def test_op(spec, data):
     check_op(spec, data)
+
+
+def test_normalize_and_cosine_similarity_match_pytorch_down_to_vectors_shorter_than_eps():
+    """Both clamp the norm at eps; cosine_similarity's clamp passes the norm's gradient on
+    (PyTorch clamps it unrecorded), normalize's clamp masks it: both as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for scale in (1.0, 1e-10):
+        a, b = rng.standard_normal((3, 4)) * scale, rng.standard_normal((3, 4))
+        assert_matches_torch(torch, lambda x, y: F.cosine_similarity(x, y),
+                             lambda x, y: torch.nn.functional.cosine_similarity(x, y), a, b,
+                             rtol=1e-6)
+        assert_matches_torch(torch, lambda x: F.normalize(x, dim=0),
+                             lambda x: torch.nn.functional.normalize(x, dim=0), a, rtol=1e-6)
+    a, b = rng.standard_normal((2, 1, 4)), rng.standard_normal((3, 4))  # broadcast together
+    assert_matches_torch(torch, lambda x, y: F.cosine_similarity(x, y, dim=-1),
+                         lambda x, y: torch.nn.functional.cosine_similarity(x, y, dim=-1), a, b)
+    out = tn.empty(3, 4, dtype=tn.float64)
+    assert F.normalize(tn.tensor(b), p=1, out=out) is out
+    np.testing.assert_allclose(out.numpy(), b / np.abs(b).sum(1, keepdims=True))
 
 
 # --------------------------------------------------------------------------- HVP through a conv net

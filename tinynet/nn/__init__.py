@@ -2,6 +2,7 @@
 
 * layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``,
   ``BatchNorm1d/2d``, ``LayerNorm``, ``Embedding``, ``Dropout``, ``Dropout2d``, ``Flatten``,
+  ``Unflatten``,
   activations, losses, and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``,
   ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
@@ -16,7 +17,7 @@
 from tinynet.nn import functional, init, utils
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
-                                SiLU, SmoothL1Loss, Softplus)
+                                SiLU, SmoothL1Loss, Softplus, Unflatten)
 from tinynet.nn.modules import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d,
                                 BCEWithLogitsLoss, Conv2d, CrossEntropyLoss, Dropout, Flatten,
                                 LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
@@ -29,5 +30,5 @@ __all__ = [
     "functional", "GELU", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
     "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential",
-    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "utils",
+    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "utils",
 ]

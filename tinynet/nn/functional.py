@@ -16,23 +16,26 @@ from collections.abc import Sequence
 import numpy
 
 from tinynet import backend
-from tinynet.ops import (adaptive_avg_pool2d, avg_pool2d, conv2d, conv_transpose2d, elu,
-                         leaky_relu, linear, log_softmax, max_pool2d, pad, relu, sigmoid, softmax,
-                         softplus, tanh)
+from tinynet.ops import (adaptive_avg_pool2d, avg_pool2d, broadcast_tensors, conv2d,
+                         conv_transpose2d, elu, leaky_relu, linear, log_softmax, max_pool2d, pad,
+                         relu, sigmoid, softmax, softplus, tanh)
 from tinynet.tensor import Tensor
 from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                                smooth_l1_loss)
 from tinynet.ops.activation import in_place
+from tinynet.ops.arithmetic import write_out
 from tinynet.ops.embedding import embedding
+from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
+    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_similarity",
+    "cross_entropy", "dropout",
     "dropout2d", "elu", "embedding", "gelu", "huber_loss", "kl_div", "l1_loss", "layer_norm",
-    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish", "mse_loss", "nll_loss", "one_hot",
-    "pad", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
+    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize",
+    "one_hot", "pad", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
 
 
@@ -106,6 +109,37 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if bias is not None:
         out = out + bias
     return out
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """``input`` divided by its ``p``-norm along ``dim``, the norm clamped below at ``eps``:
+    unit vectors, and zero vectors left at zero.
+
+    >>> F.normalize(tn.tensor([[3.0, 4.0], [0.0, 0.0]]))
+    tensor([[0.6000, 0.8000],
+            [0.0000, 0.0000]])
+    """
+    return write_out("normalize", input / vector_norm(input, p, dim, keepdim=True).clamp(min=eps),
+                     out)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between ``x1`` and ``x2`` (broadcast together) along ``dim``.
+
+    As PyTorch, each vector is divided by its norm clamped below at ``eps``, and the clamp
+    passes the norm's gradient on unchanged (PyTorch clamps without recording it), so that
+    vectors shorter than ``eps`` get the same gradients as in PyTorch.
+
+    >>> F.cosine_similarity(tn.tensor([[1.0, 0.0]]), tn.tensor([[1.0, 1.0]]))
+    tensor([0.7071])
+    """
+    def unit(x: Tensor) -> Tensor:
+        norm = vector_norm(x, 2, dim, keepdim=True)
+        return x / (norm + (norm.clamp(min=eps) - norm).detach())
+
+    x1, x2 = broadcast_tensors(x1, x2)
+    return (unit(x1) * unit(x2)).sum(dim)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

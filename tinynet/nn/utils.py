@@ -15,7 +15,8 @@ from tinynet.nn.modules.module import Module
 from tinynet.ops import cat
 from tinynet.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "count_parameters", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "count_parameters", "parameters_to_vector",
+           "vector_to_parameters"]
 
 
 def count_parameters(module: Module) -> int:
@@ -115,3 +116,25 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         else:  # a broadcast or read-only view set as the gradient: a scaled copy replaces it
             p.grad = Tensor(p.grad.array * coefficient.astype(p.grad.dtype))
     return Tensor(xp.asarray(total, dtype=grads[0].dtype))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value], in place, as PyTorch's
+    ``clip_grad_value_`` (``foreach`` is accepted and changes nothing here).
+
+    >>> loss.backward()
+    >>> nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
+    """
+    clip_value = float(clip_value)
+    if not clip_value >= 0:  # PyTorch would set every element to -clip_value; NaN fails too
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value} (the "
+                         "bounds [-clip_value, clip_value] would be empty)")
+    for p in _as_list(parameters, "clip_grad_value_"):
+        if p.grad is None:
+            continue
+        if writable_in_place(p.grad.array):
+            p.grad.xp.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
+            bump_version(p.grad)
+        else:  # a broadcast or read-only view set as the gradient: a clamped copy replaces it
+            p.grad = Tensor(p.grad.xp.clip(p.grad.array, -clip_value, clip_value))

@@ -7,7 +7,7 @@ from tinynet.nn.modules.container import (ModuleDict, ModuleList, ParameterDict,
                                           Sequential)
 from tinynet.nn.modules.conv import Conv2d
 from tinynet.nn.modules.dropout import Dropout, Dropout2d
-from tinynet.nn.modules.flatten import Flatten
+from tinynet.nn.modules.flatten import Flatten, Unflatten
 from tinynet.nn.modules.linear import Linear
 from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
@@ -22,5 +22,5 @@ __all__ = [
     "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
     "Parameter", "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "SiLU",
-    "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
+    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
 ]

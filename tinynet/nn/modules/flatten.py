@@ -1,6 +1,9 @@
-"""``Flatten``: merge dims ``start_dim`` to ``end_dim``, by default everything but the batch."""
+"""``Flatten``: merge dims ``start_dim`` to ``end_dim``, by default everything but the batch;
+``Unflatten``: split one dim into several again."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from tinynet.nn.modules.module import Module
 from tinynet.tensor import Tensor
@@ -18,3 +21,25 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: the inverse of ``Flatten``.
+
+    >>> nn.Unflatten(1, (2, 5))(tn.zeros(3, 10)).shape
+    tinynet.Size([3, 2, 5])
+    """
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if isinstance(dim, str) or not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: expected an int dim and a tuple or list of sizes, got "
+                            f"dim={dim!r} and unflattened_size={unflattened_size!r} (tinynet has "
+                            "no named tensors)")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
