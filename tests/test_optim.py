@@ -450,6 +450,88 @@ def test_schedulers_match_pytorch():
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+def test_warmup_sequences_and_one_cycle_match_pytorch():
+    """LinearLR, SequentialLR (each scheduler restarting at its milestone) and OneCycleLR, on two
+    parameter groups; OneCycleLR's momentum (SGD's momentum, Adam's first beta) too."""
+    torch = pytest.importorskip("torch")
+
+    def schedules(lib, kind):
+        S = lib.optim.lr_scheduler
+        return {
+            "linear": lambda o: S.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=4),
+            "warmup, cosine": lambda o: S.SequentialLR(o, [
+                S.LinearLR(o, start_factor=0.1, total_iters=3), S.CosineAnnealingLR(o, T_max=6)],
+                milestones=[3]),
+            "three in turn": lambda o: S.SequentialLR(o, [
+                S.ExponentialLR(o, 0.7), S.StepLR(o, 2, 0.5), S.MultiStepLR(o, [1, 3], 0.2)],
+                milestones=[4, 9]),
+            "one cycle": lambda o: S.OneCycleLR(o, max_lr=[1.0, 0.4], total_steps=20),
+            "one cycle, linear, three phases": lambda o: S.OneCycleLR(
+                o, max_lr=0.5, epochs=4, steps_per_epoch=5, pct_start=0.4,
+                anneal_strategy="linear", three_phase=True),
+        }[kind]
+
+    for kind in ("linear", "warmup, cosine", "three in turn", "one cycle",
+                 "one cycle, linear, three phases"):
+        for optimizer_name, settings in (("SGD", {"momentum": 0.9}), ("Adam", {})):
+            runs = []
+            for lib in (tn, torch):
+                params = [lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)]
+                optimizer = getattr(lib.optim, optimizer_name)(
+                    [{"params": [params[0]], "lr": 0.5}, {"params": [params[1]], "lr": 0.2}],
+                    lr=0.5, **settings)
+                scheduler = schedules(lib, kind)(optimizer)
+                key = "betas" if optimizer_name == "Adam" else "momentum"
+                trace = []
+                for _ in range(19):
+                    trace.append((scheduler.get_last_lr(),
+                                  [group[key] for group in optimizer.param_groups]))
+                    optimizer.step()
+                    scheduler.step()
+                runs.append(trace)
+            for step, (ours, theirs) in enumerate(zip(*runs)):
+                numpy.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12,
+                                              err_msg=f"{kind}, {optimizer_name}, step {step}")
+                assert numpy.allclose(numpy.array(ours[1], dtype=float),
+                                      numpy.array(theirs[1], dtype=float), rtol=1e-12), \
+                    (kind, optimizer_name, step, ours[1], theirs[1])
+
+
+def test_sequential_lr_state_round_trips_and_bad_schedules_are_refused():
+    from tinynet.optim import lr_scheduler as S
+
+    def make():
+        optimizer = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+        return optimizer, S.SequentialLR(optimizer, [S.LinearLR(optimizer, 0.5, total_iters=2),
+                                                     S.ExponentialLR(optimizer, 0.5)], [2])
+
+    optimizer, scheduler = make()
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    saved = scheduler.state_dict()
+    optimizer2, resumed = make()
+    resumed.load_state_dict(saved)
+    optimizer2.param_groups[0]["lr"] = optimizer.param_groups[0]["lr"]
+    for _ in range(2):
+        scheduler.step()
+        resumed.step()
+    assert resumed.get_last_lr() == scheduler.get_last_lr() == [0.125]
+    with pytest.raises(ValueError, match="expected 1 milestones for 2 schedulers, got 0"):
+        S.SequentialLR(optimizer, [S.StepLR(optimizer, 1), S.StepLR(optimizer, 1)], [])
+    other = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match="index 1 .StepLR. belongs to another optimizer"):
+        S.SequentialLR(optimizer, [S.StepLR(optimizer, 1), S.StepLR(other, 1)], [2])
+    with pytest.raises(ValueError, match="start_factor must be in .0, 1.*got 0"):
+        S.LinearLR(optimizer, start_factor=0)
+    with pytest.raises(ValueError, match="OneCycleLR: tried to step 3 times, but total_steps is 2"):
+        cycle = S.OneCycleLR(optimizer, max_lr=1.0, total_steps=2)
+        for _ in range(3):
+            cycle.step()
+    with pytest.raises(ValueError, match="cycle_momentum needs an optimizer with momentum"):
+        S.OneCycleLR(optim.Adagrad([tn.zeros(1, requires_grad=True)]), max_lr=1.0, total_steps=5)
+
+
 # ---------------------------------------------------------------------------- RMSprop, Adagrad, Adadelta
 def rmsprop_reference(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                       centered=False, maximize=False):

@@ -1,5 +1,7 @@
 """Learning-rate schedulers: ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
-``LambdaLR``, and ``ReduceLROnPlateau`` (which watches a metric instead of counting epochs).
+``LinearLR`` (warm-up), ``LambdaLR``, ``OneCycleLR`` (stepped per batch), ``SequentialLR`` (one
+scheduler after another), and ``ReduceLROnPlateau`` (which watches a metric instead of counting
+epochs).
 
 Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``. As in PyTorch, each
 scheduler computes the next rate from the current one (the "chainable" form), which equals
@@ -13,6 +15,7 @@ the closed form given in its docstring as long as nothing else changes the rate.
 
 from __future__ import annotations
 
+import bisect
 import math
 import types
 from collections import Counter
@@ -21,8 +24,8 @@ from typing import Any
 
 from tinynet.optim.optimizer import Optimizer
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR",
-           "ReduceLROnPlateau", "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
+           "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
 
 
 class LRScheduler:
@@ -66,6 +69,16 @@ class LRScheduler:
         """The rates the last ``step()`` set, one per parameter group."""
         return self._last_lr
 
+    def _restart(self) -> None:
+        """Begin again at epoch 0 with the closed-form rates where the scheduler has them, as
+        ``SequentialLR`` hands over to a scheduler at its milestone."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form_lr", None)
+        for group, lr in zip(self.optimizer.param_groups, closed_form() if closed_form
+                             else self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (numbers and lists, so ``tn.save`` can write it)."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
@@ -92,6 +105,9 @@ class StepLR(LRScheduler):
             return [group["lr"] for group in groups]
         return [group["lr"] * self.gamma for group in groups]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr = base_lr · gamma^epoch."""
@@ -105,6 +121,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return [group["lr"] for group in groups]
         return [group["lr"] * self.gamma for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -135,6 +154,10 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max))
         return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2 for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each epoch in ``milestones``:
@@ -151,6 +174,44 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return [group["lr"] for group in groups]
         return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        passed = sum(count for epoch, count in self.milestones.items() if epoch <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale the rate linearly from ``start_factor``·base_lr to ``end_factor``·base_lr over
+    ``total_iters`` epochs, then hold it: the usual warm-up.
+    lr = base_lr · (start + (end - start) · min(epoch, total_iters) / total_iters).
+
+    >>> warmup = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor} (the "
+                             "rate would start at or below 0, or above the base rate)")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups, epoch = self.optimizer.param_groups, self.last_epoch
+        if epoch == 0:
+            return [group["lr"] * self.start_factor for group in groups]
+        if epoch > self.total_iters:
+            return [group["lr"] for group in groups]
+        slope = self.end_factor - self.start_factor  # the factor's change per epoch, times total
+        ratio = 1 + slope / (self.total_iters * self.start_factor + (epoch - 1) * slope)
+        return [group["lr"] * ratio for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        done = min(self.last_epoch, self.total_iters) / self.total_iters if self.total_iters else 1
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done)
+                for base in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
@@ -189,6 +250,176 @@ class LambdaLR(LRScheduler):
         for fn, attributes in zip(self.lr_lambdas, saved):
             if attributes is not None:
                 fn.__dict__.update(attributes)
+
+
+class OneCycleLR(LRScheduler):
+    """The one-cycle policy, stepped once per batch: the rate climbs from max_lr/``div_factor``
+    to ``max_lr`` over the first ``pct_start`` of ``total_steps``, then anneals to
+    max_lr/(div_factor·``final_div_factor``), by half cosines (``anneal_strategy="cos"``) or
+    lines. The momentum (SGD's ``momentum`` or Adam's first beta) moves the other way, between
+    ``max_momentum`` and ``base_momentum``. ``three_phase`` climbs, comes back down to the
+    start in as many steps, then anneals.
+
+    >>> scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)
+    >>> for x, y in loader:
+    ...     train_step(x, y)
+    ...     scheduler.step()
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85,
+                 max_momentum: float | list[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"OneCycleLR: expected an Optimizer, got {type(optimizer).__name__}")
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+            for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+                if not isinstance(value, int) or value <= 0:
+                    raise ValueError(f"OneCycleLR: {name} must be a positive int, got {value!r}")
+            total_steps = epochs * steps_per_epoch
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"OneCycleLR: total_steps must be a positive int, got {total_steps!r}")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be a float in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.optimizer, self.total_steps = optimizer, total_steps
+        self.anneal_strategy, self.cycle_momentum = anneal_strategy, cycle_momentum
+        rise = pct_start * total_steps
+        # (last step of the phase, rate and momentum keys it goes from and to)
+        self.phases = ([(rise - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                        (2 * rise - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                        (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+                       if three_phase else
+                       [(rise - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                        (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])
+        groups = optimizer.param_groups
+        if last_epoch == -1:
+            for group, peak in zip(groups, _per_group("max_lr", max_lr, groups)):
+                group["initial_lr"] = peak / div_factor
+                group["max_lr"] = peak
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"OneCycleLR: cycle_momentum needs an optimizer with momentum or "
+                                 f"betas, and {type(optimizer).__name__} has neither; pass "
+                                 "cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            if last_epoch == -1:
+                for group, top, bottom in zip(groups, _per_group("max_momentum", max_momentum, groups),
+                                              _per_group("base_momentum", base_momentum, groups)):
+                    self._set_momentum(group, top)
+                    group["max_momentum"], group["base_momentum"] = top, bottom
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def _anneal(self, start: float, end: float, fraction: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2 * (math.cos(math.pi * fraction) + 1)
+        return start + (end - start) * fraction
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is "
+                             f"{self.total_steps}")
+        rates = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self.phases):
+                if step <= end or i == len(self.phases) - 1:
+                    fraction = (step - start) / (end - start)
+                    rates.append(self._anneal(group[lr_from], group[lr_to], fraction))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[momentum_from],
+                                                               group[momentum_to], fraction))
+                    break
+                start = end
+        return rates
+
+
+def _per_group(name: str, value: float | list[float], groups: list[dict[str, Any]]) -> list[float]:
+    """``value`` for every parameter group: one number for all, or a list with one per group."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(groups):
+            raise ValueError(f"OneCycleLR: expected {len(groups)} values for {name}, one per "
+                             f"parameter group, got {len(value)}")
+        return list(value)
+    return [value] * len(groups)
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another, switching at each epoch in ``milestones`` (one fewer
+    than the schedulers); each starts again from its epoch 0 when its turn comes.
+
+    >>> warmup = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    >>> decay = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=95)
+    >>> scheduler = optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[5])
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],
+                 last_epoch: int = -1) -> None:
+        if not schedulers:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
+        for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"SequentialLR: the scheduler at index {i} is a ReduceLROnPlateau, "
+                                 "whose step() needs a metric; it can't be run in a sequence")
+            if getattr(scheduler, "optimizer", None) is not optimizer:
+                raise ValueError(f"SequentialLR: the scheduler at index {i} "
+                                 f"({type(scheduler).__name__}) belongs to another optimizer; all "
+                                 "must schedule the optimizer given to SequentialLR")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                             f"{len(schedulers)} schedulers, got {len(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, list(milestones)
+        self.last_epoch = last_epoch + 1
+        # every scheduler took its epoch-0 step when it was made: undo them all, then take the
+        # first one's again from the initial rates
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            scheduler.last_epoch -= 1
+        first = schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._step_count = 0
+        first.step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        """Advance one epoch on the scheduler whose turn it is (from its epoch 0 at a milestone)."""
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its own counters and every scheduler's ``state_dict``."""
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
+            scheduler.load_state_dict(saved)
+        self.__dict__.update(state)
 
 
 class ReduceLROnPlateau(LRScheduler):
