@@ -41,6 +41,15 @@ def pytest_addoption(parser):
                           "$TINYNET_TEST_DEVICE); 'strict' is a CuPy stand-in on the CPU")
 
 
+def pytest_sessionstart(session):
+    # pytest imports the test modules, and so tinynet, inside a warning-catching block that
+    # drops the filter tinynet sets on import; set it again outside, where users' programs have
+    # it (tests that must see NumPy's warnings turn them into errors, which comes first)
+    from tinynet import backend
+
+    backend.ignore_numpy_float_warnings()
+
+
 def pytest_report_header(config):
     return f"tinynet test device: {config.getoption('--device')}"
 

@@ -15,15 +15,23 @@ from typing import Any
 
 import numpy
 
-# NumPy warns where IEEE arithmetic makes an inf or a NaN (log of 0, 1/0, exp overflowing);
-# PyTorch, whose semantics tinynet follows, makes the same values silently. Such a warning
-# from inside tinynet would name a line of tinynet, not of the program that asked for it, so
-# it is ignored there. A program's own NumPy code still warns, and a filter set after import
-# (``warnings.simplefilter("error")``, as the tests do to prove an op stable) comes first. An
-# import inside a ``warnings.catch_warnings()`` block (pytest collects tests in one) loses the
-# filter when the block ends, as every filter set in such a block does.
-warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) encountered",
-                        RuntimeWarning, r"tinynet(\.|$)")
+
+def ignore_numpy_float_warnings() -> None:
+    """Ignore NumPy's warnings about infs and NaNs raised inside tinynet (done on import).
+
+    NumPy warns where IEEE arithmetic makes an inf or a NaN (log of 0, 1/0, exp overflowing);
+    PyTorch, whose semantics tinynet follows, makes the same values silently, and the warning
+    would name a line of tinynet, not of the program that asked for it. A program's own NumPy
+    code still warns, and a filter set later (``warnings.simplefilter("error")``, as the tests
+    do to prove an op stable) comes first. An import inside a ``warnings.catch_warnings()``
+    block (pytest collects tests in one) loses the filter when the block ends, as every filter
+    set there does; calling this again restores it.
+    """
+    warnings.filterwarnings("ignore", r"(divide by zero|invalid value|overflow|underflow) "
+                            "encountered", RuntimeWarning, r"tinynet(\.|$)")
+
+
+ignore_numpy_float_warnings()
 
 
 def _load_cupy() -> tuple[Any, Any, bool, str | None]:
