@@ -63,6 +63,31 @@ def layer_norm_with(x, *affine, normalized_shape):
     return F.layer_norm(x, normalized_shape, weight, bias)
 
 
+@st.composite
+def group_norm_cases(draw):
+    groups, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    shape = (draw(st.integers(1, 3)), groups * per_group) + draw(shapes(max_dims=2, max_side=3))
+    affine = draw(st.sampled_from(["none", "weight", "both"]))
+    inputs = (shape,) + ((shape[1:2],) if affine != "none" else ()) + \
+        ((shape[1:2],) if affine == "both" else ())
+    return inputs, {"num_groups": groups}
+
+
+def np_group_norm(x, *affine, num_groups, eps=1e-5):
+    groups = x.reshape(x.shape[0], num_groups, -1)
+    out = ((groups - groups.mean(2, keepdims=True))
+           / np.sqrt(groups.var(2, keepdims=True) + eps)).reshape(x.shape)
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    for i, a in enumerate(affine):
+        out = out * a.reshape(per_channel) if i == 0 else out + a.reshape(per_channel)
+    return out
+
+
+def group_norm_with(x, *affine, num_groups):
+    weight, bias = (list(affine) + [None, None])[:2]
+    return F.group_norm(x, num_groups, weight, bias)
+
+
 def np_gelu(x, approximate):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
@@ -80,6 +105,7 @@ SPECS = [
     OpSpec("embedding", embedding_with, embedding_cases(),
            lambda w, indices, **kw: w[indices]),
     OpSpec("layer_norm", layer_norm_with, layer_norm_cases(), np_layer_norm),
+    OpSpec("group_norm", group_norm_with, group_norm_cases(), np_group_norm),
     OpSpec("gelu", F.gelu, cases(shapes(), approximate=st.sampled_from(["none", "tanh"])), np_gelu),
     OpSpec("silu", F.silu, cases(shapes()), lambda x: x / (1 + np.exp(-x))),
     OpSpec("mish", F.mish, cases(shapes()), lambda x: x * np.tanh(np.logaddexp(0, x))),
@@ -187,6 +213,41 @@ def test_layer_norm_matches_torch(shape, normalized, kwargs):
 def test_layer_norm_refuses_a_mismatched_shape():
     with pytest.raises(RuntimeError, match=r"normalized_shape=\[4\].*\[\*, 4\].*\[2, 3\]"):
         nn.LayerNorm(4)(tn.ones(2, 3))
+
+
+@pytest.mark.parametrize("shape, groups, kwargs", [
+    ((2, 6, 3, 3), 3, {}), ((4, 6), 2, {}), ((2, 4, 5), 4, {"affine": False}),
+    ((3, 4, 2), 1, {"bias": False, "eps": 1e-3})], ids=str)
+def test_group_norm_matches_torch(shape, groups, kwargs):
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal(shape)
+    results = []
+    for lib in (tn, torch):
+        layer = lib.nn.GroupNorm(groups, shape[1], **kwargs).double()
+        if layer.weight is not None:
+            with lib.no_grad():
+                layer.weight.copy_(lib.tensor(np.linspace(0.5, 1.5, shape[1])))
+        inp = lib.tensor(x, requires_grad=True)
+        out = layer(inp)
+        (out * out * lib.tensor(x)).sum().backward()
+        results.append((out.detach().numpy(), inp.grad.numpy(),
+                        [p.grad.numpy() for p in layer.parameters()], repr(layer),
+                        list(layer.state_dict())))
+    ours, theirs = results
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-8, atol=1e-10)
+    for a, b in zip(ours[2], theirs[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    assert ours[3:] == theirs[3:]
+
+
+def test_group_norm_refuses_channels_its_groups_do_not_divide():
+    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups \(4\)"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(RuntimeError, match=r"input of shape \[2, 6, 4\] and num_groups=4"):
+        F.group_norm(tn.zeros(2, 6, 4), 4)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions for input tensor but received 1"):
+        F.group_norm(tn.zeros(6), 2)
 
 
 # --------------------------------------------------------------------------- Dropout2d

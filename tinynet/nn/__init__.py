@@ -1,9 +1,9 @@
 """Neural-network building blocks, as ``torch.nn``.
 
 * layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``,
-  ``BatchNorm1d/2d``, ``LayerNorm``, ``Embedding``, ``Dropout``, ``Dropout2d``, ``Flatten``,
-  ``Unflatten``, the recurrent ``RNN``, ``LSTM``, ``GRU`` and their cells, activations,
-  losses, and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``,
+  ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``, ``Dropout``, ``Dropout2d``,
+  ``Flatten``, ``Unflatten``, the recurrent ``RNN``, ``LSTM``, ``GRU`` and their cells,
+  activations, losses, and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``,
   ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
 * ``tinynet.nn.init``: initialisers; ``tinynet.nn.utils``: counting, flattening and clipping.
@@ -15,7 +15,7 @@
 """
 
 from tinynet.nn import functional, init, utils
-from tinynet.nn.modules import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell)
+from tinynet.nn.modules import (GRU, LSTM, RNN, GroupNorm, GRUCell, LSTMCell, RNNCell)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
                                 SiLU, SmoothL1Loss, Softplus, Unflatten)
@@ -28,9 +28,9 @@ from tinynet.nn.modules import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
     "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
-    "functional", "GELU", "GRU", "GRUCell", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss",
-    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MaxPool2d", "Mish",
-    "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ParameterDict",
-    "ParameterList", "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
-    "Softmax", "Softplus", "Tanh", "Unflatten", "utils",
+    "functional", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity", "init",
+    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell",
+    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter",
+    "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU",
+    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "utils",
 ]

@@ -33,7 +33,7 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_similarity",
     "cross_entropy", "dropout",
-    "dropout2d", "elu", "embedding", "gelu", "huber_loss", "kl_div", "l1_loss", "layer_norm",
+    "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss", "kl_div", "l1_loss", "layer_norm",
     "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize",
     "one_hot", "pad", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
@@ -140,6 +140,35 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
     x1, x2 = broadcast_tensors(x1, x2)
     return (unit(x1) * unit(x2)).sum(dim)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Split the channels (dim 1) of each sample into ``num_groups`` groups and normalise each
+    group over its channels and positions (mean 0, biased variance 1, plus ``eps``), then scale
+    by ``weight`` and shift by ``bias`` (one per channel). Needs no batch statistics.
+
+    >>> F.group_norm(tn.randn(8, 6, 5, 5), num_groups=3).shape
+    tinynet.Size([8, 6, 5, 5])
+    """
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but "
+                           f"received {input.ndim}")
+    if not isinstance(num_groups, int) or num_groups < 1 or input.shape[1] % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    n, channels = input.shape[:2]
+    groups = input.reshape(n, num_groups, -1)
+    centered = groups - groups.mean(2, keepdim=True)
+    variance = (centered * centered).mean(2, keepdim=True)
+    out = (centered / (variance + eps).sqrt()).reshape(input.shape)
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -13,16 +13,16 @@ from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLos
                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.modules.sparse import Embedding
-from tinynet.nn.modules.normalization import LayerNorm
+from tinynet.nn.modules.normalization import GroupNorm, LayerNorm
 from tinynet.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinynet.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
     "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU",
-    "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU",
-    "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MaxPool2d", "Mish", "Module", "ModuleDict",
-    "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU",
-    "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus",
-    "Tanh", "Unflatten",
+    "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MaxPool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
+    "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
+    "Softplus", "Tanh", "Unflatten",
 ]

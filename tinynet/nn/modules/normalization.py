@@ -1,4 +1,5 @@
-"""``LayerNorm``: normalise each sample over its last dimensions (no batch statistics)."""
+"""``LayerNorm``: normalise each sample over its last dimensions; ``GroupNorm``: over groups
+of its channels (neither uses batch statistics)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,50 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of ``num_channels // num_groups`` channels (and all
+    positions), then scale and shift each channel: ``weight`` starts at ones and ``bias`` at
+    zeros, both of ``num_channels`` (none with ``affine=False``; no bias with ``bias=False``).
+
+    >>> norm = nn.GroupNorm(num_groups=4, num_channels=32)
+    >>> norm(tn.randn(8, 32, 7, 7)).shape
+    tinynet.Size([8, 32, 7, 7])
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: str | None = None, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        if not isinstance(num_groups, int) or num_groups < 1:
+            raise ValueError(f"GroupNorm: num_groups must be a positive int, got {num_groups!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = \
+            num_groups, num_channels, eps, affine
+        dtype = numpy.dtype(dtype or backend.default_float)
+        if affine:
+            self.weight = Parameter(numpy.ones(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(numpy.zeros(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
+            self.to(device or backend.default_device)
+
+    def reset_parameters(self) -> None:
+        """Weight to ones, bias to zeros."""
+        if self.weight is not None:
+            self.weight.array[...] = 1
+        if self.bias is not None:
+            self.bias.array[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
