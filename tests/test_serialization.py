@@ -249,6 +249,9 @@ def test_save_errors(tmp_path):
         tn.save({"a": [{1, 2}]}, tmp_path / "x.npz")
     with pytest.raises(TypeError, match="keys must be str or int"):
         tn.save({(1, 2): 3}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match=r"cannot save a Linear at 'the top level'.*save its "
+                                        r"state_dict\(\) instead.*new Linear"):
+        tn.save(tn.nn.Linear(2, 3), tmp_path / "x.npz")  # torch.save(model, f) pickles it
     with pytest.raises(TypeError, match="dtype object"):
         tn.save({"a": numpy.array([None])}, tmp_path / "x.npz")
     assert os.listdir(tmp_path) == []

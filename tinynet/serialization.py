@@ -128,8 +128,11 @@ def _encode(obj: Any, path: str, arrays: dict[str, numpy.ndarray], depth: int = 
         return {"value": obj}
     if isinstance(obj, numpy.generic) and not isinstance(obj, numpy.object_):
         return {"value": obj.item()}
+    hint = (f"; save its state_dict() instead, and load it into a new {type(obj).__name__} "
+            "with load_state_dict() (tinynet writes no pickle, so it can't store a whole model "
+            "or optimizer as torch.save(model, f) does)") if hasattr(obj, "state_dict") else ""
     raise TypeError(f"tn.save: cannot save a {type(obj).__name__} at {path or 'the top level'!r}; "
-                    "only Tensors, arrays, dicts, lists, tuples, numbers, strings and None")
+                    f"only Tensors, arrays, dicts, lists, tuples, numbers, strings and None{hint}")
 
 
 def _join(path: str, key: str | int) -> str:
