@@ -191,7 +191,8 @@ def test_print_suffixes_and_print_options_match_pytorch():
     (lambda x: x.mean((0, 1)), "MeanBackward1"),
     (lambda x: tn.nn.functional.mse_loss(x, x.detach() * 2), "MseLossBackward0"),
     (lambda x: x.relu(), "ReluBackward0"),
-    (lambda x: x.reshape(4), "ViewBackward0"), (lambda x: x[0], "SliceBackward0"),
+    (lambda x: x.reshape(4), "ViewBackward0"), (lambda x: x[0], "SelectBackward0"),
+    (lambda x: x[1:], "SliceBackward0"), (lambda x: x.max(), "MaxBackward1"),
     (lambda x: x.sin(), "SinBackward0"),
     (lambda x: x @ x, "MmBackward0"), (lambda x: tn.nn.functional.linear(x, x, x[0]), "AddmmBackward0"),
     (lambda x: x.double(), "ToCopyBackward0"), (lambda x: x.tril(), "TrilBackward0"),
@@ -201,6 +202,33 @@ def test_grad_fn_names_are_pytorchs(make, name):
     x = tn.ones(2, 2, requires_grad=True)
     out = make(x)
     assert out.grad_fn.name() == name and repr(out).endswith(f"grad_fn=<{name}>)")
+
+
+INDEXES = ["0", ":, 0", "0, :1", ":1, 1", "..., 1", "None", ":", "1:", "0, None", "None, 0",
+           ":, :", "...", "::2", "0:2", ":, 0:2", "0:2, :", ":, ::1", ":, None", "None, :",
+           "..., None", "0, ...", "-1", "1, 1", "..., None, 1:"]
+
+
+@pytest.mark.parametrize("index", INDEXES)
+def test_indexing_nodes_are_named_as_pytorch_names_them(index):
+    """PyTorch names the node after the last step the index applies (select, slice, unsqueeze),
+    skipping full slices, and an alias when nothing is applied."""
+    torch = pytest.importorskip("torch")
+    names = [eval(f"x[{index}]", {"x": lib.ones(2, 2, requires_grad=True)}).grad_fn.name()
+             for lib in (tn, torch)]
+    assert names[0] == names[1]
+
+
+def test_reduction_and_linear_nodes_are_named_as_pytorch_names_them():
+    torch = pytest.importorskip("torch")
+    reductions = [lambda L, x: x.max(), lambda L, x: x.min(), lambda L, x: x.max(1)[0],
+                  lambda L, x: x.min(0).values, lambda L, x: x.amax(1), lambda L, x: x.amin((0, 1))]
+    linears = [lambda L, x, picked=picked, bias=bias: L.nn.functional.linear(
+        picked(x), x, x[0] if bias else None) for picked in (lambda x: x, lambda x: x[None],
+                                                             lambda x: x[0]) for bias in (0, 1)]
+    for make in reductions + linears:
+        names = [make(lib, lib.ones(2, 2, requires_grad=True)).grad_fn.name() for lib in (tn, torch)]
+        assert names[0] == names[1]
 
 
 # --------------------------------------------------------------------------- Python protocols

@@ -380,5 +380,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.array.shape != w_shape[:1]:
         raise ValueError(f"linear: bias has shape {tuple(bias.shape)}, expected "
                          f"({weight.shape[0]},) for weight {tuple(weight.shape)}")
+    if bias is not None and len(in_shape) == 2:
+        return Linear.apply(input, weight, bias)
     args = (input, weight) if bias is None else (input, weight, bias)
-    return Linear.apply(*args)
+    return Linear.apply(*args, node_name=_LINEAR_NODE_NAMES[bias is None, min(len(in_shape), 3)])
+
+
+# What PyTorch names the node of F.linear: (bias missing, input dims up to 3) -> name; it reshapes
+# inputs that are not matrices around its addmm/mm, and that reshape is the node it shows
+_LINEAR_NODE_NAMES = {(False, 1): "ViewBackward0", (False, 3): "ViewBackward0",
+                      (True, 1): "SqueezeBackward4", (True, 2): "MmBackward0",
+                      (True, 3): "UnsafeViewBackward0"}

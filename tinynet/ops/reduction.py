@@ -206,7 +206,8 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     if a.numel() == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
     axes = _axes(dim, a.ndim, name)
-    values = Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest, selects=True)
+    values = Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest, selects=True,
+                           node_name=f"{name.capitalize()}Backward{0 if dim is not None else 1}")
     if dim is None:
         return values
     return MinMax(values, (argmax if largest else argmin)(a, dim, keepdim))
@@ -234,13 +235,13 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (ties share the gradient evenly)."""
     return Extreme.apply(a, axes=_axes(dim, a.ndim, "amax"), keepdim=keepdim, largest=True,
-                         selects=False)
+                         selects=False, node_name="AmaxBackward0")
 
 
 def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The smallest values over ``dim`` (ties share the gradient evenly)."""
     return Extreme.apply(a, axes=_axes(dim, a.ndim, "amin"), keepdim=keepdim, largest=False,
-                         selects=False)
+                         selects=False, node_name="AminBackward0")
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

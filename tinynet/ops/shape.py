@@ -6,6 +6,8 @@ sum over the broadcast dims, scatter into zeros), so every order of derivative c
 
 from __future__ import annotations
 
+import numbers
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,6 +98,35 @@ class Slice(GetItem):
 
     node_name = "SliceBackward0"
     is_view = True
+
+    def name(self) -> str:
+        """PyTorch's name for the node: that of the last step its indexing applies (an int
+        selects, a slice slices, None unsqueezes; full slices and ``...`` apply nothing, and
+        an index that applies nothing makes an alias). Worked out when asked, from the index
+        and the input's shape, which the node keeps until backward frees it. (The index is
+        kept as a tuple, so ``a[(slice(None),)]`` is named as ``a[:]``, a slice.)"""
+        index, inputs = self.__dict__.get("index"), self.__dict__.get("inputs")
+        if index is None or inputs is None:
+            return self.node_name
+        if len(index) == 1:  # a lone index applies its step even when it is a full slice
+            return "AliasBackward0" if index[0] is Ellipsis else _step_name(index[0])
+        shape, dim, last = inputs[0].shape, 0, "AliasBackward0"
+        for item in index:
+            if item is Ellipsis:
+                dim += len(shape) - sum(i is not None and i is not Ellipsis for i in index)
+            elif item is None:
+                last = _step_name(item)
+            else:
+                if not (isinstance(item, slice) and item.indices(shape[dim]) == (0, shape[dim], 1)):
+                    last = _step_name(item)
+                dim += 1
+        return last
+
+
+def _step_name(item: Any) -> str:
+    """PyTorch's node for one item of a basic index: None, a slice, or an integer."""
+    return "UnsqueezeBackward0" if item is None else \
+        "SliceBackward0" if isinstance(item, slice) else "SelectBackward0"
 
 class IndexScatter(Op):
     """Zeros of ``shape`` with ``g`` added at ``index``; repeated integer indices add up."""
@@ -213,6 +244,8 @@ def _as_index(index: Any, device: str) -> tuple:
     xp = backend.xp_of(device)
     out = []
     for i in items:
+        if isinstance(i, numbers.Integral) and not isinstance(i, (bool, int)):
+            i = int(i)  # a NumPy integer indexes as an int does: a view, as in PyTorch
         if isinstance(i, Tensor):
             i = i.array
         if isinstance(i, list) or backend.is_array(i):
