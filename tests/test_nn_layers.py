@@ -188,10 +188,16 @@ def test_embedding_errors():
     ((3, 4), 4, {"bias": False, "eps": 1e-3})], ids=str)
 def test_layer_norm_matches_torch(shape, normalized, kwargs):
     torch = pytest.importorskip("torch")
+    assert_norm_layer_matches_torch(torch, lambda lib: lib.nn.LayerNorm(normalized, **kwargs), shape)
+
+
+def assert_norm_layer_matches_torch(torch, make, shape):
+    """The layer ``make(lib)`` of both libraries, with the same non-trivial weight: outputs,
+    input and parameter gradients, printing and state_dict keys agree."""
     x = RNG.standard_normal(shape)
     results = []
     for lib in (tn, torch):
-        layer = lib.nn.LayerNorm(normalized, **kwargs).double()
+        layer = make(lib).double()
         if layer.weight is not None:
             with lib.no_grad():
                 layer.weight.copy_(lib.tensor(np.linspace(0.5, 1.5, layer.weight.numel())
@@ -220,25 +226,8 @@ def test_layer_norm_refuses_a_mismatched_shape():
     ((3, 4, 2), 1, {"bias": False, "eps": 1e-3})], ids=str)
 def test_group_norm_matches_torch(shape, groups, kwargs):
     torch = pytest.importorskip("torch")
-    x = RNG.standard_normal(shape)
-    results = []
-    for lib in (tn, torch):
-        layer = lib.nn.GroupNorm(groups, shape[1], **kwargs).double()
-        if layer.weight is not None:
-            with lib.no_grad():
-                layer.weight.copy_(lib.tensor(np.linspace(0.5, 1.5, shape[1])))
-        inp = lib.tensor(x, requires_grad=True)
-        out = layer(inp)
-        (out * out * lib.tensor(x)).sum().backward()
-        results.append((out.detach().numpy(), inp.grad.numpy(),
-                        [p.grad.numpy() for p in layer.parameters()], repr(layer),
-                        list(layer.state_dict())))
-    ours, theirs = results
-    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-8, atol=1e-10)
-    for a, b in zip(ours[2], theirs[2]):
-        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
-    assert ours[3:] == theirs[3:]
+    assert_norm_layer_matches_torch(torch, lambda lib: lib.nn.GroupNorm(groups, shape[1], **kwargs),
+                                    shape)
 
 
 def test_group_norm_refuses_channels_its_groups_do_not_divide():

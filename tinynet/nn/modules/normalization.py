@@ -13,7 +13,28 @@ from tinynet.nn.modules.module import Module, Parameter
 from tinynet.tensor import Tensor
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """What LayerNorm and GroupNorm share: an optional ``weight`` starting at ones and
+    ``bias`` at zeros, that scale and shift what they normalised."""
+
+    def _add_affine(self, shape: tuple[int, ...], affine: bool, bias: bool, dtype: Any,
+                    device: str | None) -> None:
+        dtype = numpy.dtype(dtype or backend.default_float)
+        self.register_parameter("weight", Parameter(numpy.ones(shape, dtype)) if affine else None)
+        self.register_parameter("bias", Parameter(numpy.zeros(shape, dtype)) if affine and bias
+                                else None)
+        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
+            self.to(device or backend.default_device)
+
+    def reset_parameters(self) -> None:
+        """Weight to ones, bias to zeros."""
+        if self.weight is not None:
+            self.weight.array[...] = 1
+        if self.bias is not None:
+            self.bias.array[...] = 0
+
+
+class LayerNorm(_AffineNorm):
     """y = (x - mean) / sqrt(var + eps) · weight + bias over the last ``len(normalized_shape)``
     dims of each sample; ``weight`` starts at ones and ``bias`` at zeros, both of
     ``normalized_shape`` (none with ``elementwise_affine=False``; no bias with ``bias=False``).
@@ -33,25 +54,7 @@ class LayerNorm(Module):
                              f"non-negative ints, got {normalized_shape!r}")
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = numpy.dtype(dtype or backend.default_float)
-        if elementwise_affine:
-            self.weight = Parameter(numpy.ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(numpy.zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-            self.to(device or backend.default_device)
-
-    def reset_parameters(self) -> None:
-        """Weight to ones, bias to zeros."""
-        if self.weight is not None:
-            self.weight.array[...] = 1
-        if self.bias is not None:
-            self.bias.array[...] = 0
+        self._add_affine(self.normalized_shape, elementwise_affine, bias, dtype, device)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -61,7 +64,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise each sample over groups of ``num_channels // num_groups`` channels (and all
     positions), then scale and shift each channel: ``weight`` starts at ones and ``bias`` at
     zeros, both of ``num_channels`` (none with ``affine=False``; no bias with ``bias=False``).
@@ -81,24 +84,7 @@ class GroupNorm(Module):
                              f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = \
             num_groups, num_channels, eps, affine
-        dtype = numpy.dtype(dtype or backend.default_float)
-        if affine:
-            self.weight = Parameter(numpy.ones(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(numpy.zeros(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-            self.to(device or backend.default_device)
-
-    def reset_parameters(self) -> None:
-        """Weight to ones, bias to zeros."""
-        if self.weight is not None:
-            self.weight.array[...] = 1
-        if self.bias is not None:
-            self.bias.array[...] = 0
+        self._add_affine((num_channels,), affine, bias, dtype, device)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
