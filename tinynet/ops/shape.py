@@ -7,7 +7,6 @@ sum over the broadcast dims, scatter into zeros), so every order of derivative c
 from __future__ import annotations
 
 import numbers
-
 from collections.abc import Sequence
 from typing import Any
 
@@ -127,6 +126,7 @@ def _step_name(item: Any) -> str:
     """PyTorch's node for one item of a basic index: None, a slice, or an integer."""
     return "UnsqueezeBackward0" if item is None else \
         "SliceBackward0" if isinstance(item, slice) else "SelectBackward0"
+
 
 class IndexScatter(Op):
     """Zeros of ``shape`` with ``g`` added at ``index``; repeated integer indices add up."""
