@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinynet as tn
-from tinynet.data import (CIFAR10, FUNCTIONS, MNIST, OFFLINE_SUBSET, DataLoader, DataWarning, Dataset,
+from tinynet.data import (CIFAR10, FUNCTIONS, MNIST, OFFLINE_SUBSET, ConcatDataset, DataLoader, DataWarning,
+                          Dataset,
                           FashionMNIST, FunctionDataset, ImageFolder, RandomLabels, Subset, TensorDataset,
                           decode_image, extract_archive, load_offline_subset, random_split, read_idx,
                           read_image_archive, restricted_loads)
@@ -203,6 +204,40 @@ def test_subset_and_random_split():
     assert [len(p) for p in random_split(ds, [0.5, 0.25, 0.25], seed=0)] == [6, 2, 2]
     with pytest.raises(ValueError, match="do not sum"):
         random_split(ds, [3, 3])
+
+
+def test_concat_dataset_indexes_and_batches_as_pytorch():
+    torch = pytest.importorskip("torch")
+
+    class Squares(Dataset):  # no get_batch of its own: batched sample by sample
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return tn.tensor([float(i * i)]), 100 + i
+
+    parts = [TensorDataset(tn.arange(3.0)[:, None], tn.arange(3)), Squares(),
+             TensorDataset(tn.arange(5.0)[:, None] - 10, tn.arange(5) + 50)]
+    both = ConcatDataset(parts)
+    theirs = torch.utils.data.ConcatDataset([
+        torch.utils.data.TensorDataset(torch.arange(3.0)[:, None], torch.arange(3)),
+        [(torch.tensor([float(i * i)]), 100 + i) for i in range(4)],
+        torch.utils.data.TensorDataset(torch.arange(5.0)[:, None] - 10, torch.arange(5) + 50)])
+    assert len(both) == len(theirs) == 12 and both.cumulative_sizes == theirs.cumulative_sizes
+    for i in list(range(-12, 12)):
+        ours, expected = both[i], theirs[i]
+        assert ours[0].tolist() == expected[0].tolist() and int(ours[1]) == int(expected[1])
+    x, y = both.get_batch(numpy.array([11, 0, 5, 3, 11, 7]))
+    assert x[:, 0].tolist() == [-6.0, 0.0, 4.0, 0.0, -6.0, -10.0]
+    assert y.tolist() == [54, 0, 102, 100, 54, 50]
+    loaded = [b[1].tolist() for b in DataLoader(both, batch_size=5)]
+    assert loaded == [[0, 1, 2, 100, 101], [102, 103, 50, 51, 52], [53, 54]]
+    with pytest.raises(IndexError, match="index 12 is out of range for 12 samples"):
+        both[12]
+    with pytest.raises(ValueError, match="empty iterable"):
+        ConcatDataset([])
+    added = parts[0] + parts[2]  # Dataset.__add__, as in PyTorch
+    assert isinstance(added, ConcatDataset) and added[3][1].item() == 50 and len(added) == 8
 
 
 def test_random_labels_permute_and_uniform():

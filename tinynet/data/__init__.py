@@ -9,8 +9,8 @@ Where the files come from is described in docs/data.md.
 """
 
 from tinynet.data.dataloader import DataLoader
-from tinynet.data.dataset import (Dataset, RandomLabels, Subset, TensorDataset, collate, get_batch,
-                                  random_split, targets_of)
+from tinynet.data.dataset import (ConcatDataset, Dataset, RandomLabels, Subset, TensorDataset,
+                                  collate, get_batch, random_split, targets_of)
 from tinynet.data.datasets import (CIFAR10, MNIST, OFFLINE_SUBSET, FashionMNIST, RestrictedUnpickler,
                                    load_offline_subset, read_idx, restricted_loads)
 from tinynet.data.download import (DataWarning, DownloadError, Resource, data_root, download_resource,
@@ -20,10 +20,11 @@ from tinynet.data.images import (IMG_EXTENSIONS, ImageFolder, decode_image, extr
                                  images_to_float, iter_archive_images, read_image_archive)
 
 __all__ = [
-    "CIFAR10", "DataLoader", "DataWarning", "Dataset", "DownloadError", "FUNCTIONS", "FashionMNIST",
-    "FunctionDataset", "IMG_EXTENSIONS", "ImageFolder", "MNIST", "OFFLINE_SUBSET", "RandomLabels",
-    "Resource", "RestrictedUnpickler", "Subset", "TargetFunction", "TensorDataset", "collate", "data_root",
-    "decode_image", "download_resource", "extract_archive", "find_verified", "get_batch", "images_to_float",
-    "iter_archive_images", "load_offline_subset", "md5_of_file", "random_split", "read_idx",
-    "read_image_archive", "restricted_loads", "target_function", "targets_of", "verified_content",
+    "CIFAR10", "ConcatDataset", "DataLoader", "DataWarning", "Dataset", "DownloadError", "FUNCTIONS",
+    "FashionMNIST", "FunctionDataset", "IMG_EXTENSIONS", "ImageFolder", "MNIST", "OFFLINE_SUBSET",
+    "RandomLabels", "Resource", "RestrictedUnpickler", "Subset", "TargetFunction", "TensorDataset",
+    "collate", "data_root", "decode_image", "download_resource", "extract_archive", "find_verified",
+    "get_batch", "images_to_float", "iter_archive_images", "load_offline_subset", "md5_of_file",
+    "random_split", "read_idx", "read_image_archive", "restricted_loads", "target_function",
+    "targets_of", "verified_content",
 ]

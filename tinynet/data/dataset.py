@@ -9,6 +9,8 @@ one fancy-index per array, so the :class:`~tinynet.data.DataLoader` never loops 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
@@ -40,6 +42,10 @@ class Dataset:
         """The samples at ``indices`` stacked into arrays: a tuple of arrays when samples are
         tuples, else one array. Override it to batch without a per-sample loop."""
         return collate([self[int(i)] for i in indices])
+
+    def __add__(self, other: Any) -> ConcatDataset:
+        """``a + b``: the samples of ``a``, then those of ``b`` (a ``ConcatDataset``)."""
+        return ConcatDataset([self, other])
 
 
 def collate(samples: Sequence[Any]) -> Any:
@@ -154,6 +160,58 @@ class Subset(Dataset):
     def targets(self) -> numpy.ndarray:
         """The labels of the samples in this subset (when the dataset exposes ``targets``)."""
         return numpy.asarray(self.dataset.targets)[self.indices]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one dataset after another.
+
+    >>> both = ConcatDataset([TensorDataset(tn.arange(3)), TensorDataset(tn.arange(5))])
+    >>> len(both), both[4][0].item()
+    (8, 1)
+    """
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError(f"ConcatDataset: index {index} is out of range for "
+                                 f"{len(self)} samples")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        if which == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)} "
+                             "samples")
+        return self.datasets[which][index - (self.cumulative_sizes[which - 1] if which else 0)]
+
+    def get_batch(self, indices: numpy.ndarray) -> Any:
+        """Each dataset's samples as one batch of its own, put back in the order asked for."""
+        indices = numpy.asarray(indices, dtype=numpy.int64)
+        which = numpy.searchsorted(self.cumulative_sizes, indices, side="right")
+        starts = [0, *self.cumulative_sizes[:-1]]
+        parts, positions = [], []
+        for d in numpy.unique(which):
+            picked = numpy.flatnonzero(which == d)
+            parts.append(get_batch(self.datasets[d], indices[picked] - starts[d]))
+            positions.append(picked)
+        return _in_order(parts, numpy.argsort(numpy.concatenate(positions)))
+
+
+def _in_order(parts: list[Any], order: numpy.ndarray) -> Any:
+    """The batches ``parts`` (arrays, or tuples of arrays field by field) concatenated and
+    taken in ``order``."""
+    if isinstance(parts[0], tuple):
+        return tuple(_in_order([part[field] for part in parts], order)
+                     for field in range(len(parts[0])))
+    xp = backend.get_array_module(parts[0])
+    return _take(xp.concatenate(parts), order)
 
 
 def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
