@@ -248,6 +248,51 @@ def same_shape_pair_cases():
 
 
 @st.composite
+def conv1d_cases(draw):
+    n, groups = draw(st.integers(1, 2)), draw(st.sampled_from([1, 1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel, stride, dilation = draw(st.integers(1, 3)), draw(st.sampled_from([1, 2])), \
+        draw(st.sampled_from([1, 2]))
+    padding = draw(st.sampled_from([0, 1] + (["same", "valid"] if stride == 1 else [])))
+    length = _fitting_size(draw, kernel, stride, 0 if isinstance(padding, str) else padding,
+                           dilation)
+    input_shapes = (_batch(draw, n, c_in, (length,)), (c_out, c_in // groups, kernel))
+    if draw(st.booleans()):
+        input_shapes += ((c_out,),)
+    return input_shapes, {"stride": stride, "padding": padding, "dilation": dilation,
+                          "groups": groups}
+
+
+def np_conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """The 2-D reference over a height of one."""
+    lifted = padding if isinstance(padding, str) else (0, padding)
+    return np_conv2d(x[..., None, :], w[:, :, None, :], b, (1, stride), lifted, (1, dilation),
+                     groups)[..., 0, :]
+
+
+@st.composite
+def pool1d_cases(draw, kind="max"):
+    kernel, stride = draw(st.integers(1, 3)), draw(st.sampled_from([None, 1, 2]))
+    padding = draw(st.sampled_from([0, kernel // 2]))
+    dilation = draw(st.sampled_from([1, 2])) if kind == "max" else 1
+    step = kernel if stride is None else stride
+    length = _fitting_size(draw, kernel, step, padding, dilation)
+    kwargs = {"kernel_size": kernel, "stride": stride, "padding": padding,
+              "ceil_mode": draw(st.booleans())}
+    assume(all(_pool_windows(length, kernel, step, padding, dilation, kwargs["ceil_mode"])))
+    if kind == "max":
+        kwargs["dilation"] = dilation
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+    return (_batch(draw, draw(st.integers(1, 2)), draw(st.integers(1, 2)), (length,)),), kwargs
+
+
+def np_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, **kwargs):
+    return np_pool(x[..., None, :], (1, kernel_size), None if stride is None else (1, stride),
+                   (0, padding), (1, dilation), **kwargs)[..., 0, :]
+
+
+@st.composite
 def normalize_cases(draw):
     shape = draw(shapes(min_dims=1))
     return (shape,), {"p": draw(st.sampled_from([1.0, 2.0, 3.0])),
@@ -347,6 +392,10 @@ SPECS = [
     OpSpec("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
            same_shape_pair_cases(), np_bce_with_logits, low=-4, high=4,
            values=per_input(unchanged, lambda arrays: [np.abs(a) / 4 for a in arrays])),
+    OpSpec("conv1d", _optional_bias(F.conv1d), conv1d_cases(), np_conv1d),
+    OpSpec("max_pool1d", F.max_pool1d, pool1d_cases(), np_pool1d, values=distinct()),
+    OpSpec("avg_pool1d", F.avg_pool1d, pool1d_cases("avg"),
+           lambda x, **kw: np_pool1d(x, kind="avg", **kw)),
     OpSpec("normalize", F.normalize, normalize_cases(), np_normalize, values=away_from_zero()),
     OpSpec("cosine_similarity", F.cosine_similarity, cosine_cases(), np_cosine_similarity,
            values=away_from_zero()),
@@ -361,6 +410,37 @@ SPECS = [
 @given(data=st.data())
 def test_op(spec, data):
     check_op(spec, data)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Conv1d(4, 6, 3, stride=2, padding=1), lambda nn: nn.Conv1d(4, 4, 3, padding="same",
+                                                                              groups=2, bias=False),
+    lambda nn: nn.MaxPool1d(3, 2, padding=1), lambda nn: nn.AvgPool1d(3, 2, count_include_pad=False)])
+def test_one_dimensional_layers_match_pytorch(make):
+    """Printing, outputs and gradients, batched and unbatched, with the same weights."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(tn.nn).double(), make(torch.nn).double()
+    assert repr(ours) == repr(theirs)
+    ours.load_state_dict({k: tn.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    data = np.random.default_rng(0).standard_normal((2, 4, 9))
+    for x in (data, data[0]):
+        assert_matches_torch(torch, ours, theirs, x, rtol=1e-10)
+
+
+def test_one_dimensional_errors_name_the_op_and_the_shapes():
+    with pytest.raises(RuntimeError, match=r"conv1d: Expected 2D \(unbatched\) or 3D \(batched\) "
+                                           r"input to conv1d, but got input of size: \[2, 4, 5, 5\]"):
+        F.conv1d(tn.zeros(2, 4, 5, 5), tn.zeros(6, 4, 3))
+    with pytest.raises(ValueError, match=r"conv1d: weight must be \(C_out, C_in/groups, k\), got "
+                                         r"\(6, 4, 3, 3\)"):
+        F.conv1d(tn.zeros(2, 4, 5), tn.zeros(6, 4, 3, 3))
+    with pytest.raises(ValueError, match="conv1d: input .* has 3 channels but weight"):
+        F.conv1d(tn.zeros(2, 3, 5), tn.zeros(6, 4, 3))
+    with pytest.raises(ValueError, match=r"max_pool1d: kernel_size must be an int or a tuple of "
+                                         r"one int, got \(2, 2\)"):
+        F.max_pool1d(tn.zeros(2, 4, 5), (2, 2))
+    with pytest.raises(ValueError, match="Conv1d: padding='same' is not supported for strided"):
+        tn.nn.Conv1d(2, 2, 3, stride=2, padding="same")
 
 
 def test_normalize_and_cosine_similarity_match_pytorch_down_to_vectors_shorter_than_eps():

@@ -1,10 +1,10 @@
 """Neural-network building blocks, as ``torch.nn``.
 
-* layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``,
-  ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``, ``Dropout``, ``Dropout2d``,
-  ``Flatten``, ``Unflatten``, the recurrent ``RNN``, ``LSTM``, ``GRU`` and their cells,
-  activations, losses, and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``,
-  ``ParameterList`` and ``ParameterDict``;
+* layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` (and
+  their 1-D forms), ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``,
+  ``Dropout``, ``Dropout2d``, ``Flatten``, ``Unflatten``, the recurrent ``RNN``, ``LSTM``,
+  ``GRU`` and their cells, activations, losses, and the containers ``Sequential``,
+  ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
 * ``tinynet.nn.init``: initialisers; ``tinynet.nn.utils``: counting, flattening and clipping.
 
@@ -15,7 +15,8 @@
 """
 
 from tinynet.nn import functional, init, utils
-from tinynet.nn.modules import (GRU, LSTM, RNN, GroupNorm, GRUCell, LSTMCell, RNNCell)
+from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, GroupNorm, GRUCell, LSTMCell,
+                                MaxPool1d, RNNCell)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
                                 SiLU, SmoothL1Loss, Softplus, Unflatten)
@@ -26,11 +27,12 @@ from tinynet.nn.modules import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, 
                                 Tanh)
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
-    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
-    "functional", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity", "init",
-    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell",
-    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter",
-    "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU",
-    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "utils",
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
+    "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
+    "Embedding", "Flatten", "functional", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss",
+    "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
+    "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
+    "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell",
+    "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
+    "utils",
 ]

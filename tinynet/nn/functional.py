@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import numpy
 
 from tinynet import backend
-from tinynet.ops import (adaptive_avg_pool2d, avg_pool2d, broadcast_tensors, conv2d,
-                         conv_transpose2d, elu, leaky_relu, linear, log_softmax, max_pool2d, pad,
-                         relu, sigmoid, softmax, softplus, tanh)
+from tinynet.ops import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, broadcast_tensors, conv1d,
+                         conv2d, conv_transpose2d, elu, leaky_relu, linear, log_softmax,
+                         max_pool1d, max_pool2d, pad, relu, sigmoid, softmax, softplus, tanh)
 from tinynet.tensor import Tensor
 from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
@@ -30,12 +30,12 @@ from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
 
 __all__ = [
-    "adaptive_avg_pool2d", "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "conv2d", "conv_transpose2d", "cosine_similarity", "cross_entropy", "dropout", "dropout2d",
-    "elu", "embedding", "gelu", "group_norm", "huber_loss", "kl_div", "l1_loss", "layer_norm",
-    "leaky_relu", "linear", "log_softmax", "max_pool2d", "mish", "mse_loss", "nll_loss",
-    "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-    "softplus", "tanh",
+    "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cosine_similarity",
+    "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d",
+    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid",
+    "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
 
 

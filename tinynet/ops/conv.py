@@ -36,20 +36,31 @@ from tinynet.tensor import Tensor
 def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
     """``3`` → ``(3, 3)``; a pair stays a pair. ``name`` (``'conv2d: padding'``) heads the
     errors: TypeError for what is not an integer (``1.5``), ValueError for a wrong length."""
+    return ints(value, 2, name)  # type: ignore[return-value]
+
+
+def single(value: int | tuple[int], name: str) -> int:
+    """``3`` or ``(3,)`` → 3, with ``pair``'s errors: the sizes of a 1-D conv or pool."""
+    return ints(value, 1, name)[0]
+
+
+def ints(value: Any, count: int, name: str) -> tuple[int, ...]:
+    """An int repeated ``count`` times, or a sequence of ``count`` ints, as a tuple."""
+    wanted = {1: "a tuple of one int", 2: "a pair of ints"}.get(count, f"a tuple of {count} ints")
     try:
-        items = (operator.index(value),) * 2
+        items = (operator.index(value),) * count
     except TypeError:
         try:
             items = tuple(value)
         except TypeError:
-            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} "
+            raise TypeError(f"{name} must be an int or {wanted}, got {value!r} "
                             f"({type(value).__name__})") from None
-    if len(items) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if len(items) != count:
+        raise ValueError(f"{name} must be an int or {wanted}, got {value!r}")
     try:
-        return operator.index(items[0]), operator.index(items[1])
+        return tuple(operator.index(item) for item in items)
     except TypeError:
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} with "
+        raise TypeError(f"{name} must be an int or {wanted}, got {value!r} with "
                         f"{', '.join(type(v).__name__ for v in items)} items") from None
 
 
@@ -230,7 +241,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     >>> F.conv2d(x, w, padding=1).shape
     (8, 16, 32, 32)
     """
-    op = "conv2d"
+    return convolve("conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def convolve(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
+             padding: Any, dilation: Any, groups: Any) -> Tensor:
+    """``conv2d``, its errors headed by ``op`` (``conv1d`` runs as a conv2d of height one)."""
     stride, dilation = pair(stride, f"{op}: stride"), pair(dilation, f"{op}: dilation")
     groups = _groups(op, groups)
     if weight.ndim != 4:

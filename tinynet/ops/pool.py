@@ -326,11 +326,18 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     >>> F.max_pool2d(tn.randn(1, 1, 4, 4), 2).shape
     (1, 1, 2, 2)
     """
+    return max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode,
+                    return_indices)
+
+
+def max_pool(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+             ceil_mode: bool, return_indices: bool) -> Tensor:
+    """``max_pool2d``, its errors headed by ``op`` (``max_pool1d`` pools a height of one)."""
     if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported by tinynet "
+        raise NotImplementedError(f"{op}: return_indices=True is not supported by tinynet "
                                   "(it keeps which offset won, not flat indices)")
-    x, unbatched = batched("max_pool2d", input)
-    window = _window("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    x, unbatched = batched(op, input)
+    window = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
     out = MaxPool2d.apply(x, window=window)
     return out.squeeze(0) if unbatched else out
 
@@ -357,12 +364,19 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     ``ceil_mode`` a last partial window averages what it covers; ``divisor_override`` divides
     every sum by that number instead.
     """
-    x, unbatched = batched("avg_pool2d", input)
-    window = _window("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    return avg_pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                    count_include_pad, divisor_override)
+
+
+def avg_pool(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
+             ceil_mode: bool, count_include_pad: bool, divisor_override: int | None) -> Tensor:
+    """``avg_pool2d``, its errors headed by ``op`` (``avg_pool1d`` pools a height of one)."""
+    x, unbatched = batched(op, input)
+    window = _window(op, x, kernel_size, stride, padding, 1, ceil_mode)
     total = WindowGather.apply(x, winner=None, window=window)
     if divisor_override is not None:
         if int(divisor_override) != divisor_override or divisor_override == 0:
-            raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
+            raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
                              f"{divisor_override!r}")
         out = total / int(divisor_override)
     elif count_include_pad and window.extra == (0, 0):

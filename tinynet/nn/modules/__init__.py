@@ -5,7 +5,7 @@ from tinynet.nn.modules.activation import (ELU, GELU, Identity, LeakyReLU, LogSo
 from tinynet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from tinynet.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
                                           Sequential)
-from tinynet.nn.modules.conv import Conv2d
+from tinynet.nn.modules.conv import Conv1d, Conv2d
 from tinynet.nn.modules.dropout import Dropout, Dropout2d
 from tinynet.nn.modules.flatten import Flatten, Unflatten
 from tinynet.nn.modules.linear import Linear
@@ -14,15 +14,16 @@ from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLos
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.modules.sparse import Embedding
 from tinynet.nn.modules.normalization import GroupNorm, LayerNorm
-from tinynet.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from tinynet.nn.modules.pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+                                         MaxPool2d)
 from tinynet.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
-    "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "GELU",
-    "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity", "KLDivLoss", "L1Loss", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MaxPool2d", "Mish", "Module",
-    "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
-    "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
-    "Softplus", "Tanh", "Unflatten",
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
+    "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
+    "Embedding", "Flatten", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity",
+    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell",
+    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
+    "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell", "Sequential",
+    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
 ]

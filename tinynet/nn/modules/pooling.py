@@ -1,9 +1,11 @@
-"""``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d``: the pooling functions as layers."""
+"""``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``MaxPool1d`` and ``AvgPool1d``: the
+pooling functions as layers."""
 
 from __future__ import annotations
 
 from tinynet.nn import functional as F
 from tinynet.nn.modules.module import Module
+from tinynet.ops.conv import single
 from tinynet.tensor import Tensor
 
 Size2 = int | tuple[int, int]
@@ -26,9 +28,11 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
+    pool = staticmethod(F.max_pool2d)
+
     def forward(self, input: Tensor) -> Tensor:
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
+        return self.pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                         self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -73,3 +77,33 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class MaxPool1d(MaxPool2d):
+    """Max over each window of a sequence (N, C, L) or (C, L); the arguments are those of
+    ``F.max_pool1d``.
+
+    >>> nn.MaxPool1d(2)(tn.randn(1, 3, 8)).shape
+    tinynet.Size([1, 3, 4])
+    """
+
+    pool = staticmethod(F.max_pool1d)
+
+
+class AvgPool1d(AvgPool2d):
+    """Mean over each window of a sequence (N, C, L) or (C, L); the arguments are those of
+    ``F.avg_pool1d``, each size kept as a 1-tuple, as PyTorch prints them."""
+
+    def __init__(self, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
+                 padding: int | tuple[int] = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__(_one(kernel_size), None if stride is None else _one(stride),
+                         _one(padding), ceil_mode, count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+
+def _one(value: int | tuple[int]) -> tuple[int]:
+    return (single(value, "AvgPool1d: sizes"),)
