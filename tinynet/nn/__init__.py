@@ -3,7 +3,8 @@
 * layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` (and
   their 1-D forms), ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``,
   ``Dropout``, ``Dropout2d``, ``Flatten``, ``Unflatten``, the recurrent ``RNN``, ``LSTM``,
-  ``GRU`` and their cells, activations, losses, and the containers ``Sequential``,
+  ``GRU`` and their cells, ``MultiheadAttention``, ``TransformerEncoder(Layer)``,
+  activations, losses, and the containers ``Sequential``,
   ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
 * ``tinynet.nn.init``: initialisers; ``tinynet.nn.utils``: counting, flattening and clipping.
@@ -16,7 +17,8 @@
 
 from tinynet.nn import functional, init, utils
 from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, GroupNorm, GRUCell, LSTMCell,
-                                MaxPool1d, RNNCell)
+                                MaxPool1d, MultiheadAttention, RNNCell, TransformerEncoder,
+                                TransformerEncoderLayer)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
                                 SiLU, SmoothL1Loss, Softplus, Unflatten)
@@ -32,7 +34,7 @@ __all__ = [
     "Embedding", "Flatten", "functional", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss",
     "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
     "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
-    "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell",
-    "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
-    "utils",
+    "MSELoss", "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
+    "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
+    "Softplus", "Tanh", "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "utils",
 ]

@@ -10,6 +10,7 @@ come from the ops they are built from.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -19,6 +20,8 @@ from tinynet import backend
 from tinynet.ops import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, broadcast_tensors, conv1d,
                          conv2d, conv_transpose2d, elu, leaky_relu, linear, log_softmax,
                          max_pool1d, max_pool2d, pad, relu, sigmoid, softmax, softplus, tanh)
+from tinynet.dtypes import bool_
+from tinynet.factories import ones
 from tinynet.tensor import Tensor
 from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
@@ -34,8 +37,9 @@ __all__ = [
     "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cosine_similarity",
     "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss",
     "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d",
-    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid",
-    "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
+    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu",
+    "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus",
+    "tanh",
 ]
 
 
@@ -169,6 +173,39 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if bias is not None:
         out = out + bias.reshape(per_channel)
     return out
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query·keyᵀ·scale + mask)·value over the last two dims, the leading ones batched
+    (``scale`` defaults to 1/sqrt(query.size(-1))). A boolean ``attn_mask`` says which pairs
+    take part (True) and a float one is added to the scores; ``is_causal`` lets each query see
+    only the keys up to its own position. As PyTorch's math path, composed of ops.
+
+    >>> q = k = v = tn.randn(2, 4, 5, 8)               # (batch, heads, length, features)
+    >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+    tinynet.Size([2, 4, 5, 8])
+    """
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa=True (grouped-query "
+                                  "attention) is not built in tinynet; repeat the key and value "
+                                  "heads instead")
+    scores = query @ key.transpose(-2, -1) * (1 / math.sqrt(query.shape[-1]) if scale is None
+                                              else scale)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("scaled_dot_product_attention: Explicit attn_mask should not be set "
+                               "when is_causal=True")
+        attn_mask = ones(query.shape[-2], key.shape[-2], dtype=bool_, device=query.device).tril()
+    if attn_mask is not None:
+        scores = scores.masked_fill(attn_mask.logical_not(), -math.inf) \
+            if attn_mask.dtype == bool_ else scores + attn_mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -2,6 +2,7 @@
 
 from tinynet.nn.modules.activation import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, Mish,
                                            ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from tinynet.nn.modules.attention import MultiheadAttention
 from tinynet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from tinynet.nn.modules.container import (ModuleDict, ModuleList, ParameterDict, ParameterList,
                                           Sequential)
@@ -13,6 +14,7 @@ from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLos
                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.modules.sparse import Embedding
+from tinynet.nn.modules.transformer import TransformerEncoder, TransformerEncoderLayer
 from tinynet.nn.modules.normalization import GroupNorm, LayerNorm
 from tinynet.nn.modules.pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                                          MaxPool2d)
@@ -23,7 +25,8 @@ __all__ = [
     "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
     "Embedding", "Flatten", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity",
     "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell",
-    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
-    "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell", "Sequential",
-    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten",
+    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss",
+    "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN",
+    "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten",
 ]
