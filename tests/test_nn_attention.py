@@ -136,6 +136,36 @@ def test_transformer_encoder_matches_pytorch(settings):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
 
 
+@pytest.mark.parametrize("settings", [{}, {"batch_first": True, "norm_first": True,
+                                           "activation": "gelu"}, {"bias": False}], ids=str)
+def test_transformer_matches_pytorch(settings):
+    """Encoder and decoder with a causal target mask and padded sources: the output and the
+    gradients of both inputs and of every parameter."""
+    torch = pytest.importorskip("torch")
+    ours = nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, **settings).double()
+    theirs = torch.nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, **settings).double()
+    assert repr(ours) == repr(theirs)
+    copy_weights(ours, theirs, torch)
+    first = settings.get("batch_first")
+    src = RNG.standard_normal((3, 6, 8) if first else (6, 3, 8))
+    tgt = RNG.standard_normal((3, 5, 8) if first else (5, 3, 8))
+    padding = np.zeros((3, 6), bool)
+    padding[2, -2:] = True
+    results = []
+    for lib, model in ((tn, ours), (torch, theirs)):
+        inputs = [lib.tensor(a, requires_grad=True) for a in (src, tgt)]
+        mask = lib.nn.Transformer.generate_square_subsequent_mask(5).double()
+        out = model(*inputs, tgt_mask=mask, src_key_padding_mask=lib.tensor(padding),
+                    memory_key_padding_mask=lib.tensor(padding))
+        (out * out).sum().backward()
+        results.append([t.detach().numpy() for t in [mask, out, *(x.grad for x in inputs),
+                                                      *(p.grad for p in model.parameters())]])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+    with pytest.raises(RuntimeError, match="feature number of src and tgt must be equal to d_model"):
+        ours(tn.randn(6, 3, 4, dtype=tn.float64), tn.randn(5, 3, 8, dtype=tn.float64))
+
+
 def test_attention_dropout_only_while_training_and_errors():
     tn.manual_seed(0)
     attention = nn.MultiheadAttention(8, 2, dropout=0.5)

@@ -3,7 +3,7 @@
 * layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` (and
   their 1-D forms), ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``,
   ``Dropout``, ``Dropout2d``, ``Flatten``, ``Unflatten``, the recurrent ``RNN``, ``LSTM``,
-  ``GRU`` and their cells, ``MultiheadAttention``, ``TransformerEncoder(Layer)``,
+  ``GRU`` and their cells, ``MultiheadAttention``, ``Transformer`` and its parts,
   activations, losses, and the containers ``Sequential``,
   ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
@@ -17,7 +17,8 @@
 
 from tinynet.nn import functional, init, utils
 from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, GroupNorm, GRUCell, LSTMCell,
-                                MaxPool1d, MultiheadAttention, RNNCell, TransformerEncoder,
+                                MaxPool1d, MultiheadAttention, RNNCell, Transformer,
+                                TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                                 TransformerEncoderLayer)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
@@ -36,5 +37,6 @@ __all__ = [
     "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
     "MSELoss", "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
     "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
-    "Softplus", "Tanh", "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "utils",
+    "Softplus", "Tanh", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "utils",
 ]

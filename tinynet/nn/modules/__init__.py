@@ -14,7 +14,9 @@ from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLos
                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.modules.sparse import Embedding
-from tinynet.nn.modules.transformer import TransformerEncoder, TransformerEncoderLayer
+from tinynet.nn.modules.transformer import (Transformer, TransformerDecoder,
+                                             TransformerDecoderLayer, TransformerEncoder,
+                                             TransformerEncoderLayer)
 from tinynet.nn.modules.normalization import GroupNorm, LayerNorm
 from tinynet.nn.modules.pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                                          MaxPool2d)
@@ -28,5 +30,6 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss",
     "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN",
     "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
-    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten",
+    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer", "Unflatten",
 ]
