@@ -138,6 +138,7 @@ def test_transformer_encoder_matches_pytorch(settings):
 
 @pytest.mark.parametrize("settings", [{}, {"batch_first": True, "norm_first": True,
                                            "activation": "gelu"}, {"bias": False}], ids=str)
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor")  # PyTorch's note on its fast path
 def test_transformer_matches_pytorch(settings):
     """Encoder and decoder with a causal target mask and padded sources: the output and the
     gradients of both inputs and of every parameter."""
