@@ -215,8 +215,9 @@ def test_conv_errors_name_the_argument():
         F.conv2d(tn.randn(6, 6), w)
     with pytest.raises(ValueError, match="Conv2d: in_channels 4 and out_channels 6 .* groups=4"):
         tn.nn.Conv2d(4, 6, 3, groups=4)
-    with pytest.raises(ValueError, match="padding_mode='zeros'"):
-        tn.nn.Conv2d(4, 6, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros', 'reflect', 'replicate' "
+                                         "or 'circular', got 'mirror'"):
+        tn.nn.Conv2d(4, 6, 3, padding_mode="mirror")
 
 
 def test_conv_layer_with_groups_has_pytorchs_shapes_and_repr():

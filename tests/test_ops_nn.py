@@ -248,6 +248,23 @@ def same_shape_pair_cases():
 
 
 @st.composite
+def pad_mode_cases(draw):
+    dims = draw(st.integers(1, 3))
+    shape = tuple(draw(st.integers(2, 3)) for _ in range(draw(st.integers(dims + 1, dims + 2))))
+    mode = draw(st.sampled_from(["reflect", "replicate", "circular"]))
+    most = {"reflect": 1, "replicate": 2, "circular": 2}[mode]  # reflect needs pad < size
+    pads = tuple(draw(st.integers(0, most)) for _ in range(2 * dims))
+    return (shape,), {"pad": pads, "mode": mode}
+
+
+def np_pad_mode(x, pad, mode):
+    widths = [(0, 0)] * (x.ndim - len(pad) // 2) + \
+        [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge",
+                                   "circular": "wrap"}[mode])
+
+
+@st.composite
 def conv1d_cases(draw):
     n, groups = draw(st.integers(1, 2)), draw(st.sampled_from([1, 1, 2]))
     c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
@@ -392,6 +409,7 @@ SPECS = [
     OpSpec("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
            same_shape_pair_cases(), np_bce_with_logits, low=-4, high=4,
            values=per_input(unchanged, lambda arrays: [np.abs(a) / 4 for a in arrays])),
+    OpSpec("pad (reflect, replicate, circular)", F.pad, pad_mode_cases(), np_pad_mode),
     OpSpec("conv1d", _optional_bias(F.conv1d), conv1d_cases(), np_conv1d),
     OpSpec("max_pool1d", F.max_pool1d, pool1d_cases(), np_pool1d, values=distinct()),
     OpSpec("avg_pool1d", F.avg_pool1d, pool1d_cases("avg"),
@@ -425,6 +443,32 @@ def test_one_dimensional_layers_match_pytorch(make):
     data = np.random.default_rng(0).standard_normal((2, 4, 9))
     for x in (data, data[0]):
         assert_matches_torch(torch, ours, theirs, x, rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_modes_and_conv_padding_modes_match_pytorch(mode):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    assert_matches_torch(torch, lambda t: F.pad(t, (2, 1, 0, 3), mode=mode),
+                         lambda t: torch.nn.functional.pad(t, (2, 1, 0, 3), mode=mode), x)
+    for padding in (1, "same"):
+        layers = [lib.nn.Conv2d(3, 2, (3, 2), padding=padding, padding_mode=mode).double()
+                  for lib in (tn, torch)]
+        layers[0].load_state_dict({k: tn.tensor(v.detach().numpy())
+                                   for k, v in layers[1].state_dict().items()})
+        assert repr(layers[0]) == repr(layers[1])
+        assert_matches_torch(torch, layers[0], layers[1], x, rtol=1e-10)
+
+
+def test_pad_mode_errors_say_what_is_expected():
+    with pytest.raises(RuntimeError, match=r"padding \(3, 0\) of dim 2 should be less than its "
+                                           r"size 3 to reflect"):
+        F.pad(tn.zeros(1, 1, 3), (3, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="pads the last 1, 2 or 3 dims"):
+        F.pad(tn.zeros(5), (1, 1), mode="replicate")
+    with pytest.raises(ValueError, match="mode must be 'constant', 'reflect', 'replicate' or "
+                                         "'circular', got 'edge'"):
+        F.pad(tn.zeros(1, 5), (1, 1), mode="edge")
 
 
 def test_one_dimensional_errors_name_the_op_and_the_shapes():

@@ -392,13 +392,21 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
     """PyTorch's ``F.pad``: ``pad`` lists (before, after) pairs starting from the LAST dimension.
+
+    ``mode`` ``'constant'`` fills with ``value`` (0 by default); ``'reflect'`` mirrors the
+    input without repeating its edge, ``'replicate'`` repeats the edge, ``'circular'`` wraps
+    around. These three pad the last 1, 2 or 3 dims of a (batch and) channels input, as in
+    PyTorch, and are one gather per padded dim, so their gradients add up where a value was
+    copied.
 
     >>> F.pad(x, (1, 1, 2, 0))   # last dim: 1 before, 1 after; dim -2: 2 before
     """
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if mode not in _PAD_INDEX and mode != "constant":
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: expected pairs for at most {input.ndim} dims, got {tuple(pad)}")
     if any(p < 0 for p in pad):
@@ -406,7 +414,48 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(input, widths=tuple(widths), value=value)
+    if mode == "constant":
+        return Pad.apply(input, widths=tuple(widths), value=0.0 if value is None else value)
+    padded = len(pad) // 2
+    if not 1 <= padded <= 3 or input.ndim not in (padded + 1, padded + 2):
+        raise NotImplementedError(f"pad: mode={mode!r} pads the last 1, 2 or 3 dims of an input "
+                                  f"with a channel dim (and maybe a batch dim) before them; got "
+                                  f"{padded} dims of an input of shape {tuple(input.shape)}")
+    if value:
+        raise ValueError(f"pad: value={value} is only used by mode='constant', not {mode!r}")
+    out = input
+    for dim, (before, after) in enumerate(widths):
+        if before or after:
+            positions = _PAD_INDEX[mode](input.xp.arange(-before, input.shape[dim] + after),
+                                         input.shape[dim], before, after, dim)
+            out = getitem(out, (slice(None),) * dim + (positions,))
+    return out
+
+
+def _reflected(positions: Any, size: int, before: int, after: int, dim: int) -> Any:
+    if max(before, after) >= size:
+        raise RuntimeError(f"pad: padding ({before}, {after}) of dim {dim} should be less than "
+                           f"its size {size} to reflect")
+    xp = backend.get_array_module(positions)
+    positions = xp.abs(positions)
+    return xp.where(positions >= size, 2 * (size - 1) - positions, positions)
+
+
+def _replicated(positions: Any, size: int, before: int, after: int, dim: int) -> Any:
+    if size == 0:
+        raise RuntimeError(f"pad: dim {dim} is empty, so it has no edge to replicate")
+    return backend.get_array_module(positions).clip(positions, 0, size - 1)
+
+
+def _wrapped(positions: Any, size: int, before: int, after: int, dim: int) -> Any:
+    if max(before, after) > size:
+        raise RuntimeError(f"pad: padding ({before}, {after}) of dim {dim} would wrap around its "
+                           f"size {size} more than once")
+    return positions % size
+
+
+# a padded dim's positions -size_before … size+after-1 → the input positions they copy
+_PAD_INDEX = {"reflect": _reflected, "replicate": _replicated, "circular": _wrapped}
 
 
 def _dims(dims: int | Sequence[int], ndim: int, op: str) -> tuple[int, ...]:

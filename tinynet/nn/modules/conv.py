@@ -44,9 +44,9 @@ class _ConvNd(Module):
                              f"{padding!r}")
         if padding == "same" and self.stride != (1,) * self.dims:
             raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported by tinynet, got "
-                             f"{padding_mode!r}; pad the input with F.pad first")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', got {padding_mode!r}")
         self.padding_mode = padding_mode
         add_weight_and_bias(self, (self.out_channels, self.in_channels // self.groups)
                             + self.kernel_size, bias, dtype, device)
@@ -61,8 +61,23 @@ class _ConvNd(Module):
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters  # not self.weight: see Linear.forward
         convolve = F.conv2d if self.dims == 2 else F.conv1d
-        return convolve(input, params["weight"], params["bias"], self.stride, self.padding,
+        padding = self.padding
+        if self.padding_mode != "zeros" and padding != "valid":  # pad first, as PyTorch does
+            input = F.pad(input, self._pad_pairs(), mode=self.padding_mode)
+            padding = 0
+        return convolve(input, params["weight"], params["bias"], self.stride, padding,
                         self.dilation, self.groups)
+
+    def _pad_pairs(self) -> tuple[int, ...]:
+        """F.pad's (before, after) pairs, last dim first, for this layer's padding."""
+        pairs: list[int] = []
+        for i in reversed(range(self.dims)):
+            if self.padding == "same":  # PyTorch's split: an odd total puts the extra after
+                total = self.dilation[i] * (self.kernel_size[i] - 1)
+                pairs += [total // 2, total - total // 2]
+            else:
+                pairs += [self.padding[i]] * 2
+        return tuple(pairs)
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -75,6 +90,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
