@@ -460,6 +460,53 @@ def test_pad_modes_and_conv_padding_modes_match_pytorch(mode):
         assert_matches_torch(torch, layers[0], layers[1], x, rtol=1e-10)
 
 
+@st.composite
+def interpolate_cases(draw):
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear", "trilinear"]))
+    spatial = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode, draw(st.integers(1, 3)))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + \
+        tuple(draw(st.integers(1, 4)) for _ in range(spatial))
+    kwargs = {"mode": mode}
+    if draw(st.booleans()):
+        kwargs["size"] = tuple(draw(st.integers(1, 5)) for _ in range(spatial))
+    else:
+        kwargs["scale_factor"] = draw(st.sampled_from([0.5, 1.5, 2.0, 2.5]))
+        assume(all(int(n * kwargs["scale_factor"]) > 0 for n in shape[2:]))
+    if mode not in ("nearest", "nearest-exact"):
+        kwargs["align_corners"] = draw(st.booleans())
+    return shape, kwargs
+
+
+@op_settings
+@given(case=interpolate_cases())
+def test_interpolate_matches_pytorch_to_second_order(case):
+    """Every mode through gradcheck and gradgradcheck in float64, then against PyTorch's
+    values and gradients."""
+    shape, kwargs = case
+    x = np.random.default_rng(0).standard_normal(shape)
+    assert tn.gradcheck(lambda t: F.interpolate(t, **kwargs), (tn.tensor(x, requires_grad=True),))
+    assert tn.gradgradcheck(lambda t: F.interpolate(t, **kwargs),
+                            (tn.tensor(x, requires_grad=True),))
+    torch = pytest.importorskip("torch")
+    assert_matches_torch(torch, lambda t: F.interpolate(t, **kwargs),
+                         lambda t: torch.nn.functional.interpolate(t, **kwargs), x, rtol=1e-10)
+
+
+def test_upsample_prints_as_pytorch_and_interpolate_errors():
+    torch = pytest.importorskip("torch")
+    for kwargs in ({"scale_factor": 2}, {"size": (4, 5), "mode": "bilinear", "align_corners": True}):
+        assert repr(tn.nn.Upsample(**kwargs)) == repr(torch.nn.Upsample(**kwargs))
+    x = tn.zeros(1, 1, 2, 3)
+    with pytest.raises(NotImplementedError, match="Got 4D input, but linear mode needs 3D input"):
+        F.interpolate(x, scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="only one of size or scale_factor should be defined"):
+        F.interpolate(x, size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="align_corners option can only be set with the"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not built in tinynet"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+
+
 def test_pad_mode_errors_say_what_is_expected():
     with pytest.raises(RuntimeError, match=r"padding \(3, 0\) of dim 2 should be less than its "
                                            r"size 3 to reflect"):

@@ -2,10 +2,10 @@
 
 * layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` (and
   their 1-D forms), ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``,
-  ``Dropout``, ``Dropout2d``, ``Flatten``, ``Unflatten``, the recurrent ``RNN``, ``LSTM``,
-  ``GRU`` and their cells, ``MultiheadAttention``, ``Transformer`` and its parts,
-  activations, losses, and the containers ``Sequential``,
-  ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
+  ``Dropout``, ``Dropout2d``, ``Flatten``, ``Unflatten``, ``Upsample``, the recurrent
+  ``RNN``, ``LSTM``, ``GRU`` and their cells, ``MultiheadAttention``, ``Transformer`` and its
+  parts, activations, losses, and the containers ``Sequential``, ``ModuleList``,
+  ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
 * ``tinynet.nn.init``: initialisers; ``tinynet.nn.utils``: counting, flattening and clipping.
 
@@ -19,7 +19,7 @@ from tinynet.nn import functional, init, utils
 from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, GroupNorm, GRUCell, LSTMCell,
                                 MaxPool1d, MultiheadAttention, RNNCell, Transformer,
                                 TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
-                                TransformerEncoderLayer)
+                                TransformerEncoderLayer, Upsample)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
                                 L1Loss, LayerNorm, Mish, ModuleDict, ParameterDict, ParameterList,
                                 SiLU, SmoothL1Loss, Softplus, Unflatten)
@@ -38,5 +38,5 @@ __all__ = [
     "MSELoss", "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
     "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
     "Softplus", "Tanh", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
-    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "utils",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample", "utils",
 ]

@@ -29,6 +29,7 @@ from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_l
 from tinynet.ops.activation import in_place
 from tinynet.ops.arithmetic import write_out
 from tinynet.ops.embedding import embedding
+from tinynet.ops.interpolate import interpolate
 from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
 
@@ -36,10 +37,10 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cosine_similarity",
     "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss",
-    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d",
-    "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu",
-    "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus",
-    "tanh",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "max_pool1d", "max_pool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
+    "relu", "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+    "softplus", "tanh",
 ]
 
 

@@ -14,6 +14,7 @@ from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLos
                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.modules.sparse import Embedding
+from tinynet.nn.modules.upsampling import Upsample
 from tinynet.nn.modules.transformer import (Transformer, TransformerDecoder,
                                              TransformerDecoderLayer, TransformerEncoder,
                                              TransformerEncoderLayer)
@@ -31,5 +32,5 @@ __all__ = [
     "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN",
     "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "Unflatten",
+    "TransformerEncoderLayer", "Unflatten", "Upsample",
 ]

@@ -1,0 +1,98 @@
+"""``interpolate``: resize the spatial dims of (N, C, ...) inputs, as PyTorch's
+``F.interpolate``, by ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D inputs),
+``'bilinear'`` (4-D) or ``'trilinear'`` (5-D).
+
+Each spatial dim is resized in turn: nearest modes gather the source index of every output
+position; linear modes gather the two neighbours and mix them by the position's fraction.
+Both are ops already (a gather, products, a sum), so the gradient, and its gradient, come
+from them: a gather's backward adds up where one source fed several outputs.
+
+>>> F.interpolate(tn.arange(4.0).reshape(1, 1, 2, 2), scale_factor=2).shape
+tinynet.Size([1, 1, 4, 4])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from tinynet.ops.shape import getitem
+from tinynet.tensor import Tensor
+
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # the input dims each linear mode takes
+
+
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """``input`` (N, C, *spatial) resized to ``size`` or by ``scale_factor`` (one of them).
+
+    ``align_corners`` (linear modes only) maps the corner pixels' centres onto each other;
+    by default, as in PyTorch, pixels are areas and the output's centres map into the input.
+    """
+    spatial = input.ndim - 2
+    if mode not in ("nearest", "nearest-exact") and mode not in _LINEAR:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not built in tinynet; use "
+                                  "'nearest', 'nearest-exact', 'linear', 'bilinear' or 'trilinear'")
+    if mode in _LINEAR and input.ndim != _LINEAR[mode]:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{_LINEAR[mode]}D input")
+    if spatial < 1:
+        raise ValueError(f"interpolate: expected input (N, C, *spatial), got shape "
+                         f"{tuple(input.shape)}")
+    if align_corners is not None and mode not in _LINEAR:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not built in tinynet")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined"
+                         if size is not None else "either size or scale_factor should be defined")
+    sizes_in = input.shape[2:]
+    if size is not None:
+        sizes = _per_dim(size, spatial, "size")
+        scales: list[float | None] = [None] * spatial
+    else:
+        factors = _per_dim(scale_factor, spatial, "scale_factor")
+        sizes = [math.floor(n * f) for n, f in zip(sizes_in, factors)]
+        scales = [None if recompute_scale_factor else 1 / f for f in factors]
+    out = input
+    for i, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes, scales)):
+        if n_out <= 0:
+            raise ValueError(f"interpolate: output size {tuple(sizes)} must be positive")
+        out = _resize(out, 2 + i, n_in, int(n_out), scale, mode, bool(align_corners))
+    return out
+
+
+def _per_dim(value: Any, spatial: int, name: str) -> list[Any]:
+    values = list(value) if isinstance(value, (tuple, list)) else [value] * spatial
+    if len(values) != spatial:
+        raise ValueError(f"interpolate: {name} {value!r} gives {len(values)} values for "
+                         f"{spatial} spatial dims")
+    return values
+
+
+def _resize(x: Tensor, dim: int, n_in: int, n_out: int, scale: float | None, mode: str,
+            align_corners: bool) -> Tensor:
+    """``x`` resized from ``n_in`` to ``n_out`` along ``dim``; ``scale`` is in/out unless the
+    caller's scale_factor fixes it."""
+    xp = x.xp
+    positions = xp.arange(n_out, dtype=xp.float64)
+    lead = (slice(None),) * dim
+    if mode in ("nearest", "nearest-exact"):
+        step = n_in / n_out if scale is None else scale
+        shift = 0.5 if mode == "nearest-exact" else 0.0
+        source = xp.minimum(xp.floor((positions + shift) * step).astype(xp.int64), n_in - 1)
+        return getitem(x, lead + (source,))
+    if align_corners:
+        source = positions * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        step = n_in / n_out if scale is None else scale
+        source = xp.maximum((positions + 0.5) * step - 0.5, 0.0)
+    below = xp.minimum(xp.floor(source).astype(xp.int64), n_in - 1)
+    above = xp.minimum(below + 1, n_in - 1)
+    fraction = (source - below).astype(x.dtype).reshape((n_out,) + (1,) * (x.ndim - dim - 1))
+    weight = Tensor(fraction)
+    return getitem(x, lead + (below,)) * (1 - weight) + getitem(x, lead + (above,)) * weight
