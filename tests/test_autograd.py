@@ -391,6 +391,8 @@ def test_detach_cuts_the_graph_but_shares_data():
 
 
 # --------------------------------------------------------------------------- anomaly mode
+# pytest.warns passes on the NumPy warnings of the 0/0 it provokes
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_detect_anomaly_names_the_node_that_made_a_nan_and_where_it_was_called():
     """sqrt's gradient at 0 is inf, times the 0 from above is NaN: PyTorch's error names the
     node and the output, and its warning shows this file's line that called sqrt."""
@@ -412,6 +414,8 @@ def test_detect_anomaly_names_the_node_that_made_a_nan_and_where_it_was_called()
     assert not tn.is_anomaly_enabled()  # restored, even though the block raised
 
 
+# pytest.warns passes on the NumPy warnings of the 0/0 it provokes
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_detect_anomaly_messages_match_pytorch():
     torch = pytest.importorskip("torch")
     errors = []
@@ -430,6 +434,8 @@ def test_without_anomaly_mode_a_nan_gradient_passes_silently_as_in_pytorch():
     assert np.isnan(x.grad.numpy()[0])
 
 
+# pytest.warns passes on the NumPy warnings of the 0/0 it provokes
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_anomaly_mode_shows_the_forward_call_of_a_function_whose_backward_raises():
     class Broken(tn.autograd.Function):
         @staticmethod
@@ -452,6 +458,8 @@ def test_anomaly_mode_shows_the_forward_call_of_a_function_whose_backward_raises
     assert any(f"line {line}" in str(w.message) for w in caught)
 
 
+# pytest.warns passes on the NumPy warnings of the 0/0 it provokes
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_set_detect_anomaly_turns_the_mode_on_at_once_or_for_a_block():
     x = f64(0.0, 1.0)
     before = (tn.sqrt(x) * 0).sum()  # recorded with the mode off: no forward stack kept

@@ -69,7 +69,8 @@ def np_class_loss(log_probs, target, reduction, weight=None, ignore_index=-100, 
         loss = (1 - smoothing) * nll + smoothing / classes * smooth
         return loss[0] if unbatched else loss
     total = (1 - smoothing) * nll.sum() + smoothing / classes * smooth.sum()
-    return total if reduction == "sum" else total / (w[t] * keep).sum()
+    with np.errstate(invalid="ignore"):  # every target ignored: 0/0 = NaN, as PyTorch gives
+        return total if reduction == "sum" else total / (w[t] * keep).sum()
 
 
 def np_probability_loss(x, target, reduction, weight=None, smoothing=0.0):
