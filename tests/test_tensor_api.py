@@ -231,6 +231,32 @@ def test_reduction_and_linear_nodes_are_named_as_pytorch_names_them():
         assert names[0] == names[1]
 
 
+def test_loss_nodes_are_named_as_pytorch_names_them():
+    """The losses tinynet composes of several ops name their last node as PyTorch names its
+    one node, for every reduction."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    scores, probabilities = rng.standard_normal((4, 3)), rng.random((4, 3))
+
+    def losses(lib):
+        F = lib.nn.functional
+        x, p = lib.tensor(scores, requires_grad=True), lib.tensor(probabilities)
+        labels = lib.tensor([0, 2, 1, 1])
+        found = [F.cross_entropy(x, labels, reduction=r) for r in ("mean", "sum", "none")]
+        found += [F.cross_entropy(x, lib.tensor([0, -100, 1, 1])),
+                  F.nll_loss(x, labels, weight=lib.tensor(probabilities[0])),
+                  F.cross_entropy(lib.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True),
+                                  lib.zeros(2, 4, dtype=lib.int64))]
+        for r in ("mean", "none"):
+            found += [F.binary_cross_entropy(x.sigmoid(), p, reduction=r),
+                      F.binary_cross_entropy_with_logits(x, p, reduction=r),
+                      F.smooth_l1_loss(x, p, reduction=r), F.huber_loss(x, p, reduction=r),
+                      F.mse_loss(x, p, reduction=r), F.l1_loss(x, p, reduction=r)]
+        return [loss.grad_fn.name() for loss in found]
+
+    assert losses(tn) == losses(torch)
+
+
 # --------------------------------------------------------------------------- Python protocols
 def test_format_spec_on_a_0d_tensor_formats_its_number():
     loss = tn.tensor(1.23456, requires_grad=True) * 1

@@ -58,6 +58,14 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss
 
 
+def _named(loss: Tensor, node_name: str) -> Tensor:
+    """``loss`` with its last node named as PyTorch names the one node of this loss, which
+    tinynet composes of several ops: ``loss.grad_fn`` then prints as it does in PyTorch."""
+    if loss.grad_fn is not None:
+        loss.grad_fn.node_name = node_name
+    return loss
+
+
 def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape "
@@ -114,9 +122,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     diff = input - target
     size = abs(diff)
     if beta == 0:
-        return _reduce(size, reduction, "smooth_l1_loss")
+        return _reduce(size, reduction, "smooth_l1_loss")  # l1_loss, as PyTorch computes it
     loss = where(size.array < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
-    return _reduce(loss, reduction, "smooth_l1_loss")
+    return _named(_reduce(loss, reduction, "smooth_l1_loss"), "SmoothL1LossBackward0")
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -128,7 +136,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     diff = input - target
     size = abs(diff)
     loss = where(size.array < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
-    return _weighted(loss, weight, reduction, "huber_loss", mean_over_weights=False)
+    return _named(_weighted(loss, weight, reduction, "huber_loss", mean_over_weights=False),
+                  "HuberLossBackward0")
 
 
 # ---------------------------------------------------------------------------- binary
@@ -148,7 +157,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = _binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return _named(_reduce(loss, reduction, "binary_cross_entropy"), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -166,7 +175,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
             (1 + (pos_weight - 1) * target) * softplus(-input, threshold=float("inf"))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _named(_reduce(loss, reduction, "binary_cross_entropy_with_logits"),
+                  "BinaryCrossEntropyWithLogitsBackward0")
 
 
 # ---------------------------------------------------------------------------- distributions
@@ -205,7 +215,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood -input[target] of class indices under log-probabilities."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    return _class_loss(input, target, weight, ignore_index, reduction, 0.0, "nll_loss")
+    return _named(_class_loss(input, target, weight, ignore_index, reduction, 0.0, "nll_loss"),
+                  _nll_node(input))
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -228,8 +239,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == input.shape:
         return _probability_loss(log_probs, target, weight, ignore_index, reduction,
                                  label_smoothing)
-    return _class_loss(log_probs, target, weight, ignore_index, reduction, label_smoothing,
+    loss = _class_loss(log_probs, target, weight, ignore_index, reduction, label_smoothing,
                        "cross_entropy")
+    return loss if label_smoothing else _named(loss, _nll_node(input))
+
+
+def _nll_node(scores: Tensor) -> str:
+    """PyTorch's node for a negative log-likelihood: its 2-D kernel's past (N, C) scores."""
+    return "NllLoss2DBackward0" if scores.ndim > 2 else "NllLossBackward0"
 
 
 def _check_scores(scores: Tensor, op: str) -> None:
