@@ -160,9 +160,12 @@ class Op:
         return result
 
     def forward(self, *arrays: Any) -> Any:
+        """The op on raw arrays: returns the output array."""
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """The gradient of each input (None where none is needed), in tinynet ops, from the
+        output's gradient ``grad``."""
         raise NotImplementedError(f"{type(self).__name__} defines no backward")
 
     def output(self, data: Any) -> Tensor:

@@ -154,12 +154,14 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else ``negative_slope``·x (with ``inplace``, written into x)."""
     if inplace:
         return in_place("leaky_relu_", x, lambda t: leaky_relu(t, negative_slope))
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else ``alpha``·(exp(x) - 1) (with ``inplace``, written into x)."""
     if inplace:
         return in_place("elu_", x, lambda t: elu(t, alpha))
     return ELU.apply(x, alpha=alpha)
@@ -178,6 +180,8 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta·x)) / beta, computed without overflow; x itself where beta·x is above
+    ``threshold``, as in PyTorch."""
     _float_input(x, "softplus")
     return Softplus.apply(x, beta=beta, threshold=threshold)
 

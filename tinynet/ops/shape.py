@@ -310,6 +310,8 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
+    """``a`` seen with ``shape`` by NumPy's broadcasting rules (a view; its gradient sums back
+    over the broadcast dims)."""
     shape = tuple(shape)
     if shape == a.shape:
         return a
