@@ -12,8 +12,10 @@ neither: CuPy passes them to the kernel as arguments.
 takes ``StrictArray``s, and ``COUNTS`` records every sync and upload with the line that caused it.
 ``install(monkeypatch)`` plugs the module into ``tinynet.backend`` as the 'cuda' array module, so
 that tinynet's CUDA path runs, strictly, on a machine without a GPU. It models CuPy's host/device
-boundary only: it says nothing about CuPy's speed, its numerics or which NumPy functions it lacks,
-so it complements a run on a real GPU and never replaces one.
+boundary only: it says nothing about CuPy's speed or its numerics (it computes with NumPy, with
+NumPy's floating-point warnings off, as CuPy's kernels give none), and it lacks only the NumPy
+functions listed in ``_NOT_IN_CUPY``, so it complements a run on a real GPU and never replaces
+one.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def _call(fn: Any, name: str, args: tuple, kwargs: dict) -> Any:
     for o in (out if isinstance(out, tuple) else (out,)):
         if isinstance(o, StrictArray):
             outs[id(o._a)] = o
-    result = fn(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()})
+    with numpy.errstate(all="ignore"):  # CuPy's kernels never warn
+        result = fn(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()})
     return _wrap(result, outs)
 
 
@@ -145,7 +148,8 @@ def _binary(fn: Any, name: str, reflected: bool = False):
         b = _operand(other, name)
         if b is NotImplemented:
             return NotImplemented
-        return _wrap(fn(b, self._a) if reflected else fn(self._a, b))
+        with numpy.errstate(all="ignore"):  # CuPy's kernels never warn
+            return _wrap(fn(b, self._a) if reflected else fn(self._a, b))
     method.__name__ = name
     return method
 
@@ -155,7 +159,8 @@ def _inplace(fn: Any, name: str):
         b = _operand(other, name)
         if b is NotImplemented:
             return NotImplemented
-        fn(self._a, b)
+        with numpy.errstate(all="ignore"):  # CuPy's kernels never warn
+            fn(self._a, b)
         return self
     method.__name__ = name
     return method
