@@ -153,3 +153,23 @@ def test_errors_name_the_layer_and_the_shapes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         lstm.flatten_parameters()  # nothing to pack: a no-op, as PyTorch's on the CPU
+
+
+@pytest.mark.parametrize("settings", [{}, {"batch_first": True},
+                                      {"batch_first": True, "padding_side": "left",
+                                       "padding_value": -1.0}], ids=str)
+def test_pad_sequence_matches_pytorch_and_passes_gradients_back(settings):
+    torch = pytest.importorskip("torch")
+    from tinynet.nn.utils.rnn import pad_sequence
+
+    data = [np.random.default_rng(i).standard_normal((n, 2)) for i, n in enumerate((3, 1, 4))]
+    results = []
+    for lib, pad in ((tn, pad_sequence), (torch, torch.nn.utils.rnn.pad_sequence)):
+        sequences = [lib.tensor(a, requires_grad=True) for a in data]
+        batch = pad(sequences, **settings)
+        (batch * batch).sum().backward()
+        results.append([batch.detach().numpy(), *(s.grad.numpy() for s in sequences)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(RuntimeError, match=r"sequence 1 has shape \(2, 3\), expected"):
+        pad_sequence([tn.zeros(2, 2), tn.zeros(2, 3)])

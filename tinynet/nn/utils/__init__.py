@@ -1,4 +1,5 @@
-"""``tinynet.nn.utils``: count parameters, flatten them to one vector and back, clip gradients.
+"""``tinynet.nn.utils``: count parameters, flatten them to one vector and back, clip gradients;
+``tinynet.nn.utils.rnn``: pad variable-length sequences into one batch.
 
 >>> nn.utils.count_parameters(nn.Linear(10, 5))
 55
@@ -14,9 +15,10 @@ from tinynet.autograd.engine import bump_version, writable_in_place
 from tinynet.nn.modules.module import Module
 from tinynet.ops import cat
 from tinynet.tensor import Tensor
+from tinynet.nn.utils import rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "count_parameters", "parameters_to_vector",
-           "vector_to_parameters"]
+           "rnn", "vector_to_parameters"]
 
 
 def count_parameters(module: Module) -> int:
