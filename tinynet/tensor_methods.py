@@ -433,6 +433,25 @@ class TensorMethods:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.argmin(self, dim, keepdim)
 
+    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return ops.nanmean(self, dim, keepdim)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+             append: Tensor | None = None) -> Tensor:
+        return ops.diff(self, n, dim, prepend, append)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return ops.cross(self, other, dim)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return ops.kron(self, other)
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        return ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return ops.logsumexp(self, dim, keepdim)
 

@@ -25,8 +25,9 @@ from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t
 from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk, unique
 from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
+from tinynet.ops.products import addmm, cross, diff, kron
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
-                                   max, mean, min, std, sum, var)
+                                   max, mean, min, nanmean, nansum, std, sum, var)
 from tinynet.ops.rounding import ceil, floor, floor_divide, frac, remainder, round, sign, trunc
 from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, flip, getitem, movedim, pad,
                                permute, repeat, reshape, roll, squeeze, stack, sum_to, transpose,
@@ -35,22 +36,22 @@ from tinynet.ops.trig import (acos, acosh, asin, asinh, atan, atan2, atanh, cos,
                               tan)
 
 __all__ = [
-    "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "all", "allclose", "amax", "amin", "any",
-    "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "avg_pool1d",
-    "avg_pool2d", "bitwise", "bitwise_not", "bmm", "broadcast_tensors", "broadcast_to", "cast",
-    "cat", "ceil", "chunk", "clamp", "clone", "column_stack", "compare", "conv1d", "conv2d",
-    "conv_transpose2d", "cos", "cosh", "count_nonzero", "cumprod", "cumsum", "diag", "diagonal",
-    "div", "dot", "einsum", "elu", "eq", "equal", "exp", "exp2", "expand", "expm1", "flatten",
-    "flip", "fliplr", "flipud", "floor", "floor_divide", "frac", "gather", "ge", "getitem", "gt",
-    "hstack", "index_select", "inner", "inplace", "isclose", "isfinite", "isinf", "isnan", "le",
-    "leaky_relu", "lerp", "linear", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select",
-    "matmul", "max", "max_pool1d", "max_pool2d", "maximum", "mean", "median", "min", "minimum",
-    "mm", "movedim", "mul", "mv", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pad",
-    "permute", "pow", "prod", "ravel", "reciprocal", "relu", "remainder", "repeat",
-    "repeat_interleave", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "select",
-    "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square",
-    "squeeze", "stack", "std", "sub", "sum", "sum_to", "t", "tan", "tanh", "tile", "to_device",
-    "topk", "trace", "transpose", "tril", "triu", "trunc", "unbind", "unflatten", "unique",
-    "unsqueeze", "var", "vstack", "where",
+    "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "addmm", "all", "allclose", "amax",
+    "amin", "any", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
+    "avg_pool1d", "avg_pool2d", "bitwise", "bitwise_not", "bmm", "broadcast_tensors",
+    "broadcast_to", "cast", "cat", "ceil", "chunk", "clamp", "clone", "column_stack", "compare",
+    "conv1d", "conv2d", "conv_transpose2d", "cos", "cosh", "count_nonzero", "cross", "cumprod",
+    "cumsum", "diag", "diagonal", "diff", "div", "dot", "einsum", "elu", "eq", "equal", "exp",
+    "exp2", "expand", "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "floor_divide",
+    "frac", "gather", "ge", "getitem", "gt", "hstack", "index_select", "inner", "inplace",
+    "isclose", "isfinite", "isinf", "isnan", "kron", "le", "leaky_relu", "lerp", "linear", "log",
+    "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "max_pool1d",
+    "max_pool2d", "maximum", "mean", "median", "min", "minimum", "mm", "movedim", "mul", "mv",
+    "nanmean", "nansum", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pad", "permute", "pow",
+    "prod", "ravel", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
+    "roll", "round", "rsqrt", "scatter", "scatter_add", "select", "sigmoid", "sign", "sin", "sinh",
+    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub",
+    "sum", "sum_to", "t", "tan", "tanh", "tile", "to_device", "topk", "trace", "transpose", "tril",
+    "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "vstack", "where",
 ]

@@ -256,6 +256,19 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return Tensor(a.xp.expand_dims(out, dim) if keepdim and dim is not None and a.ndim else out)
 
 
+def nansum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """``sum`` with NaN counted as 0; NaN elements get gradient 0, as in PyTorch."""
+    return sum(where(a != a, 0.0, a), dim, keepdim)
+
+
+def nanmean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """``mean`` over the elements that are not NaN (NaN where every one is)."""
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {a.dtype}")
+    present = Tensor((a.array == a.array).astype(a.array.dtype))  # 1 where not NaN
+    return nansum(a, dim, keepdim) / sum(present, dim, keepdim)
+
+
 def logsumexp(a: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) without overflow: the max is taken out first, as a constant shift."""
     axes = _axes(dim, a.ndim, "logsumexp")

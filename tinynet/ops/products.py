@@ -1,0 +1,91 @@
+"""Products PyTorch names separately, each a composition of ops (so their gradients, of every
+order, come for free): ``kron``, ``cross``, ``addmm``; and ``diff``, the differences along a dim.
+
+>>> tn.kron(tn.eye(2), tn.ones(2, 2)).shape
+tinynet.Size([4, 4])
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from tinynet.ops.layout import broadcast_tensors
+from tinynet.ops.shape import _normalize_dim, cat, getitem, reshape
+from tinynet.tensor import Tensor
+
+
+def _along(dim: int, index: Any) -> tuple:
+    """An index that applies ``index`` to dim ``dim`` and keeps the others whole."""
+    return (slice(None),) * dim + (index,)
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: every element of ``input`` times the whole of ``other``, in
+    blocks (the shorter shape gets leading 1s)."""
+    ndim = max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (ndim - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (ndim - other.ndim) + tuple(other.shape))
+    interleaved = reshape(a, tuple(n for size in a.shape for n in (size, 1))) * \
+        reshape(b, tuple(n for size in b.shape for n in (1, size)))
+    return reshape(interleaved, tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (broadcast together). Without ``dim``,
+    the first dim of size 3, with PyTorch's deprecation warning."""
+    input, other = broadcast_tensors(input, other)
+    if dim is None:
+        sizes = [d for d, n in enumerate(input.shape) if n == 3]
+        if not sizes:
+            raise RuntimeError(f"cross: no dimension of size 3 in input of shape "
+                               f"{tuple(input.shape)}")
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please "
+                      "either pass the dim explicitly or simply use torch.linalg.cross. The "
+                      "default value of dim will change to agree with that of linalg.cross in "
+                      "a future release.", UserWarning, stacklevel=2)
+        dim = sizes[0]
+    dim = _normalize_dim(dim, input.ndim, "cross")
+    if input.shape[dim] != 3:
+        raise RuntimeError(f"cross: dimension {dim} does not have size 3: input of shape "
+                           f"{tuple(input.shape)}")
+    a = [getitem(input, _along(dim, slice(i, i + 1))) for i in range(3)]
+    b = [getitem(other, _along(dim, slice(i, i + 1))) for i in range(3)]
+    return cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]],
+               dim)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,
+          alpha: float = 1) -> Tensor:
+    """beta·input + alpha·(mat1 @ mat2), ``input`` broadcast to the product's shape; with
+    beta = 0 ``input`` is ignored, NaN and all, as in PyTorch."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"addmm: expected 2-D matrices, got mat1 {tuple(mat1.shape)} and mat2 "
+                           f"{tuple(mat2.shape)}")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"addmm: mat1 and mat2 shapes cannot be multiplied "
+                           f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    shape = (mat1.shape[0], mat2.shape[1])
+    try:
+        input.xp.broadcast_shapes(tuple(input.shape), shape)
+    except ValueError:
+        raise RuntimeError(f"addmm: input of shape {tuple(input.shape)} does not broadcast to the "
+                           f"product's shape {shape}") from None
+    product = mat1 @ mat2 if alpha == 1 else (mat1 @ mat2) * alpha
+    if beta == 0:  # input's values are not read; its gradient is 0, as in PyTorch
+        return product + input.masked_fill(True, 0.0)
+    return product + (input if beta == 1 else input * beta)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], repeated ``n``
+    times, after ``prepend`` and ``append`` are joined on either side."""
+    dim = _normalize_dim(dim, input.ndim, "diff")
+    if n < 0:
+        raise RuntimeError(f"diff expects n to be non-negative, got {n}")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    out = cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        out = getitem(out, _along(dim, slice(1, None))) - getitem(out, _along(dim, slice(None, -1)))
+    return out
