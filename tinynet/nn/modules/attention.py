@@ -19,11 +19,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tinynet import backend
 from tinynet.dtypes import bool_
 from tinynet.nn import functional as F
 from tinynet.nn import init
-from tinynet.nn.modules.linear import Linear, check_size, empty_parameter
+from tinynet.nn.modules.linear import Linear, check_size, empty_parameter, to_chosen_device
 from tinynet.nn.modules.module import Module
 from tinynet.tensor import Tensor
 
@@ -76,8 +75,7 @@ class MultiheadAttention(Module):
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         dtype=dtype)
         self.reset_parameters()
-        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-            self.to(device or backend.default_device)
+        to_chosen_device(self, device)
 
     def reset_parameters(self) -> None:
         """PyTorch's start: Xavier-uniform projections, zero biases (``out_proj.weight`` keeps

@@ -14,7 +14,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd.engine import bump_version
-from tinynet.nn.modules.linear import check_size
+from tinynet.nn.modules.linear import check_size, to_chosen_device
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.tensor import Tensor
 
@@ -43,8 +43,7 @@ class _BatchNorm(Module):
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
-        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-            self.to(device or backend.default_device)
+        to_chosen_device(self, device)
 
     def reset_running_stats(self) -> None:
         """Back to mean 0, variance 1 and no batches seen."""

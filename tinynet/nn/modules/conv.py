@@ -17,6 +17,7 @@ class _ConvNd(Module):
     says how many spatial dims it has and which function convolves."""
 
     dims = 2
+    convolve = staticmethod(F.conv2d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
@@ -60,13 +61,12 @@ class _ConvNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         params = self._parameters  # not self.weight: see Linear.forward
-        convolve = F.conv2d if self.dims == 2 else F.conv1d
         padding = self.padding
         if self.padding_mode != "zeros" and padding != "valid":  # pad first, as PyTorch does
             input = F.pad(input, self._pad_pairs(), mode=self.padding_mode)
             padding = 0
-        return convolve(input, params["weight"], params["bias"], self.stride, padding,
-                        self.dilation, self.groups)
+        return self.convolve(input, params["weight"], params["bias"], self.stride, padding,
+                             self.dilation, self.groups)
 
     def _pad_pairs(self) -> tuple[int, ...]:
         """F.pad's (before, after) pairs, last dim first, for this layer's padding."""
@@ -129,6 +129,7 @@ class Conv1d(_ConvNd):
     """
 
     dims = 1
+    convolve = staticmethod(F.conv1d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int],
                  stride: int | tuple[int] = 1, padding: int | tuple[int] | str = 0,

@@ -26,6 +26,13 @@ def empty_parameter(shape: tuple[int, ...], dtype: Any) -> Parameter:
     return Parameter(numpy.empty(shape, dtype=numpy.dtype(dtype or backend.default_float)))
 
 
+def to_chosen_device(layer: Module, device: str | None) -> None:
+    """Move a layer whose parameters were made on the CPU to ``device``, or, as in PyTorch, to
+    the default device (``tn.set_default_device``) when none is given."""
+    if (device or backend.default_device) != "cpu":
+        layer.to(device or backend.default_device)
+
+
 def reset_fan_in_uniform(weight: Parameter, bias: Parameter | None) -> None:
     """PyTorch's default for Linear and Conv: weight by kaiming_uniform_(a=sqrt(5)), which is
     U(±1/sqrt(fan_in)), and bias by U(±1/sqrt(fan_in))."""
@@ -46,8 +53,7 @@ def add_weight_and_bias(layer: Module, weight_shape: tuple[int, ...], bias: bool
     else:
         layer.register_parameter("bias", None)
     layer.reset_parameters()
-    if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-        layer.to(device or backend.default_device)
+    to_chosen_device(layer, device)
 
 
 class Linear(Module):

@@ -9,6 +9,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.nn import functional as F
+from tinynet.nn.modules.linear import to_chosen_device
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.tensor import Tensor
 
@@ -23,8 +24,7 @@ class _AffineNorm(Module):
         self.register_parameter("weight", Parameter(numpy.ones(shape, dtype)) if affine else None)
         self.register_parameter("bias", Parameter(numpy.zeros(shape, dtype)) if affine and bias
                                 else None)
-        if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-            self.to(device or backend.default_device)
+        to_chosen_device(self, device)
 
     def reset_parameters(self) -> None:
         """Weight to ones, bias to zeros."""

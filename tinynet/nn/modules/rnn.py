@@ -20,10 +20,9 @@ import math
 import warnings
 from typing import Any
 
-from tinynet import backend
 from tinynet.nn import functional as F
 from tinynet.nn import init
-from tinynet.nn.modules.linear import check_size, empty_parameter
+from tinynet.nn.modules.linear import check_size, empty_parameter, to_chosen_device
 from tinynet.nn.modules.module import Module
 from tinynet.factories import zeros
 from tinynet.ops import cat, relu, sigmoid, stack, tanh
@@ -58,11 +57,6 @@ def _reset_uniform(module: Module, hidden_size: int) -> None:
     bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0
     for parameter in module.parameters():
         init.uniform_(parameter, -bound, bound)
-
-
-def _to_device(module: Module, device: str | None) -> None:
-    if (device or backend.default_device) != "cpu":  # as in PyTorch, the default device
-        module.to(device or backend.default_device)
 
 
 class RNNBase(Module):
@@ -107,7 +101,7 @@ class RNNBase(Module):
                     self.register_parameter(key, empty_parameter(shape, dtype))
                 self._names.append(tuple(shapes) if bias else (*shapes, None, None))
         self.reset_parameters()
-        _to_device(self, device)
+        to_chosen_device(self, device)
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values, U(±1/sqrt(hidden_size)) (seeded by ``tn.manual_seed``)."""
@@ -258,7 +252,7 @@ class RNNCellBase(Module):
         for key in ("bias_ih", "bias_hh"):
             self.register_parameter(key, empty_parameter((gates,), dtype) if bias else None)
         self.reset_parameters()
-        _to_device(self, device)
+        to_chosen_device(self, device)
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values, U(±1/sqrt(hidden_size)) (seeded by ``tn.manual_seed``)."""

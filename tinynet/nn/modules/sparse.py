@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinynet import backend
 from tinynet.autograd import no_grad
 from tinynet.nn import functional as F
 from tinynet.nn import init
-from tinynet.nn.modules.linear import check_size, empty_parameter
+from tinynet.nn.modules.linear import check_size, empty_parameter, to_chosen_device
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.tensor import Tensor
 
@@ -44,8 +43,7 @@ class Embedding(Module):
             self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
             self.weight.requires_grad_(not _freeze)
             self.reset_parameters()
-            if (device or backend.default_device) != "cpu":  # PyTorch's default device
-                self.to(device or backend.default_device)
+            to_chosen_device(self, device)
         else:
             if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
                 raise ValueError(f"Embedding: shape of weight {tuple(_weight.shape)} does not "
