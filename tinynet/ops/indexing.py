@@ -14,7 +14,7 @@ from typing import Any
 from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.elementwise import where
-from tinynet.ops.shape import _normalize_dim, getitem
+from tinynet.ops.shape import _normalize_dim, along, getitem
 from tinynet.tensor import Tensor, as_tensor
 
 
@@ -160,7 +160,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     if index.ndim > 1:
         raise IndexError(f"index_select: index must be a vector (0-d or 1-D), got shape "
                          f"{tuple(index.shape)}")
-    return getitem(input, (slice(None),) * dim + (index.reshape(-1),))
+    return getitem(input, along(dim, index.reshape(-1)))
 
 
 def _bool_mask(op: str, mask: Any) -> Any:
@@ -227,7 +227,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     if not (0 <= start and length >= 0 and start + length <= size):
         raise IndexError(f"narrow: start {start} and length {length} don't fit dimension {dim} "
                          f"of size {size}")
-    return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+    return getitem(input, along(dim, slice(start, start + length)))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -236,7 +236,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     size = input.shape[dim]
     if not -size <= index < size:
         raise IndexError(f"select: index {index} is out of range for dimension {dim} of size {size}")
-    return getitem(input, (slice(None),) * dim + (int(index),))
+    return getitem(input, along(dim, int(index)))
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:

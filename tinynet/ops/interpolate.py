@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from tinynet.ops.shape import getitem
+from tinynet.ops.shape import along, getitem
 from tinynet.tensor import Tensor
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # the input dims each linear mode takes
@@ -80,12 +80,11 @@ def _resize(x: Tensor, dim: int, n_in: int, n_out: int, scale: float | None, mod
     caller's scale_factor fixes it."""
     xp = x.xp
     positions = xp.arange(n_out, dtype=xp.float64)
-    lead = (slice(None),) * dim
     if mode in ("nearest", "nearest-exact"):
         step = n_in / n_out if scale is None else scale
         shift = 0.5 if mode == "nearest-exact" else 0.0
         source = xp.minimum(xp.floor((positions + shift) * step).astype(xp.int64), n_in - 1)
-        return getitem(x, lead + (source,))
+        return getitem(x, along(dim, source))
     if align_corners:
         source = positions * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
     else:
@@ -95,4 +94,4 @@ def _resize(x: Tensor, dim: int, n_in: int, n_out: int, scale: float | None, mod
     above = xp.minimum(below + 1, n_in - 1)
     fraction = (source - below).astype(x.dtype).reshape((n_out,) + (1,) * (x.ndim - dim - 1))
     weight = Tensor(fraction)
-    return getitem(x, lead + (below,)) * (1 - weight) + getitem(x, lead + (above,)) * weight
+    return getitem(x, along(dim, below)) * (1 - weight) + getitem(x, along(dim, above)) * weight

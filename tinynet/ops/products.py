@@ -8,16 +8,10 @@ tinynet.Size([4, 4])
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 from tinynet.ops.layout import broadcast_tensors
-from tinynet.ops.shape import _normalize_dim, cat, getitem, reshape
+from tinynet.ops.shape import _normalize_dim, along, cat, getitem, reshape
 from tinynet.tensor import Tensor
-
-
-def _along(dim: int, index: Any) -> tuple:
-    """An index that applies ``index`` to dim ``dim`` and keeps the others whole."""
-    return (slice(None),) * dim + (index,)
 
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
@@ -49,8 +43,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if input.shape[dim] != 3:
         raise RuntimeError(f"cross: dimension {dim} does not have size 3: input of shape "
                            f"{tuple(input.shape)}")
-    a = [getitem(input, _along(dim, slice(i, i + 1))) for i in range(3)]
-    b = [getitem(other, _along(dim, slice(i, i + 1))) for i in range(3)]
+    a = [getitem(input, along(dim, slice(i, i + 1))) for i in range(3)]
+    b = [getitem(other, along(dim, slice(i, i + 1))) for i in range(3)]
     return cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]],
                dim)
 
@@ -87,5 +81,5 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     parts = [t for t in (prepend, input, append) if t is not None]
     out = cat(parts, dim) if len(parts) > 1 else input
     for _ in range(n):
-        out = getitem(out, _along(dim, slice(1, None))) - getitem(out, _along(dim, slice(None, -1)))
+        out = getitem(out, along(dim, slice(1, None))) - getitem(out, along(dim, slice(None, -1)))
     return out

@@ -256,6 +256,12 @@ def _as_index(index: Any, device: str) -> tuple:
     return tuple(out)
 
 
+def along(dim: int, index: Any) -> tuple:
+    """An index that applies ``index`` to dim ``dim`` and keeps the dims before it whole:
+    ``a[along(1, 0)]`` is ``a[:, 0]``."""
+    return (slice(None),) * dim + (index,)
+
+
 def getitem(a: Tensor, index: Any) -> Tensor:
     """``a[index]`` with ints, slices, None, Ellipsis, and integer or boolean arrays."""
     index = _as_index(index, a.device)
@@ -430,7 +436,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         if before or after:
             positions = _PAD_INDEX[mode](input.xp.arange(-before, input.shape[dim] + after),
                                          input.shape[dim], before, after, dim)
-            out = getitem(out, (slice(None),) * dim + (positions,))
+            out = getitem(out, along(dim, positions))
     return out
 
 
