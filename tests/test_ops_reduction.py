@@ -214,3 +214,32 @@ def test_amax_of_nan_gives_nan_gradients_without_a_numpy_warning():
         warnings.simplefilter("error")
         amax(x).backward()
     assert np.isnan(x.grad.numpy()).all()  # PyTorch's amax gives NaN to every element too
+
+
+@pytest.mark.parametrize("reduce", ["var_mean", "std_mean"])
+@pytest.mark.parametrize("dim, keepdim, kwargs", [(None, False, {}), (1, True, {}),
+                                                  ((0, 2), False, {"correction": 0}),
+                                                  (-1, False, {"unbiased": False})])
+def test_var_mean_and_std_mean_match_pytorch(reduce, dim, keepdim, kwargs):
+    """Both results and the gradients of a loss that uses both, against PyTorch; second order
+    by gradgradcheck."""
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).standard_normal((3, 4, 5))
+    x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    spread, centre = getattr(tn, reduce)(x, dim, keepdim=keepdim, **kwargs)
+    t_spread, t_centre = getattr(torch, reduce)(tx, dim, keepdim=keepdim, **kwargs)
+    for ours, theirs in [(spread, t_spread), (centre, t_centre)]:
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    (spread * centre).sum().backward()
+    (t_spread * t_centre).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert tn.gradgradcheck(lambda a: getattr(tn, reduce)(a, dim, keepdim=keepdim, **kwargs),
+                            (tn.tensor(data, requires_grad=True),))
+
+
+def test_var_mean_names_itself_in_its_errors_and_warnings():
+    with pytest.raises(RuntimeError, match="var_mean: std and var only support floating"):
+        tn.var_mean(tn.tensor([1, 2]))
+    with pytest.warns(UserWarning, match=r"std_mean\(\): degrees of freedom"):
+        tn.std_mean(tn.tensor([1.0]))

@@ -39,9 +39,9 @@ from tinynet.ops import (abs, acos, acosh, add, addmm, all, allclose, amax, amin
                          minimum, mm, movedim, mul, mv, nanmean, nansum, narrow, ne, neg, nonzero, norm,
                          outer, permute, pow, prod, ravel, reciprocal, relu, remainder, repeat_interleave,
                          reshape, roll, round, rsqrt, scatter, scatter_add, select, sigmoid, sign, sin, sinh,
-                         softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, t, tan, tanh,
-                         tile, topk, trace, transpose, tril, triu, trunc, unbind, unflatten, unique,
-                         unsqueeze, var, vstack, where)
+                         softmax, sort, split, sqrt, square, squeeze, stack, std, std_mean, sub, sum, t, tan,
+                         tanh, tile, topk, trace, transpose, tril, triu, trunc, unbind, unflatten, unique,
+                         unsqueeze, var, var_mean, vstack, where)
 from tinynet.printing import get_printoptions, printoptions, set_printoptions
 from tinynet import hessian, linalg, utils, viz
 from tinynet import nn, optim
@@ -104,8 +104,8 @@ __all__ = [
     "round", "rsqrt", "save", "scatter", "scatter_add", "select", "set_default_device",
     "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_printoptions", "short",
     "sigmoid", "sign", "sin", "sinh", "Size", "softmax", "sort", "split", "sqrt", "square",
-    "squeeze", "stack", "std", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh",
-    "Tensor", "tensor", "tile", "topk", "trace", "transpose", "tril", "triu", "true_divide",
-    "trunc", "uint8", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var", "viz", "vstack",
-    "where", "zeros", "zeros_like",
+    "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan",
+    "tanh", "Tensor", "tensor", "tile", "topk", "trace", "transpose", "tril", "triu", "true_divide",
+    "trunc", "uint8", "unbind", "unflatten", "unique", "unsqueeze", "utils", "var", "var_mean", "viz",
+    "vstack", "where", "zeros", "zeros_like",
 ]

@@ -27,7 +27,8 @@ from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
 from tinynet.ops.products import addmm, cross, diff, kron
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
-                                   max, mean, min, nanmean, nansum, std, sum, var)
+                                   max, mean, min, nanmean, nansum, std, std_mean, sum, var,
+                                   var_mean)
 from tinynet.ops.rounding import ceil, floor, floor_divide, frac, remainder, round, sign, trunc
 from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, flip, getitem, movedim, pad,
                                permute, repeat, reshape, roll, squeeze, stack, sum_to, transpose,
@@ -51,7 +52,7 @@ __all__ = [
     "nanmean", "nansum", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pad", "permute", "pow",
     "prod", "ravel", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
     "roll", "round", "rsqrt", "scatter", "scatter_add", "select", "sigmoid", "sign", "sin", "sinh",
-    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "sub",
+    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
     "sum", "sum_to", "t", "tan", "tanh", "tile", "to_device", "topk", "trace", "transpose", "tril",
-    "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "vstack", "where",
+    "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where",
 ]

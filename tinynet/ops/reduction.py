@@ -183,6 +183,28 @@ def std(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False
     return StdFromVar.apply(_variance(a, dim, unbiased, keepdim, correction, "std"))
 
 
+def var_mean(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over the same dims, as ``torch.var_mean`` (``var``'s arguments).
+
+    >>> tn.var_mean(tn.tensor([1.0, 2.0, 3.0]))
+    (tensor(1.), tensor(2.))
+    """
+    return (_variance(a, dim, unbiased, keepdim, correction, "var_mean"),
+            mean(a, dim, keepdim))
+
+
+def std_mean(a: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over the same dims, as ``torch.std_mean`` (``std``'s arguments).
+
+    >>> tn.std_mean(tn.tensor([[1.0, 1.0], [1.0, 3.0]]), 1)
+    (tensor([0.0000, 1.4142]), tensor([1., 2.]))
+    """
+    return (StdFromVar.apply(_variance(a, dim, unbiased, keepdim, correction, "std_mean")),
+            mean(a, dim, keepdim))
+
+
 def any(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where some element over ``dim`` (all dims when None) is non-zero."""
     return Tensor(a.xp.asarray(a.array.any(axis=_axes(dim, a.ndim, "any"), keepdims=keepdim)))
