@@ -39,6 +39,27 @@ def diff_cases(draw):
     return (shape,), {"n": draw(st.integers(0, 2)), "dim": dim}
 
 
+@st.composite
+def cdist_cases(draw):
+    (batch_1, batch_2), _ = draw(broadcast_cases(2, max_dims=2, max_side=3))
+    points_1, points_2, coordinates = (draw(st.integers(1, 3)) for _ in range(3))
+    return ((*batch_1, points_1, coordinates), (*batch_2, points_2, coordinates)), \
+        {"p": draw(st.sampled_from([2.0, 3.0]))}
+
+
+def np_cdist(x1, x2, p):
+    differences = np.abs(x1[..., :, None, :] - x2[..., None, :, :])
+    return (differences ** p).sum(-1) ** (1 / p)
+
+
+def apart(arrays):
+    """x2's first coordinate moved past x1's: no two points meet, where a norm has its kink."""
+    x1, x2 = arrays
+    x2 = x2.copy()
+    x2[..., 0] += 5.0
+    return [x1, x2]
+
+
 def np_nansum(x, dim, keepdim):
     return np.nansum(x, axis=dim, keepdims=keepdim)
 
@@ -59,6 +80,7 @@ SPECS = [
     OpSpec("cross", tn.cross, cross_cases(), lambda a, b, dim: np.cross(a, b, axis=dim)),
     OpSpec("addmm", lambda i, a, b, beta, alpha: tn.addmm(i, a, b, beta=beta, alpha=alpha),
            addmm_cases(), lambda i, a, b, beta, alpha: beta * i + alpha * (a @ b)),
+    OpSpec("cdist", tn.cdist, cdist_cases(), np_cdist, values=apart),
     OpSpec("diff", tn.diff, diff_cases(), lambda x, n, dim: np.diff(x, n=n, axis=dim)),
     OpSpec("nansum", lambda x, dim, keepdim: tn.nansum(x, dim, keepdim),
            cases(shapes(min_dims=1), dim=st.sampled_from([None, 0, -1]),
@@ -112,3 +134,29 @@ def test_edge_rules_follow_pytorch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tn.nansum(tn.tensor([np.nan, np.inf]))  # no NumPy warning
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 2.0, 3.5, float("inf")])
+def test_cdist_matches_pytorch(p):
+    """Values and gradients, batch dims broadcast, one pair of points equal (a distance 0,
+    where PyTorch's gradient is 0)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.standard_normal((2, 1, 4, 3)), rng.standard_normal((3, 5, 3))
+    x2[1, 2] = x1[0, 0, 3]
+    assert_matches_torch(torch, lambda a, b: tn.cdist(a, b, p),
+                         lambda a, b: torch.cdist(a, b, p, "donot_use_mm_for_euclid_dist"),
+                         x1, x2, rtol=1e-10)
+
+
+def test_cdist_errors_name_the_argument_and_shapes():
+    with pytest.raises(RuntimeError, match=r"cdist: x1 must have at least 2 dims .*\(3,\)"):
+        tn.cdist(tn.ones(3), tn.ones(2, 3))
+    with pytest.raises(RuntimeError, match=r"same number of columns.*\(2, 3\).*\(2, 4\)"):
+        tn.cdist(tn.ones(2, 3), tn.ones(2, 4))
+    with pytest.raises(RuntimeError, match="cdist: only floating-point inputs.*x2 is int64"):
+        tn.cdist(tn.ones(2, 3), tn.tensor([[1, 2, 3]]))
+    with pytest.raises(RuntimeError, match="cdist: p must be a non-negative number, got -1"):
+        tn.cdist(tn.ones(2, 3), tn.ones(2, 3), p=-1)
+    with pytest.raises(ValueError, match="'fast' is not a valid compute_mode"):
+        tn.cdist(tn.ones(2, 3), tn.ones(2, 3), compute_mode="fast")

@@ -25,7 +25,7 @@ from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t
 from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk, unique
 from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
-from tinynet.ops.products import addmm, cross, diff, kron
+from tinynet.ops.products import addmm, cdist, cross, diff, kron
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
                                    max, mean, min, nanmean, nansum, std, std_mean, sum, var,
                                    var_mean)
@@ -40,7 +40,7 @@ __all__ = [
     "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "addmm", "all", "allclose", "amax",
     "amin", "any", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
     "avg_pool1d", "avg_pool2d", "bitwise", "bitwise_not", "bmm", "broadcast_tensors",
-    "broadcast_to", "cast", "cat", "ceil", "chunk", "clamp", "clone", "column_stack", "compare",
+    "broadcast_to", "cast", "cat", "cdist", "ceil", "chunk", "clamp", "clone", "column_stack", "compare",
     "conv1d", "conv2d", "conv_transpose2d", "cos", "cosh", "count_nonzero", "cross", "cumprod",
     "cumsum", "diag", "diagonal", "diff", "div", "dot", "einsum", "elu", "eq", "equal", "exp",
     "exp2", "expand", "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "floor_divide",

@@ -1,5 +1,6 @@
 """Products PyTorch names separately, each a composition of ops (so their gradients, of every
-order, come for free): ``kron``, ``cross``, ``addmm``; and ``diff``, the differences along a dim.
+order, come for free): ``kron``, ``cross``, ``addmm``; ``cdist``, the distances between two
+sets of points; and ``diff``, the differences along a dim.
 
 >>> tn.kron(tn.eye(2), tn.ones(2, 2)).shape
 tinynet.Size([4, 4])
@@ -10,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from tinynet.ops.layout import broadcast_tensors
+from tinynet.ops.linalg import vector_norm
 from tinynet.ops.shape import _normalize_dim, along, cat, getitem, reshape
 from tinynet.tensor import Tensor
 
@@ -69,6 +71,41 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,
     if beta == 0:  # input's values are not read; its gradient is 0, as in PyTorch
         return product + input.masked_fill(True, 0.0)
     return product + (input if beta == 1 else input * beta)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                 "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The ``p``-norm distance between every row of ``x1`` (..., P, M) and every row of ``x2``
+    (..., R, M): a (..., P, R) tensor, the batch dims broadcast, as ``torch.cdist``.
+
+    tinynet always takes the norm of the differences, exact for every ``p``; PyTorch may use
+    a matrix product for p = 2 (faster, slightly less exact), which ``compute_mode`` chooses
+    there and tinynet accepts but does not need. At a distance 0 the gradient is 0.
+
+    >>> tn.cdist(tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0], [0.0, 1.0]]))
+    tensor([[5., 1.]])
+    """
+    for name, x in (("x1", x1), ("x2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist: {name} must have at least 2 dims (..., points, "
+                               f"coordinates), got shape {tuple(x.shape)}")
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"cdist: only floating-point inputs are supported, {name} is "
+                               f"{x.dtype}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: x1 and x2 must have the same number of columns, got x1 "
+                           f"{tuple(x1.shape)} and x2 {tuple(x2.shape)}")
+    if not p >= 0:
+        raise RuntimeError(f"cdist: p must be a non-negative number, got {p}")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid compute_mode; expected one "
+                         f"of {', '.join(_CDIST_MODES)}")
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    return vector_norm(differences, p, dim=-1)
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
