@@ -432,11 +432,35 @@ def test_max_pool_over_tiles_keeps_one_mask_per_offset_laid_out_as_the_output(la
 
 
 def test_pool_errors():
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.max_pool2d(tn.randn(1, 1, 4, 4), 2, return_indices=True)
     with pytest.raises(ValueError, match="avg_pool2d: divisor_override must be a non-zero int"):
         F.avg_pool2d(tn.randn(1, 1, 4, 4), 2, divisor_override=0)
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size \(0, 2\)"):
         F.adaptive_avg_pool2d(tn.randn(1, 1, 4, 4), (0, 2))
     with pytest.raises(ValueError, match=r"max_pool2d: expected input .* got \(4, 4\)"):
         F.max_pool2d(tn.randn(4, 4), 2)
+
+
+@pytest.mark.parametrize("args", [
+    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(2, 3),
+    stride=(1, 2), dilation=(2, 1)), dict(kernel_size=3, stride=2, ceil_mode=True)])
+def test_max_pool_indices_match_pytorch(args):
+    """Values and indices against PyTorch, with ties (small integers) and a NaN, batched and
+    unbatched, 2-D and 1-D, functions and modules."""
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(2).integers(0, 3, (2, 3, 7, 8)).astype(np.float64)
+    data[1, 2, 3, 4] = np.nan
+    for x in (data, data[0]):
+        out, indices = F.max_pool2d(tn.tensor(x), **args, return_indices=True)
+        t_out, t_indices = torch.nn.functional.max_pool2d(torch.tensor(x), **args,
+                                                          return_indices=True)
+        np.testing.assert_array_equal(out.numpy(), t_out.numpy())
+        np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+        assert indices.dtype == tn.int64
+    _, module_indices = tn.nn.MaxPool2d(**args, return_indices=True)(tn.tensor(data))
+    np.testing.assert_array_equal(module_indices.numpy(), torch.nn.MaxPool2d(
+        **args, return_indices=True)(torch.tensor(data))[1].numpy())
+    one_d = {k: v[1] if isinstance(v, tuple) else v for k, v in args.items()}
+    out, indices = tn.nn.MaxPool1d(**one_d, return_indices=True)(tn.tensor(data[0]))
+    t_out, t_indices = torch.nn.MaxPool1d(**one_d, return_indices=True)(torch.tensor(data[0]))
+    np.testing.assert_array_equal(out.numpy(), t_out.numpy())
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())

@@ -42,16 +42,17 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over each window of ``kernel_size`` steps; ``stride`` defaults to the kernel size
-    (ties and NaN as ``max_pool2d``)."""
+    (ties, NaN and ``return_indices`` as ``max_pool2d``; an index is a step along the length)."""
     op = "max_pool1d"
     kernel = single(kernel_size, f"{op}: kernel_size")
     stride = kernel if stride is None or stride == [] else single(stride, f"{op}: stride")
     out = max_pool(op, _as_image(op, input), (1, kernel), (1, stride),
                    (0, single(padding, f"{op}: padding")), (1, single(dilation, f"{op}: dilation")),
                    ceil_mode, return_indices)
-    return out.squeeze(-2)
+    return tuple(r.squeeze(-2) for r in out) if return_indices else out.squeeze(-2)
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -316,12 +316,15 @@ def _window(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over each ``kernel_size`` window; ``stride`` defaults to the kernel size.
 
     As ``torch.nn.functional.max_pool2d``: input (N, C, H, W) or (C, H, W), ``dilation``
     spreads the window, ``ceil_mode`` keeps a last partial window. At ties the first element
     (row-major) takes the gradient; NaN propagates, and the last NaN takes it.
+    ``return_indices=True`` returns ``(output, indices)``, each max's position h·W + w in its
+    input plane (int64, no gradient).
 
     >>> F.max_pool2d(tn.randn(1, 1, 4, 4), 2).shape
     (1, 1, 2, 2)
@@ -331,15 +334,28 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 def max_pool(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-             ceil_mode: bool, return_indices: bool) -> Tensor:
+             ceil_mode: bool, return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
     """``max_pool2d``, its errors headed by ``op`` (``max_pool1d`` pools a height of one)."""
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not supported by tinynet "
-                                  "(it keeps which offset won, not flat indices)")
     x, unbatched = batched(op, input)
     window = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
     out = MaxPool2d.apply(x, window=window)
+    if return_indices:
+        indices = Tensor(_flat_indices(x.array, window))
+        return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
     return out.squeeze(0) if unbatched else out
+
+
+def _flat_indices(x: Any, window: Window) -> Any:
+    """(N, C, Ho, Wo) int64: where each window's max lies in its (H, W) plane, as h·W + w (what
+    PyTorch's ``return_indices`` gives). A second pass over the input, made only when asked."""
+    xp, w = backend.get_array_module(x), x.shape[3]
+    _, winner = _max_and_winner([view for _, view in _views(_padded(x, window, -math.inf), window)])
+    offset_row, offset_col = xp.divmod(winner.astype(xp.int64), window.kernel[1])
+    (ho, wo), (sh, sw), (ph, pw), (dh, dw) = window.out_hw, window.stride, window.padding, \
+        window.dilation
+    rows = (xp.arange(ho) * sh - ph)[:, None] + offset_row * dh
+    cols = xp.arange(wo) * sw - pw + offset_col * dw
+    return rows * w + cols
 
 
 def _divisors(xp: Any, size: tuple[int, int], window: Window, count_include_pad: bool) -> Any:

@@ -30,7 +30,7 @@ class MaxPool2d(Module):
 
     pool = staticmethod(F.max_pool2d)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return self.pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
                          self.ceil_mode, self.return_indices)
 
