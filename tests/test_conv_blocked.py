@@ -464,3 +464,42 @@ def test_max_pool_indices_match_pytorch(args):
     t_out, t_indices = torch.nn.MaxPool1d(**one_d, return_indices=True)(torch.tensor(data[0]))
     np.testing.assert_array_equal(out.numpy(), t_out.numpy())
     np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+
+
+@pytest.mark.parametrize("args, output_size", [
+    (dict(kernel_size=2), None), (dict(kernel_size=3, stride=2, padding=1), (8, 8)),
+    (dict(kernel_size=2), (2, 3, 9, 9)), (dict(kernel_size=(2, 3), stride=(2, 2)), (8, 9))])
+def test_max_unpool_matches_pytorch(args, output_size):
+    """Pool with indices, unpool, weight and sum: values and both gradients as PyTorch's, for
+    the function and the module (whose sizes print as pairs, as PyTorch's)."""
+    torch = pytest.importorskip("torch")
+    width = 8 if output_size is None else output_size[-1]  # so that the indices fit
+    data = np.random.default_rng(3).standard_normal((2, 3, 8, width))
+    pooled, indices = F.max_pool2d(tn.tensor(data), **args, return_indices=True)
+    t_pooled, t_indices = torch.nn.functional.max_pool2d(torch.tensor(data), **args,
+                                                         return_indices=True)
+    x, tx = tn.tensor(pooled.numpy(), requires_grad=True), torch.tensor(t_pooled.numpy(),
+                                                                      requires_grad=True)
+    unpool = tn.nn.MaxUnpool2d(**args)
+    t_unpool = torch.nn.MaxUnpool2d(**args)
+    out, t_out = unpool(x, indices, output_size), t_unpool(tx, t_indices, output_size)
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    weights = np.random.default_rng(4).standard_normal(tuple(t_out.shape))
+    (out * tn.tensor(weights)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert repr(unpool) == repr(t_unpool)
+    unbatched = F.max_unpool2d(pooled[0], indices[0], **args, output_size=output_size)
+    np.testing.assert_array_equal(unbatched.numpy(), t_out[0].detach().numpy())
+    assert tn.gradgradcheck(lambda a: F.max_unpool2d(a, indices, **args, output_size=output_size),
+                            (tn.tensor(pooled.numpy(), requires_grad=True),))
+
+
+def test_max_unpool_errors_name_the_argument_and_shapes():
+    pooled, indices = F.max_pool2d(tn.randn(1, 2, 4, 4), 2, return_indices=True)
+    with pytest.raises(TypeError, match="max_unpool2d: indices must be an integer tensor"):
+        F.max_unpool2d(pooled, pooled, 2)
+    with pytest.raises(ValueError, match=r"indices \(1, 2, 2, 1\) must have the input's shape"):
+        F.max_unpool2d(pooled, indices[..., :1], 2)
+    with pytest.raises(RuntimeError, match="does not fit the output's 2×2 = 4 positions"):
+        F.max_unpool2d(pooled, indices, 2, output_size=(2, 2))

@@ -23,7 +23,7 @@ from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, 
                                  logical_xor, lt, ne)
 from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t, trace, tril, triu
 from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk, unique
-from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
 from tinynet.ops.products import addmm, cdist, cross, diff, kron
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
@@ -48,7 +48,7 @@ __all__ = [
     "isclose", "isfinite", "isinf", "isnan", "kron", "le", "leaky_relu", "lerp", "linear", "log",
     "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "max_pool1d",
-    "max_pool2d", "maximum", "mean", "median", "min", "minimum", "mm", "movedim", "mul", "mv",
+    "max_pool2d", "max_unpool2d", "maximum", "mean", "median", "min", "minimum", "mm", "movedim", "mul", "mv",
     "nanmean", "nansum", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pad", "permute", "pow",
     "prod", "ravel", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
     "roll", "round", "rsqrt", "scatter", "scatter_add", "select", "sigmoid", "sign", "sin", "sinh",

@@ -23,6 +23,7 @@ from tinynet import backend, parallel
 from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
 from tinynet.ops.arithmetic import known_finite, masked_product
+from tinynet.ops.indexing import scatter
 from tinynet.tensor import Tensor
 
 
@@ -356,6 +357,46 @@ def _flat_indices(x: Any, window: Window) -> Any:
     rows = (xp.arange(ho) * sh - ph)[:, None] + offset_row * dh
     cols = xp.arange(wo) * sw - pw + offset_col * dw
     return rows * w + cols
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of ``max_pool2d``: each value of ``input`` put back where ``indices`` (from
+    ``max_pool2d(..., return_indices=True)``) says, zeros elsewhere, as
+    ``torch.nn.functional.max_unpool2d``. The output's height and width are
+    (size - 1)·stride - 2·padding + kernel_size unless ``output_size`` gives them.
+
+    >>> out, indices = F.max_pool2d(tn.tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2, return_indices=True)
+    >>> F.max_unpool2d(out, indices, 2)
+    tensor([[[[0., 0.],
+              [4., 0.]]]])
+    """
+    op = "max_unpool2d"
+    kernel = pair(kernel_size, f"{op}: kernel_size")
+    stride = kernel if stride is None or stride == [] else pair(stride, f"{op}: stride")
+    padding = pair(padding, f"{op}: padding")
+    x, unbatched = batched(op, input)
+    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer tensor (from max_pool2d's "
+                        f"return_indices), got {getattr(indices, 'dtype', type(indices).__name__)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: indices {tuple(indices.shape)} must have the input's shape "
+                         f"{tuple(input.shape)}")
+    n, c, h, w = x.shape
+    if output_size is None:
+        size = tuple((length - 1) * stride[i] - 2 * padding[i] + kernel[i]
+                     for i, length in enumerate((h, w)))
+    elif len(output_size) in (2, 3, 4):
+        size = tuple(int(s) for s in tuple(output_size)[-2:])
+    else:
+        raise ValueError(f"{op}: output_size must end in (H, W), got {output_size!r}")
+    flat = indices.reshape(n, c, h * w)
+    if flat.numel() and not (0 <= int(flat.min()) and int(flat.max()) < size[0] * size[1]):
+        raise RuntimeError(f"{op}: indices range {int(flat.min())}..{int(flat.max())} does not "
+                           f"fit the output's {size[0]}×{size[1]} = {size[0] * size[1]} positions")
+    plane = Tensor(x.xp.zeros((n, c, size[0] * size[1]), dtype=x.dtype))
+    out = scatter(plane, 2, flat, x.reshape(n, c, h * w)).reshape(n, c, *size)
+    return out.squeeze(0) if unbatched else out
 
 
 def _divisors(xp: Any, size: tuple[int, int], window: Window, count_include_pad: bool) -> Any:

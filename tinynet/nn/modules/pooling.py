@@ -3,9 +3,11 @@ pooling functions as layers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tinynet.nn import functional as F
 from tinynet.nn.modules.module import Module
-from tinynet.ops.conv import single
+from tinynet.ops.conv import pair, single
 from tinynet.tensor import Tensor
 
 Size2 = int | tuple[int, int]
@@ -37,6 +39,31 @@ class MaxPool2d(Module):
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxUnpool2d(Module):
+    """Puts each value back where ``MaxPool2d(..., return_indices=True)`` found it, zeros
+    elsewhere; the arguments are those of ``F.max_unpool2d``.
+
+    >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    >>> unpool(*pool(tn.randn(1, 3, 8, 8))).shape
+    tinynet.Size([1, 3, 8, 8])
+    """
+
+    def __init__(self, kernel_size: Size2, stride: Size2 | None = None,
+                 padding: Size2 = 0) -> None:
+        super().__init__()  # pairs, as PyTorch keeps and prints them
+        self.kernel_size = pair(kernel_size, "MaxUnpool2d: kernel_size")
+        self.stride = pair(kernel_size if stride is None else stride, "MaxUnpool2d: stride")
+        self.padding = pair(padding, "MaxUnpool2d: padding")
+
+    def forward(self, input: Tensor, indices: Tensor,
+                output_size: Sequence[int] | None = None) -> Tensor:
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Module):
