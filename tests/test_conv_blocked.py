@@ -503,3 +503,29 @@ def test_max_unpool_errors_name_the_argument_and_shapes():
         F.max_unpool2d(pooled, indices[..., :1], 2)
     with pytest.raises(RuntimeError, match="does not fit the output's 2×2 = 4 positions"):
         F.max_unpool2d(pooled, indices, 2, output_size=(2, 2))
+
+
+@pytest.mark.parametrize("args, output_size", [
+    (dict(kernel_size=2), None), (dict(kernel_size=3, stride=2, padding=1), (9,)),
+    (dict(kernel_size=2, stride=3), (2, 3, 9))])
+def test_max_unpool1d_matches_pytorch(args, output_size):
+    torch = pytest.importorskip("torch")
+    length = 8 if output_size is None else output_size[-1]
+    data = np.random.default_rng(5).standard_normal((2, 3, length))
+    pooled, indices = F.max_pool1d(tn.tensor(data), **args, return_indices=True)
+    t_pooled, t_indices = torch.nn.functional.max_pool1d(torch.tensor(data), **args,
+                                                         return_indices=True)
+    x = tn.tensor(pooled.numpy(), requires_grad=True)
+    tx = torch.tensor(t_pooled.numpy(), requires_grad=True)
+    unpool, t_unpool = tn.nn.MaxUnpool1d(**args), torch.nn.MaxUnpool1d(**args)
+    out, t_out = unpool(x, indices, output_size), t_unpool(tx, t_indices, output_size)
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+    weights = np.random.default_rng(6).standard_normal(tuple(t_out.shape))
+    (out * tn.tensor(weights)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert repr(unpool) == repr(t_unpool)
+    unbatched = F.max_unpool1d(pooled[0], indices[0], **args, output_size=output_size)
+    np.testing.assert_array_equal(unbatched.numpy(), t_out[0].detach().numpy())
+    with pytest.raises(ValueError, match=r"max_unpool1d: indices \(2, 3, 1\) must have"):
+        F.max_unpool1d(pooled, indices[..., :1], **args)

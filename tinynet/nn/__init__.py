@@ -17,7 +17,7 @@
 
 from tinynet.nn import functional, init, utils
 from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, GroupNorm, GRUCell, LSTMCell,
-                                MaxPool1d, MaxUnpool2d, MultiheadAttention, RNNCell, Transformer,
+                                MaxPool1d, MaxUnpool1d, MaxUnpool2d, MultiheadAttention, RNNCell, Transformer,
                                 TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                                 TransformerEncoderLayer, Upsample)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
@@ -34,8 +34,9 @@ __all__ = [
     "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
     "Embedding", "Flatten", "functional", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss",
     "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList",
-    "MSELoss", "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
+    "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "MSELoss", "MultiheadAttention", "NLLLoss", "Parameter",
+    "ParameterDict", "ParameterList",
     "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
     "Softplus", "Tanh", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
     "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample", "utils",

@@ -19,7 +19,8 @@ import numpy
 from tinynet import backend
 from tinynet.ops import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, broadcast_tensors, conv1d,
                          conv2d, conv_transpose2d, elu, leaky_relu, linear, log_softmax,
-                         max_pool1d, max_pool2d, max_unpool2d, pad, relu, sigmoid, softmax, softplus, tanh)
+                         max_pool1d, max_pool2d, max_unpool1d,
+                         max_unpool2d, pad, relu, sigmoid, softmax, softplus, tanh)
 from tinynet.dtypes import bool_
 from tinynet.factories import ones
 from tinynet.tensor import Tensor
@@ -38,7 +39,8 @@ __all__ = [
     "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cosine_similarity",
     "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss",
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
-    "max_pool1d", "max_pool2d", "max_unpool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad",
+    "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss",
+    "normalize", "one_hot", "pad",
     "relu", "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
     "softplus", "tanh",
 ]

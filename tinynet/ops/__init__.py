@@ -9,7 +9,7 @@ from tinynet.ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid,
                                     softplus, tanh)
 from tinynet.ops.arithmetic import add, div, lerp, linear, matmul, mul, neg, pow, sub
 from tinynet.ops.conv import conv2d, conv_transpose2d
-from tinynet.ops.conv1d import avg_pool1d, conv1d, max_pool1d
+from tinynet.ops.conv1d import avg_pool1d, conv1d, max_pool1d, max_unpool1d
 from tinynet.ops.elementwise import (abs, cast, clamp, clone, compare, exp, log, maximum, minimum,
                                      sqrt, to_device, where)
 from tinynet.ops.einsum import einsum
@@ -40,7 +40,8 @@ __all__ = [
     "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "addmm", "all", "allclose", "amax",
     "amin", "any", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
     "avg_pool1d", "avg_pool2d", "bitwise", "bitwise_not", "bmm", "broadcast_tensors",
-    "broadcast_to", "cast", "cat", "cdist", "ceil", "chunk", "clamp", "clone", "column_stack", "compare",
+    "broadcast_to", "cast", "cat", "cdist", "ceil", "chunk", "clamp", "clone", "column_stack",
+    "compare",
     "conv1d", "conv2d", "conv_transpose2d", "cos", "cosh", "count_nonzero", "cross", "cumprod",
     "cumsum", "diag", "diagonal", "diff", "div", "dot", "einsum", "elu", "eq", "equal", "exp",
     "exp2", "expand", "expm1", "flatten", "flip", "fliplr", "flipud", "floor", "floor_divide",
@@ -48,11 +49,14 @@ __all__ = [
     "isclose", "isfinite", "isinf", "isnan", "kron", "le", "leaky_relu", "lerp", "linear", "log",
     "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "max_pool1d",
-    "max_pool2d", "max_unpool2d", "maximum", "mean", "median", "min", "minimum", "mm", "movedim", "mul", "mv",
+    "max_pool2d", "max_unpool1d", "max_unpool2d", "maximum", "mean", "median", "min", "minimum",
+    "mm", "movedim", "mul", "mv",
     "nanmean", "nansum", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pad", "permute", "pow",
     "prod", "ravel", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
     "roll", "round", "rsqrt", "scatter", "scatter_add", "select", "sigmoid", "sign", "sin", "sinh",
-    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
+    "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
+    "std_mean", "sub",
     "sum", "sum_to", "t", "tan", "tanh", "tile", "to_device", "topk", "trace", "transpose", "tril",
-    "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack", "where",
+    "triu", "trunc", "unbind", "unflatten", "unique", "unsqueeze", "var", "var_mean", "vstack",
+    "where",
 ]

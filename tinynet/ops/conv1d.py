@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.ops.conv import convolve, single
-from tinynet.ops.pool import avg_pool, max_pool
+from tinynet.ops.pool import avg_pool, check_unpool_indices, max_pool, max_unpool
 from tinynet.tensor import Tensor
 
 
@@ -53,6 +53,22 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                    (0, single(padding, f"{op}: padding")), (1, single(dilation, f"{op}: dilation")),
                    ceil_mode, return_indices)
     return tuple(r.squeeze(-2) for r in out) if return_indices else out.squeeze(-2)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of ``max_pool1d``, as ``max_unpool2d`` along a length: the output's length is
+    (L - 1)·stride - 2·padding + kernel_size unless ``output_size`` (ending in it) gives it."""
+    op = "max_unpool1d"
+    check_unpool_indices(op, input, indices)
+    kernel = single(kernel_size, f"{op}: kernel_size")
+    stride = kernel if stride is None or stride == [] else single(stride, f"{op}: stride")
+    size = None if output_size is None else tuple(output_size)
+    if size is not None and len(size) not in (1, 2, 3):
+        raise ValueError(f"{op}: output_size must end in the length, got {output_size!r}")
+    out = max_unpool(op, _as_image(op, input), indices.unsqueeze(-2), (1, kernel), (1, stride),
+                     (0, single(padding, f"{op}: padding")), None if size is None else (1, size[-1]))
+    return out.squeeze(-2)
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

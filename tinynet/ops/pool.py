@@ -372,24 +372,37 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
               [4., 0.]]]])
     """
     op = "max_unpool2d"
+    check_unpool_indices(op, input, indices)
     kernel = pair(kernel_size, f"{op}: kernel_size")
     stride = kernel if stride is None or stride == [] else pair(stride, f"{op}: stride")
-    padding = pair(padding, f"{op}: padding")
-    x, unbatched = batched(op, input)
+    size = None if output_size is None else tuple(output_size)
+    if size is not None and len(size) not in (2, 3, 4):
+        raise ValueError(f"{op}: output_size must end in (H, W), got {output_size!r}")
+    return max_unpool(op, input, indices, kernel, stride, pair(padding, f"{op}: padding"),
+                      None if size is None else size[-2:])
+
+
+def check_unpool_indices(op: str, input: Tensor, indices: Any) -> None:
+    """That ``indices`` are integers with the shape of ``input``, as a max pool returned them."""
     if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu":
-        raise TypeError(f"{op}: indices must be an integer tensor (from max_pool2d's "
+        raise TypeError(f"{op}: indices must be an integer tensor (from the max pool's "
                         f"return_indices), got {getattr(indices, 'dtype', type(indices).__name__)}")
     if tuple(indices.shape) != tuple(input.shape):
         raise ValueError(f"{op}: indices {tuple(indices.shape)} must have the input's shape "
                          f"{tuple(input.shape)}")
+
+
+def max_unpool(op: str, input: Tensor, indices: Tensor, kernel: tuple[int, int],
+               stride: tuple[int, int], padding: tuple[int, int],
+               size: tuple[int, int] | None) -> Tensor:
+    """``max_unpool2d`` of checked arguments, its errors headed by ``op`` (``max_unpool1d``
+    unpools a height of one)."""
+    x, unbatched = batched(op, input)
     n, c, h, w = x.shape
-    if output_size is None:
+    if size is None:
         size = tuple((length - 1) * stride[i] - 2 * padding[i] + kernel[i]
                      for i, length in enumerate((h, w)))
-    elif len(output_size) in (2, 3, 4):
-        size = tuple(int(s) for s in tuple(output_size)[-2:])
-    else:
-        raise ValueError(f"{op}: output_size must end in (H, W), got {output_size!r}")
+    size = tuple(int(length) for length in size)
     flat = indices.reshape(n, c, h * w)
     if flat.numel() and not (0 <= int(flat.min()) and int(flat.max()) < size[0] * size[1]):
         raise RuntimeError(f"{op}: indices range {int(flat.min())}..{int(flat.max())} does not "

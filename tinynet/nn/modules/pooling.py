@@ -117,6 +117,26 @@ class MaxPool1d(MaxPool2d):
     pool = staticmethod(F.max_pool1d)
 
 
+class MaxUnpool1d(Module):
+    """Puts each value of a sequence back where ``MaxPool1d(..., return_indices=True)`` found
+    it, zeros elsewhere; the arguments are those of ``F.max_unpool1d``."""
+
+    def __init__(self, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
+                 padding: int | tuple[int] = 0) -> None:
+        super().__init__()  # 1-tuples, as PyTorch keeps and prints them
+        self.kernel_size = _one(kernel_size, "MaxUnpool1d")
+        self.stride = _one(kernel_size if stride is None else stride, "MaxUnpool1d")
+        self.padding = _one(padding, "MaxUnpool1d")
+
+    def forward(self, input: Tensor, indices: Tensor,
+                output_size: Sequence[int] | None = None) -> Tensor:
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
 class AvgPool1d(AvgPool2d):
     """Mean over each window of a sequence (N, C, L) or (C, L); the arguments are those of
     ``F.avg_pool1d``, each size kept as a 1-tuple, as PyTorch prints them."""
@@ -124,13 +144,14 @@ class AvgPool1d(AvgPool2d):
     def __init__(self, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
                  padding: int | tuple[int] = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        super().__init__(_one(kernel_size), None if stride is None else _one(stride),
-                         _one(padding), ceil_mode, count_include_pad)
+        stride = None if stride is None else _one(stride, "AvgPool1d")
+        super().__init__(_one(kernel_size, "AvgPool1d"), stride, _one(padding, "AvgPool1d"),
+                         ceil_mode, count_include_pad)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
 
-def _one(value: int | tuple[int]) -> tuple[int]:
-    return (single(value, "AvgPool1d: sizes"),)
+def _one(value: int | tuple[int], layer: str) -> tuple[int]:
+    return (single(value, f"{layer}: sizes"),)
