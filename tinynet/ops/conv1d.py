@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.ops.conv import convolve, single
-from tinynet.ops.pool import avg_pool, check_unpool_indices, max_pool, max_unpool
+from tinynet.ops.pool import avg_pool, check_unpool_indices, max_pool, max_unpool, unpool_size
 from tinynet.tensor import Tensor
 
 
@@ -63,11 +63,9 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     check_unpool_indices(op, input, indices)
     kernel = single(kernel_size, f"{op}: kernel_size")
     stride = kernel if stride is None or stride == [] else single(stride, f"{op}: stride")
-    size = None if output_size is None else tuple(output_size)
-    if size is not None and len(size) not in (1, 2, 3):
-        raise ValueError(f"{op}: output_size must end in the length, got {output_size!r}")
+    size = unpool_size(op, output_size, 1)
     out = max_unpool(op, _as_image(op, input), indices.unsqueeze(-2), (1, kernel), (1, stride),
-                     (0, single(padding, f"{op}: padding")), None if size is None else (1, size[-1]))
+                     (0, single(padding, f"{op}: padding")), None if size is None else (1, *size))
     return out.squeeze(-2)
 
 

@@ -375,11 +375,19 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     check_unpool_indices(op, input, indices)
     kernel = pair(kernel_size, f"{op}: kernel_size")
     stride = kernel if stride is None or stride == [] else pair(stride, f"{op}: stride")
-    size = None if output_size is None else tuple(output_size)
-    if size is not None and len(size) not in (2, 3, 4):
-        raise ValueError(f"{op}: output_size must end in (H, W), got {output_size!r}")
     return max_unpool(op, input, indices, kernel, stride, pair(padding, f"{op}: padding"),
-                      None if size is None else size[-2:])
+                      unpool_size(op, output_size, 2))
+
+
+def unpool_size(op: str, output_size: Any, dims: int) -> tuple[int, ...] | None:
+    """The last ``dims`` sizes of an unpool's ``output_size`` (which may also name the batch
+    and channels, as PyTorch allows), or None."""
+    if output_size is None:
+        return None
+    if len(output_size) not in range(dims, dims + 3):
+        raise ValueError(f"{op}: output_size must end in the {dims} spatial sizes, after at most "
+                         f"batch and channels, got {output_size!r}")
+    return tuple(int(length) for length in tuple(output_size)[-dims:])
 
 
 def check_unpool_indices(op: str, input: Tensor, indices: Any) -> None:
@@ -402,7 +410,6 @@ def max_unpool(op: str, input: Tensor, indices: Tensor, kernel: tuple[int, int],
     if size is None:
         size = tuple((length - 1) * stride[i] - 2 * padding[i] + kernel[i]
                      for i, length in enumerate((h, w)))
-    size = tuple(int(length) for length in size)
     flat = indices.reshape(n, c, h * w)
     if flat.numel() and not (0 <= int(flat.min()) and int(flat.max()) < size[0] * size[1]):
         raise RuntimeError(f"{op}: indices range {int(flat.min())}..{int(flat.max())} does not "

@@ -50,17 +50,24 @@ class MaxUnpool2d(Module):
     tinynet.Size([1, 3, 8, 8])
     """
 
+    unpool = staticmethod(F.max_unpool2d)
+
     def __init__(self, kernel_size: Size2, stride: Size2 | None = None,
                  padding: Size2 = 0) -> None:
-        super().__init__()  # pairs, as PyTorch keeps and prints them
-        self.kernel_size = pair(kernel_size, "MaxUnpool2d: kernel_size")
-        self.stride = pair(kernel_size if stride is None else stride, "MaxUnpool2d: stride")
-        self.padding = pair(padding, "MaxUnpool2d: padding")
+        super().__init__()  # pairs (1-tuples in 1-D), as PyTorch keeps and prints them
+        self.kernel_size = self.sizes(kernel_size)
+        self.stride = self.sizes(kernel_size if stride is None else stride)
+        self.padding = self.sizes(padding)
+
+    @staticmethod
+    def sizes(value: Size2) -> tuple[int, ...]:
+        """A size as this layer keeps it: a pair."""
+        return pair(value, "MaxUnpool2d: sizes")
 
     def forward(self, input: Tensor, indices: Tensor,
                 output_size: Sequence[int] | None = None) -> Tensor:
-        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+        return self.unpool(input, indices, self.kernel_size, self.stride, self.padding,
+                           output_size)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -117,24 +124,16 @@ class MaxPool1d(MaxPool2d):
     pool = staticmethod(F.max_pool1d)
 
 
-class MaxUnpool1d(Module):
+class MaxUnpool1d(MaxUnpool2d):
     """Puts each value of a sequence back where ``MaxPool1d(..., return_indices=True)`` found
     it, zeros elsewhere; the arguments are those of ``F.max_unpool1d``."""
 
-    def __init__(self, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
-                 padding: int | tuple[int] = 0) -> None:
-        super().__init__()  # 1-tuples, as PyTorch keeps and prints them
-        self.kernel_size = _one(kernel_size, "MaxUnpool1d")
-        self.stride = _one(kernel_size if stride is None else stride, "MaxUnpool1d")
-        self.padding = _one(padding, "MaxUnpool1d")
+    unpool = staticmethod(F.max_unpool1d)
 
-    def forward(self, input: Tensor, indices: Tensor,
-                output_size: Sequence[int] | None = None) -> Tensor:
-        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    @staticmethod
+    def sizes(value: int | tuple[int]) -> tuple[int, ...]:
+        """A size as this layer keeps it: a 1-tuple."""
+        return _one(value, "MaxUnpool1d")
 
 
 class AvgPool1d(AvgPool2d):
