@@ -554,6 +554,29 @@ def test_normalize_and_cosine_similarity_match_pytorch_down_to_vectors_shorter_t
     np.testing.assert_allclose(out.numpy(), b / np.abs(b).sum(1, keepdims=True))
 
 
+@pytest.mark.parametrize("p, keepdim", [(2.0, False), (1.0, True), (3.0, False),
+                                        (float("inf"), False)])
+def test_pairwise_distance_and_its_layers_match_pytorch(p, keepdim):
+    """Values and gradients, broadcast and 1-D inputs, equal vectors (eps keeps the gradient
+    finite); the layers and their printing as PyTorch's; second order by gradgradcheck."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((1, 3))
+    a[2] = b[0]
+    for x1, x2 in [(a, b), (a[0], b[0])]:
+        assert_matches_torch(torch, lambda x, y: F.pairwise_distance(x, y, p, keepdim=keepdim),
+                             lambda x, y: torch.nn.functional.pairwise_distance(
+                                 x, y, p, keepdim=keepdim), x1, x2, rtol=1e-9)
+    assert_matches_torch(torch, tn.nn.PairwiseDistance(p, 1e-3, keepdim),
+                         torch.nn.PairwiseDistance(p, 1e-3, keepdim), a, b, rtol=1e-9)
+    assert_matches_torch(torch, tn.nn.CosineSimilarity(0), torch.nn.CosineSimilarity(0), a, b)
+    assert repr(tn.nn.PairwiseDistance()) == repr(torch.nn.PairwiseDistance())
+    assert repr(tn.nn.CosineSimilarity()) == repr(torch.nn.CosineSimilarity())
+    if p != float("inf"):  # the max norm has kinks where finite differences fail
+        assert tn.gradgradcheck(lambda x: F.pairwise_distance(x, tn.tensor(b), p),
+                                (tn.tensor(a + 0.5, requires_grad=True),))
+
+
 # --------------------------------------------------------------------------- HVP through a conv net
 def test_hvp_through_conv_elu_maxpool_matches_finite_difference_of_gradients():
     """The issue's acceptance check: H·v for conv2d → elu → max_pool2d → sum, w.r.t. the weight."""

@@ -16,8 +16,9 @@
 """
 
 from tinynet.nn import functional, init, utils
-from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, GroupNorm, GRUCell, LSTMCell,
-                                MaxPool1d, MaxUnpool1d, MaxUnpool2d, MultiheadAttention, RNNCell, Transformer,
+from tinynet.nn.modules import (GRU, LSTM, RNN, AvgPool1d, Conv1d, CosineSimilarity, GroupNorm,
+                                GRUCell, LSTMCell, MaxPool1d, MaxUnpool1d, MaxUnpool2d,
+                                MultiheadAttention, PairwiseDistance, RNNCell, Transformer,
                                 TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                                 TransformerEncoderLayer, Upsample)
 from tinynet.nn.modules import (GELU, BCELoss, Dropout2d, Embedding, HuberLoss, Identity, KLDivLoss,
@@ -31,13 +32,13 @@ from tinynet.nn.modules import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, 
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
-    "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "functional", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss",
-    "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module",
-    "ModuleDict", "ModuleList", "MSELoss", "MultiheadAttention", "NLLLoss", "Parameter",
-    "ParameterDict", "ParameterList",
-    "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
-    "Softplus", "Tanh", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
-    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample", "utils",
+    "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "ELU", "Embedding", "Flatten", "functional", "GELU", "GroupNorm", "GRU",
+    "GRUCell", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU",
+    "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MaxPool1d", "MaxPool2d", "MaxUnpool1d",
+    "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "MultiheadAttention",
+    "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN",
+    "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
+    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer", "Unflatten", "Upsample", "utils",
 ]

@@ -40,7 +40,7 @@ __all__ = [
     "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss",
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss",
-    "normalize", "one_hot", "pad",
+    "normalize", "one_hot", "pad", "pairwise_distance",
     "relu", "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
     "softplus", "tanh",
 ]
@@ -147,6 +147,17 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
     x1, x2 = broadcast_tensors(x1, x2)
     return (unit(x1) * unit(x2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """The ``p``-norm of ``x1 - x2 + eps`` (broadcast together) along the last dim, as PyTorch:
+    ``eps`` keeps the norm's gradient finite where the two vectors are equal.
+
+    >>> F.pairwise_distance(tn.tensor([[0.0, 0.0]]), tn.tensor([[3.0, 4.0]]))
+    tensor([5.0000])
+    """
+    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,

@@ -8,6 +8,7 @@ from tinynet.nn.modules.container import (ModuleDict, ModuleList, ParameterDict,
                                           Sequential)
 from tinynet.nn.modules.conv import Conv1d, Conv2d
 from tinynet.nn.modules.dropout import Dropout, Dropout2d
+from tinynet.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from tinynet.nn.modules.flatten import Flatten, Unflatten
 from tinynet.nn.modules.linear import Linear
 from tinynet.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss,
@@ -25,13 +26,13 @@ from tinynet.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
-    "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss", "Identity",
-    "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM", "LSTMCell",
-    "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module", "ModuleDict",
-    "ModuleList", "MSELoss",
-    "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN",
-    "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
-    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GroupNorm", "GRU", "GRUCell", "HuberLoss",
+    "Identity", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "LSTM",
+    "LSTMCell", "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "MSELoss", "MultiheadAttention", "NLLLoss", "PairwiseDistance",
+    "Parameter", "ParameterDict", "ParameterList", "ReLU", "RNN", "RNNCell", "Sequential",
+    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Transformer",
+    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "Unflatten", "Upsample",
 ]
