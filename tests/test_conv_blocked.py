@@ -9,6 +9,10 @@ splits rows into pieces, and several threads split the blocks (the input gradien
 from __future__ import annotations
 
 import ast
+import os
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -294,6 +298,35 @@ def test_default_threads_are_the_usable_cores_capped_by_the_environment(monkeypa
     assert parallel.default_num_threads() == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
     assert parallel.default_num_threads() == 1
+
+
+# Allocates and frees an 8 MiB array 20 times after tinynet's import and prints whether
+# tinynet tuned malloc, then the page faults of those 20 rounds
+_ROUNDS_OF_FAULTS = """
+import resource, numpy as np, tinynet.backend as backend
+np.ones(2 << 20, np.float32)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    np.ones(2 << 20, np.float32)
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+print(backend.keep_freed_memory(), faults)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="only glibc's malloc is tuned")
+def test_freed_arrays_are_reused_without_page_faults_unless_malloc_is_configured():
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+
+    def run(extra):
+        out = subprocess.run([sys.executable, "-c", _ROUNDS_OF_FAULTS], env={**env, **extra},
+                             capture_output=True, text=True, check=True).stdout.split()
+        return out[0] == "True", int(out[1])
+
+    tuned, faults = run({})
+    assert tuned and faults < 100
+    tuned, faults = run({"MALLOC_TOP_PAD_": "0"})  # the user's own setting is left alone
+    assert not tuned and faults >= 20 * 100  # every round maps its array afresh
 
 
 # --------------------------------------------------------------------------- pools

@@ -33,6 +33,47 @@ def ignore_numpy_float_warnings() -> None:
 
 ignore_numpy_float_warnings()
 
+# glibc's malloc settings for the CPU (see keep_freed_memory): arrays up to this size come from
+# the heap, whose freed memory is reused, and the heap keeps up to TRIM_THRESHOLD of free memory
+# at its top. 32 MiB is the ceiling glibc's own adaptive threshold would reach.
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 128 << 20
+_MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
+                     "MALLOC_MMAP_MAX_", "GLIBC_TUNABLES")
+
+
+def keep_freed_memory() -> bool:
+    """Let freed array memory be reused instead of handed back to the system (done on import).
+
+    A training step allocates and frees the same few-MB arrays (activations, masks,
+    gradients) every time. glibc's malloc maps an array above 128 KiB afresh and unmaps it
+    when freed, so the next step's array of the same size faults every page of it in again,
+    zeroed by the kernel: 6,000 page faults and 10 ms of system time in every 55 ms step of the
+    MNIST CNN (2-core Xeon). With arrays up to ``MMAP_THRESHOLD`` taken from the heap and up to
+    ``TRIM_THRESHOLD`` of freed heap kept, the step takes 1 page fault and 44 ms.
+
+    Only glibc (Linux) is tuned. A process that sets glibc's own malloc variables
+    (``MALLOC_TRIM_THRESHOLD_``, ``GLIBC_TUNABLES``…) keeps its settings: tinynet then changes
+    nothing. Returns whether the settings were made.
+    """
+    import ctypes
+    import os
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc" or \
+            any(name in os.environ for name in _MALLOC_VARIABLES):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD)) and \
+        bool(libc.mallopt(m_trim_threshold, TRIM_THRESHOLD))
+
+
+keep_freed_memory()
+
 
 def _load_cupy() -> tuple[Any, Any, bool, str | None]:
     """(cupy, cupyx, a GPU is usable, why not): CuPy is optional, but when it is installed and
