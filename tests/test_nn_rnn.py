@@ -173,3 +173,128 @@ def test_pad_sequence_matches_pytorch_and_passes_gradients_back(settings):
         np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(RuntimeError, match=r"sequence 1 has shape \(2, 3\), expected"):
         pad_sequence([tn.zeros(2, 2), tn.zeros(2, 3)])
+
+
+# --------------------------------------------------------------------------- packed sequences
+PACKED = [  # layer, settings, lengths (in batch order), enforce_sorted
+    ("RNN", {}, [4, 2, 1], True),
+    ("LSTM", {"num_layers": 2, "bidirectional": True}, [2, 4, 1, 4], False),
+    ("GRU", {"bidirectional": True, "batch_first": True}, [3, 1, 2], False),
+    ("LSTM", {"bias": False}, [3, 3, 3], True),
+]
+
+
+@pytest.mark.parametrize("kind, settings, lengths, enforce_sorted", PACKED, ids=str)
+def test_layers_on_packed_sequences_match_pytorch(kind, settings, lengths, enforce_sorted):
+    """Each sequence runs for its own length: the packed outputs, each sequence's last state
+    (both directions, every layer, in the caller's order) and every gradient equal PyTorch's."""
+    torch = pytest.importorskip("torch")
+    tn.manual_seed(0)
+    layer = getattr(nn, kind)(3, 4, **settings).double()
+    torch_layer = getattr(torch.nn, kind)(3, 4, **settings).double()
+    copy_to_torch(torch, layer, torch_layer)
+    rng = np.random.default_rng(0)
+    batch_first = settings.get("batch_first", False)
+    steps, batch = max(lengths), len(lengths)
+    data = rng.standard_normal((batch, steps, 3) if batch_first else (steps, batch, 3))
+    directions = 2 if settings.get("bidirectional") else 1
+    h0 = rng.standard_normal((directions * settings.get("num_layers", 1), batch, 4))
+    results = []
+    for lib, module in ((tn, layer), (torch, torch_layer)):
+        rnn_utils = (tn if lib is tn else torch).nn.utils.rnn
+        x = lib.tensor(data, requires_grad=True)
+        hx = (lib.tensor(h0, requires_grad=True), lib.tensor(h0 * 0.5)) if kind == "LSTM" \
+            else lib.tensor(h0, requires_grad=True)
+        packed = rnn_utils.pack_padded_sequence(x, lib.tensor(lengths), batch_first=batch_first,
+                                                enforce_sorted=enforce_sorted)
+        out, state = module(packed, hx)
+        assert type(out).__name__ == "PackedSequence"
+        padded, out_lengths = rnn_utils.pad_packed_sequence(out, batch_first=batch_first,
+                                                            total_length=steps + 1)
+        states = list(state) if isinstance(state, tuple) else [state]
+        weights = np.random.default_rng(1)
+        loss = sum((t * lib.tensor(weights.standard_normal(tuple(t.shape)))).sum()
+                   for t in [padded, *states])
+        loss.backward()
+        h_leaf = hx[0] if kind == "LSTM" else hx
+        results.append([out.data.detach().numpy(), out.batch_sizes.numpy(),
+                        padded.detach().numpy(), out_lengths.numpy(),
+                        *(t.detach().numpy() for t in states), x.grad.numpy(), h_leaf.grad.numpy(),
+                        *(p.grad.numpy() for _, p in module.named_parameters())])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_packing_and_unpacking_match_pytorch_and_pass_gradients_back(batch_first, enforce_sorted):
+    torch = pytest.importorskip("torch")
+    lengths = [5, 3, 3, 1] if enforce_sorted else [3, 5, 1, 3]
+    data = np.random.default_rng(0).standard_normal((4, 6, 2) if batch_first else (6, 4, 2))
+    sequences = [np.random.default_rng(i).standard_normal((n, 2)) for i, n in enumerate(lengths)]
+    results = []
+    for lib in (tn, torch):
+        utils = lib.nn.utils.rnn
+        x = lib.tensor(data, requires_grad=True)
+        packed = utils.pack_padded_sequence(x, lengths, batch_first=batch_first,
+                                            enforce_sorted=enforce_sorted)
+        padded, out_lengths = utils.pad_packed_sequence(packed, batch_first=batch_first,
+                                                        padding_value=-2.0)
+        (packed.data * packed.data).sum().backward()
+        listed = utils.pack_sequence([lib.tensor(s) for s in sequences],
+                                     enforce_sorted=enforce_sorted)
+        row = [packed.data.detach().numpy(), packed.batch_sizes.numpy(), padded.detach().numpy(),
+               out_lengths.numpy(), x.grad.numpy(), listed.data.numpy(),
+               *(s.numpy() for s in utils.unpack_sequence(listed)),
+               *(s.detach().numpy() for s in utils.unpad_sequence(padded, out_lengths,
+                                                                   batch_first=batch_first))]
+        for indices in (packed.sorted_indices, packed.unsorted_indices):
+            row.append(None if indices is None else indices.numpy())
+        results.append(row)
+    for ours, theirs in zip(*results, strict=True):
+        if theirs is None:
+            assert ours is None
+        else:
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_second_order_gradients_through_a_packed_gru_pass_gradgradcheck():
+    from tinynet.nn.utils.rnn import pack_padded_sequence
+
+    tn.manual_seed(0)
+    gru = nn.GRU(2, 3, bidirectional=True).double()
+    x = tn.randn(3, 2, 2, dtype=tn.float64, requires_grad=True)
+
+    def run(x):
+        out, h_n = gru(pack_padded_sequence(x, [1, 3], enforce_sorted=False))
+        return out.data, h_n
+
+    assert tn.gradcheck(run, (x,))
+    assert tn.gradgradcheck(run, (x,))
+
+
+def test_packing_errors_name_the_lengths_and_shapes():
+    from tinynet.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+    x = tn.zeros(3, 2, 1)
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        pack_padded_sequence(x, [1, 3])
+    with pytest.raises(RuntimeError, match="has to be greater than 0"):
+        pack_padded_sequence(x, [2, 0])
+    with pytest.raises(ValueError, match=r"length of 4 is longer than the 3 steps of the input of "
+                                         r"shape \(3, 2, 1\)"):
+        pack_padded_sequence(x, [4, 2])
+    with pytest.raises(RuntimeError, match=r"got 3 lengths for an input of shape \(3, 2, 1\)"):
+        pack_padded_sequence(x, [3, 2, 1])
+    with pytest.raises(RuntimeError, match="should be a 1D list or tensor of ints"):
+        pack_padded_sequence(x, tn.tensor([[3, 2]]))
+    packed = pack_padded_sequence(x, [3, 2])
+    with pytest.raises(ValueError, match="total_length=2 and max sequence length being 3"):
+        pad_packed_sequence(packed, total_length=2)
+    with pytest.raises(RuntimeError, match="Expected 2, got 1"):
+        nn.GRU(2, 3)(packed)
+    with pytest.raises(RuntimeError, match="must have 2 dimensions"):
+        nn.GRU(1, 3)(PackedSequence(tn.zeros(5, 1, 1), packed.batch_sizes))
+    assert PackedSequence(packed.data, packed.batch_sizes,
+                          tn.tensor([1, 2, 0])).unsorted_indices.tolist() == [2, 0, 1]
+    assert packed.double().data.dtype == tn.float64 and not packed.is_cuda

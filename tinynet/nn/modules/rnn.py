@@ -2,11 +2,13 @@
 directions, ``batch_first``, dropout between layers), and their one-step cells ``RNNCell``,
 ``LSTMCell`` and ``GRUCell``.
 
-Each is its textbook recurrence written in tinynet ops, so backpropagation through time (and
-its second derivatives) comes from the ops. The input's part of every gate, x·W_ihᵀ + b_ih, is
-one matrix product over the whole sequence before the loop over time; each step then adds
-h·W_hhᵀ + b_hh. Parameter names, shapes, gate order and initialisation (uniform in
-±1/sqrt(hidden_size)) are PyTorch's, so a ``state_dict`` moves between the two.
+They take a padded batch or a ``PackedSequence`` (``tinynet.nn.utils.rnn``), whose sequences
+each run for their own length. Each is its textbook recurrence written in tinynet ops, so
+backpropagation through time (and its second derivatives) comes from the ops. The input's part
+of every gate, x·W_ihᵀ + b_ih, is one matrix product over the whole sequence before the loop
+over time; each step then adds h·W_hhᵀ + b_hh. Parameter names, shapes, gate order and
+initialisation (uniform in ±1/sqrt(hidden_size)) are PyTorch's, so a ``state_dict`` moves
+between the two.
 
 >>> lstm = nn.LSTM(input_size=10, hidden_size=20, num_layers=2)
 >>> output, (h_n, c_n) = lstm(tn.randn(5, 3, 10))   # (time, batch, features)
@@ -24,6 +26,7 @@ from tinynet.nn import functional as F
 from tinynet.nn import init
 from tinynet.nn.modules.linear import check_size, empty_parameter, to_chosen_device
 from tinynet.nn.modules.module import Module
+from tinynet.nn.utils.rnn import PackedSequence
 from tinynet.factories import zeros
 from tinynet.ops import cat, relu, sigmoid, stack, tanh
 from tinynet.tensor import Tensor
@@ -111,24 +114,65 @@ class RNNBase(Module):
         """PyTorch packs the weights for cuDNN here; tinynet has nothing to pack, so this does
         nothing (programs that call it run unchanged)."""
 
-    def forward(self, input: Tensor, hx: Any = None) -> Any:
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> Any:
         name, lstm = type(self).__name__, self.mode == "LSTM"
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected the input as a Tensor, got {type(input).__name__} "
-                            "(tinynet has no PackedSequence; pad the sequences instead)")
+            raise TypeError(f"{name}: expected the input as a Tensor or a PackedSequence, got "
+                            f"{type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
         batched = input.ndim == 3
         sequence = (input.transpose(0, 1) if self.batch_first else input) if batched \
             else input.unsqueeze(1)  # (time, batch, features) from here on
+        self._check_features(sequence)
+        if sequence.shape[0] == 0:
+            raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
+        steps, batch = sequence.shape[:2]
+        h0, c0 = self._initial_states(hx, sequence, batch, batched)
+        data, h_last, c_last = self._layers(sequence.reshape(steps * batch, self.input_size),
+                                            [batch] * steps, h0, c0)
+        output = data.reshape(steps, batch, data.shape[-1])
+        if not batched:
+            output, h_last = output.squeeze(1), h_last.squeeze(1)
+            c_last = c_last.squeeze(1) if lstm else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (h_last, c_last)) if lstm else (output, h_last)
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> Any:
+        """Each sequence of the pack runs for its own length: at step t only the first
+        ``batch_sizes[t]`` sequences (the pack's order is longest first) take a step, and the
+        others keep their state. Returns a PackedSequence and the states in the original order."""
+        self._check_features(input.data, packed=True)
+        lstm = self.mode == "LSTM"
+        batch_sizes = [int(size) for size in input.batch_sizes.tolist()]
+        sort, unsort = input.sorted_indices, input.unsorted_indices
+        h0, c0 = self._initial_states(hx, input.data, batch_sizes[0], True)
+        if sort is not None and hx is not None:  # in the caller's order, as the batch was
+            h0, c0 = h0[:, sort], (c0[:, sort] if lstm else None)
+        data, h_last, c_last = self._layers(input.data, batch_sizes, h0, c0)
+        if unsort is not None:
+            h_last, c_last = h_last[:, unsort], (c_last[:, unsort] if lstm else None)
+        output = PackedSequence(data, input.batch_sizes, sort, unsort)
+        return (output, (h_last, c_last)) if lstm else (output, h_last)
+
+    def _check_features(self, sequence: Tensor, packed: bool = False) -> None:
+        if packed and sequence.ndim != 2:
+            raise RuntimeError(f"{type(self).__name__}: the data of a PackedSequence must have 2 "
+                               f"dimensions (steps, features), got {sequence.ndim}")
         if sequence.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {sequence.shape[-1]}")
-        if sequence.shape[0] == 0:
-            raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
-        h0, c0 = self._initial_states(hx, sequence, batched)
-        directions = 2 if self.bidirectional else 1
-        params, layer_input, h_n, c_n = self._parameters, sequence, [], []
+
+    def _layers(self, data: Tensor, batch_sizes: list[int], h0: Tensor, c0: Tensor | None
+                ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Every layer and direction over the steps in ``data`` (time-major rows, the
+        ``batch_sizes[t]`` rows of step t together): (the last layer's output rows, h_n, c_n)."""
+        lstm, directions = self.mode == "LSTM", 2 if self.bidirectional else 1
+        starts = [sum(batch_sizes[:t]) for t in range(len(batch_sizes))]
+        params, layer_input, h_n, c_n = self._parameters, data, [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
@@ -137,33 +181,37 @@ class RNNBase(Module):
                                           for key in self._names[index])
                 x_parts = F.linear(layer_input, w_ih, b_ih)  # every step's input part at once
                 h, c = h0[index], (c0[index] if lstm else None)
-                steps = range(len(sequence)) if direction == 0 else range(len(sequence) - 1, -1, -1)
-                states: list[Any] = [None] * len(sequence)
-                for t in steps:
-                    h, c = _step(self.mode, x_parts[t], h, c, w_hh, b_hh)
-                    states[t] = h
-                outputs.append(stack(states))
+                steps = range(len(batch_sizes))
+                states: list[Any] = [None] * len(batch_sizes)
+                for t in (steps if direction == 0 else reversed(steps)):
+                    size, start = batch_sizes[t], starts[t]
+                    if size == h.shape[0]:
+                        h, c = _step(self.mode, x_parts[start:start + size], h, c, w_hh, b_hh)
+                        states[t] = h
+                        continue
+                    # fewer sequences have step t: the others keep their state (going forward,
+                    # the ones that ended; going backward, the ones that have not begun)
+                    new_h, new_c = _step(self.mode, x_parts[start:start + size], h[:size],
+                                         c[:size] if lstm else None, w_hh, b_hh)
+                    states[t] = new_h
+                    h = cat([new_h, h[size:]])
+                    c = cat([new_c, c[size:]]) if lstm else None
+                outputs.append(cat(states))
                 h_n.append(h)
                 c_n.append(c)
             layer_input = outputs[0] if directions == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, training=True)
-        output, h_last = layer_input, stack(h_n)
-        c_last = stack(c_n) if lstm else None
-        if not batched:
-            output, h_last = output.squeeze(1), h_last.squeeze(1)
-            c_last = c_last.squeeze(1) if lstm else None
-        elif self.batch_first:
-            output = output.transpose(0, 1)
-        return (output, (h_last, c_last)) if lstm else (output, h_last)
+        return layer_input, stack(h_n), (stack(c_n) if lstm else None)
 
-    def _initial_states(self, hx: Any, sequence: Tensor, batched: bool) -> tuple[Any, Any]:
-        """(h0, c0) as (layers·directions, batch, hidden): the given ones, checked, or zeros."""
-        shape = ((2 if self.bidirectional else 1) * self.num_layers, sequence.shape[1],
-                 self.hidden_size)
+    def _initial_states(self, hx: Any, like: Tensor, batch: int, batched: bool
+                        ) -> tuple[Any, Any]:
+        """(h0, c0) as (layers·directions, batch, hidden): the given ones, checked, or zeros of
+        ``like``'s dtype and device."""
+        shape = ((2 if self.bidirectional else 1) * self.num_layers, batch, self.hidden_size)
         lstm = self.mode == "LSTM"
         if hx is None:
-            start = zeros(*shape, dtype=sequence.dtype, device=sequence.device)
+            start = zeros(*shape, dtype=like.dtype, device=like.device)
             return start, start
         states = list(hx) if lstm else [hx]
         if lstm and len(states) != 2:

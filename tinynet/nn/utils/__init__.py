@@ -1,5 +1,5 @@
 """``tinynet.nn.utils``: count parameters, flatten them to one vector and back, clip gradients;
-``tinynet.nn.utils.rnn``: pad variable-length sequences into one batch.
+``tinynet.nn.utils.rnn``: pad or pack variable-length sequences for the recurrent layers.
 
 >>> nn.utils.count_parameters(nn.Linear(10, 5))
 55
