@@ -15,6 +15,7 @@ CONFIGS = [
     ("LSTM", {}),
     ("LSTM", {"num_layers": 2, "bidirectional": True}),
     ("LSTM", {"batch_first": True, "bias": False}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True, "proj_size": 2}),
     ("GRU", {"bidirectional": True}),
     ("GRU", {"num_layers": 3, "batch_first": True}),
 ]
@@ -51,11 +52,12 @@ def test_layers_match_pytorch(kind, settings, batched):
     data = rng.standard_normal(shape)
     directions = 2 if settings.get("bidirectional") else 1
     state_shape = (directions * settings.get("num_layers", 1),) + ((2, 4) if batched else (4,))
-    h0 = rng.standard_normal(state_shape)
+    c0 = rng.standard_normal(state_shape)
+    h0 = c0[..., :settings.get("proj_size") or 4]  # projected LSTM states are shorter
     results = []
     for lib, module in ((tn, layer), (torch, torch_layer)):
         x = lib.tensor(data, requires_grad=True)
-        hx = (lib.tensor(h0), lib.tensor(h0 * 0.5)) if kind == "LSTM" else lib.tensor(h0)
+        hx = (lib.tensor(h0), lib.tensor(c0 * 0.5)) if kind == "LSTM" else lib.tensor(h0)
         results.append(run(lib, module, x, hx))
     (outs, grads, x_grad), (t_outs, t_grads, t_x_grad) = results
     for ours, theirs in zip(outs, t_outs):
@@ -93,10 +95,11 @@ def test_cells_match_pytorch_over_a_hand_written_loop(kind, settings):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10)
 
 
-@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
-def test_second_order_gradients_through_time_pass_gradgradcheck(kind):
+@pytest.mark.parametrize("kind, settings", [("RNN", {}), ("LSTM", {}), ("GRU", {}),
+                                            ("LSTM", {"proj_size": 2})], ids=str)
+def test_second_order_gradients_through_time_pass_gradgradcheck(kind, settings):
     tn.manual_seed(0)
-    layer = getattr(nn, kind)(2, 3, bidirectional=True).double()
+    layer = getattr(nn, kind)(2, 3, bidirectional=True, **settings).double()
     x = tn.randn(4, 1, 2, dtype=tn.float64, requires_grad=True)
     assert tn.gradcheck(lambda x: layer(x)[0], (x,))
     assert tn.gradgradcheck(lambda x: layer(x)[0], (x,))
@@ -140,8 +143,12 @@ def test_errors_name_the_layer_and_the_shapes():
         lstm(tn.zeros(0, 2, 3))
     with pytest.raises(ValueError, match="dropout should be a number in range"):
         nn.LSTM(3, 4, dropout=1.5)
-    with pytest.raises(NotImplementedError, match="proj_size=2"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="positive integer or zero"):
+        nn.LSTM(3, 4, proj_size=-1)
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(1, 2, 2\), got \[1, 2, 4\]"):
+        nn.LSTM(3, 4, proj_size=2)(tn.zeros(5, 2, 3), (tn.zeros(1, 2, 4), tn.zeros(1, 2, 4)))
     with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(RuntimeError, match="input has inconsistent input_size: got 5 expected 3"):
@@ -181,6 +188,7 @@ PACKED = [  # layer, settings, lengths (in batch order), enforce_sorted
     ("LSTM", {"num_layers": 2, "bidirectional": True}, [2, 4, 1, 4], False),
     ("GRU", {"bidirectional": True, "batch_first": True}, [3, 1, 2], False),
     ("LSTM", {"bias": False}, [3, 3, 3], True),
+    ("LSTM", {"proj_size": 3, "num_layers": 2}, [1, 3, 2], False),
 ]
 
 
@@ -198,12 +206,13 @@ def test_layers_on_packed_sequences_match_pytorch(kind, settings, lengths, enfor
     steps, batch = max(lengths), len(lengths)
     data = rng.standard_normal((batch, steps, 3) if batch_first else (steps, batch, 3))
     directions = 2 if settings.get("bidirectional") else 1
-    h0 = rng.standard_normal((directions * settings.get("num_layers", 1), batch, 4))
+    c0 = rng.standard_normal((directions * settings.get("num_layers", 1), batch, 4))
+    h0 = c0[..., :settings.get("proj_size") or 4]
     results = []
     for lib, module in ((tn, layer), (torch, torch_layer)):
         rnn_utils = (tn if lib is tn else torch).nn.utils.rnn
         x = lib.tensor(data, requires_grad=True)
-        hx = (lib.tensor(h0, requires_grad=True), lib.tensor(h0 * 0.5)) if kind == "LSTM" \
+        hx = (lib.tensor(h0, requires_grad=True), lib.tensor(c0 * 0.5)) if kind == "LSTM" \
             else lib.tensor(h0, requires_grad=True)
         packed = rnn_utils.pack_padded_sequence(x, lib.tensor(lengths), batch_first=batch_first,
                                                 enforce_sorted=enforce_sorted)

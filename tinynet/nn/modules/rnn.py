@@ -37,14 +37,16 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # gate blocks in e
 
 
 def _step(mode: str, x_part: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor,
-          b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+          b_hh: Tensor | None, w_hr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """One step of the recurrence from the input's part of the gates (x·W_ihᵀ + b_ih), the
-    hidden state ``h`` and, for an LSTM, the cell state ``c``: returns the new (h, c)."""
+    hidden state ``h`` and, for an LSTM, the cell state ``c``: returns the new (h, c). An LSTM
+    with projections (``w_hr``) projects its new hidden state down to ``proj_size``."""
     h_part = F.linear(h, w_hh, b_hh)
     if mode == "LSTM":  # gates in PyTorch's order: input, forget, cell, output
         i, f, g, o = (x_part + h_part).chunk(4, -1)
         c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-        return sigmoid(o) * tanh(c), c
+        h = sigmoid(o) * tanh(c)
+        return (h if w_hr is None else F.linear(h, w_hr)), c
     if mode == "GRU":  # reset, update, new; the reset gate scales the hidden part of "new"
         x_r, x_z, x_n = x_part.chunk(3, -1)
         h_r, h_z, h_n = h_part.chunk(3, -1)
@@ -83,26 +85,38 @@ class RNNBase(Module):
                           "non-zero dropout expects num_layers greater than 1, but got "
                           f"dropout={dropout} and num_layers={num_layers}", UserWarning,
                           stacklevel=3)
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size={proj_size} (projected LSTM states) is "
-                                      "not built in tinynet; pass proj_size=0")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             f"projections, got {proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size > 0:
+            raise ValueError(f"proj_size has to be smaller than hidden_size, got proj_size="
+                             f"{proj_size} and hidden_size={hidden_size}")
         self.mode, self.input_size, self.hidden_size = mode, int(input_size), int(hidden_size)
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.proj_size = proj_size
         directions = 2 if bidirectional else 1
-        gates = _GATES[mode] * self.hidden_size
-        self._names: list[tuple[str, ...]] = []  # per layer and direction: its parameters' names
+        gates, state_size = _GATES[mode] * self.hidden_size, proj_size or self.hidden_size
+        # per layer and direction: its parameters' names (w_ih, w_hh, b_ih, b_hh, w_hr), or None
+        self._names: list[tuple[str | None, ...]] = []
         for layer in range(num_layers):
-            layer_input = self.input_size if layer == 0 else self.hidden_size * directions
+            layer_input = self.input_size if layer == 0 else state_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {f"weight_ih{suffix}": (gates, layer_input),
-                          f"weight_hh{suffix}": (gates, self.hidden_size)}
-                if bias:
-                    shapes.update({f"bias_ih{suffix}": (gates,), f"bias_hh{suffix}": (gates,)})
-                for key, shape in shapes.items():
-                    self.register_parameter(key, empty_parameter(shape, dtype))
-                self._names.append(tuple(shapes) if bias else (*shapes, None, None))
+                names = [f"weight_ih{suffix}", f"weight_hh{suffix}", f"bias_ih{suffix}",
+                         f"bias_hh{suffix}", f"weight_hr{suffix}"]
+                shapes = [(gates, layer_input), (gates, state_size), (gates,), (gates,),
+                          (proj_size, self.hidden_size)]
+                if not bias:
+                    names[2] = names[3] = None
+                if not proj_size:
+                    names[4] = None
+                for key, shape in zip(names, shapes):  # in PyTorch's order
+                    if key is not None:
+                        self.register_parameter(key, empty_parameter(shape, dtype))
+                self._names.append(tuple(names))
         self.reset_parameters()
         to_chosen_device(self, device)
 
@@ -177,8 +191,8 @@ class RNNBase(Module):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
-                w_ih, w_hh, b_ih, b_hh = (params[key] if key else None
-                                          for key in self._names[index])
+                w_ih, w_hh, b_ih, b_hh, w_hr = (params[key] if key else None
+                                                for key in self._names[index])
                 x_parts = F.linear(layer_input, w_ih, b_ih)  # every step's input part at once
                 h, c = h0[index], (c0[index] if lstm else None)
                 steps = range(len(batch_sizes))
@@ -186,13 +200,14 @@ class RNNBase(Module):
                 for t in (steps if direction == 0 else reversed(steps)):
                     size, start = batch_sizes[t], starts[t]
                     if size == h.shape[0]:
-                        h, c = _step(self.mode, x_parts[start:start + size], h, c, w_hh, b_hh)
+                        h, c = _step(self.mode, x_parts[start:start + size], h, c, w_hh, b_hh,
+                                     w_hr)
                         states[t] = h
                         continue
                     # fewer sequences have step t: the others keep their state (going forward,
                     # the ones that ended; going backward, the ones that have not begun)
                     new_h, new_c = _step(self.mode, x_parts[start:start + size], h[:size],
-                                         c[:size] if lstm else None, w_hh, b_hh)
+                                         c[:size] if lstm else None, w_hh, b_hh, w_hr)
                     states[t] = new_h
                     h = cat([new_h, h[size:]])
                     c = cat([new_c, c[size:]]) if lstm else None
@@ -206,17 +221,19 @@ class RNNBase(Module):
 
     def _initial_states(self, hx: Any, like: Tensor, batch: int, batched: bool
                         ) -> tuple[Any, Any]:
-        """(h0, c0) as (layers·directions, batch, hidden): the given ones, checked, or zeros of
-        ``like``'s dtype and device."""
-        shape = ((2 if self.bidirectional else 1) * self.num_layers, batch, self.hidden_size)
+        """(h0, c0) as (layers·directions, batch, hidden), h0's last size ``proj_size`` when
+        set: the given ones, checked, or zeros of ``like``'s dtype and device."""
+        layers = (2 if self.bidirectional else 1) * self.num_layers
+        shapes = [(layers, batch, self.proj_size or self.hidden_size),
+                  (layers, batch, self.hidden_size)]
         lstm = self.mode == "LSTM"
         if hx is None:
-            start = zeros(*shape, dtype=like.dtype, device=like.device)
-            return start, start
+            h0, c0 = (zeros(*shape, dtype=like.dtype, device=like.device) for shape in shapes)
+            return h0, (c0 if lstm else None)
         states = list(hx) if lstm else [hx]
         if lstm and len(states) != 2:
             raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {len(states)} tensors")
-        for i, state in enumerate(states):
+        for i, (state, shape) in enumerate(zip(states, shapes)):
             state = state if batched else state.unsqueeze(1)
             if tuple(state.shape) != shape:
                 where = f"hidden[{i}]" if lstm else "hidden"
@@ -228,7 +245,7 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
-        for key, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
+        for key, default in (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
                              ("dropout", 0.0), ("bidirectional", False)):
             if getattr(self, key) != default:
                 text += f", {key}={getattr(self, key)}"
@@ -258,7 +275,9 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """Long short-term memory: input, forget, cell and output gates update a cell state c and
-    the hidden state h = o·tanh(c). Returns (output, (h_n, c_n)); ``hx`` is (h_0, c_0).
+    the hidden state h = o·tanh(c). Returns (output, (h_n, c_n)); ``hx`` is (h_0, c_0). With
+    ``proj_size`` > 0 the hidden state is projected, h = W_hr·(o·tanh(c)), to that size (the
+    parameters ``weight_hr_l{k}``), so the output and h_n have ``proj_size`` features.
 
     >>> output, (h_n, c_n) = nn.LSTM(4, 8, batch_first=True)(tn.randn(2, 6, 4))
     """
