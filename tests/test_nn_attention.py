@@ -69,7 +69,10 @@ def copy_weights(ours, theirs, torch):
 
 
 @pytest.mark.parametrize("settings", [{}, {"batch_first": True}, {"kdim": 5, "vdim": 3},
-                                      {"bias": False}], ids=str)
+                                      {"bias": False}, {"add_bias_kv": True},
+                                      {"add_zero_attn": True, "batch_first": True},
+                                      {"add_bias_kv": True, "add_zero_attn": True, "kdim": 5,
+                                       "vdim": 3}], ids=str)
 @pytest.mark.parametrize("masks", ["none", "padding", "float", "bool, per head"])
 def test_multihead_attention_matches_pytorch(settings, masks):
     torch = pytest.importorskip("torch")

@@ -20,10 +20,12 @@ import math
 from typing import Any
 
 from tinynet.dtypes import bool_
+from tinynet.factories import zeros
 from tinynet.nn import functional as F
 from tinynet.nn import init
 from tinynet.nn.modules.linear import Linear, check_size, empty_parameter, to_chosen_device
 from tinynet.nn.modules.module import Module
+from tinynet.ops import cat
 from tinynet.tensor import Tensor
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
@@ -42,7 +44,9 @@ class MultiheadAttention(Module):
 
     ``key_padding_mask`` (N, S) and ``attn_mask`` (L, S) or (N·num_heads, L, S) keep keys out:
     True where boolean, or added to the scores where float. ``is_causal`` is PyTorch's hint
-    that ``attn_mask`` is the causal mask, which must then be given.
+    that ``attn_mask`` is the causal mask, which must then be given. ``add_bias_kv`` appends
+    a learned key and value (``bias_k``, ``bias_v``) to every sequence's, ``add_zero_attn`` a
+    key and value of zeros to every head's; the weights then have one column more for each.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -54,9 +58,6 @@ class MultiheadAttention(Module):
         if num_heads < 1 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
-                                      "built in tinynet")
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, float(dropout)
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self.head_dim, self.batch_first = embed_dim // num_heads, batch_first
@@ -74,18 +75,27 @@ class MultiheadAttention(Module):
                                 empty_parameter((3 * embed_dim,), dtype) if bias else None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         dtype=dtype)
+        if add_bias_kv:  # one more key and value, learned, that every query can attend to
+            self.bias_k = empty_parameter((1, 1, embed_dim), dtype)
+            self.bias_v = empty_parameter((1, 1, embed_dim), dtype)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self.reset_parameters()
         to_chosen_device(self, device)
 
     def reset_parameters(self) -> None:
-        """PyTorch's start: Xavier-uniform projections, zero biases (``out_proj.weight`` keeps
-        Linear's initialisation)."""
+        """PyTorch's start: Xavier-uniform projections, zero biases, Xavier-normal ``bias_k``
+        and ``bias_v`` (``out_proj.weight`` keeps Linear's initialisation)."""
         for key in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
             if self._parameters[key] is not None:
                 init.xavier_uniform_(self._parameters[key])
         for bias in (self.in_proj_bias, self.out_proj.bias):
             if bias is not None:
                 init.constant_(bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor,
                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
@@ -107,9 +117,20 @@ class MultiheadAttention(Module):
         if embed != self.embed_dim:
             raise RuntimeError(f"MultiheadAttention: was expecting embedding dimension of "
                                f"{self.embed_dim}, but got {embed}")
+        if key_padding_mask is not None and tuple(key_padding_mask.shape) != (batch, key.shape[0]):
+            raise RuntimeError(f"MultiheadAttention: expected key_padding_mask of shape "
+                               f"{(batch, key.shape[0])}, got {tuple(key_padding_mask.shape)}")
         q, k, v = self._projections(query, key, value)
+        if self.bias_k is not None:  # the learned key and value, after every sequence's keys
+            k = cat([k, self.bias_k.expand(1, batch, embed)])
+            v = cat([v, self.bias_v.expand(1, batch, embed)])
+            attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
         heads = batch * self.num_heads
         q, k, v = (t.reshape(t.shape[0], heads, self.head_dim).transpose(0, 1) for t in (q, k, v))
+        if self.add_zero_attn:  # a key and value of zeros, after every other key
+            nothing = zeros(heads, 1, self.head_dim, dtype=k.dtype, device=k.device)
+            k, v = cat([k, nothing], 1), cat([v, nothing], 1)
+            attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
         scores = (q * (1 / math.sqrt(self.head_dim))) @ k.transpose(1, 2)  # (heads, L, S)
         scores = self._masked(scores, attn_mask, key_padding_mask, batch)
         weights = F.softmax(scores, -1)
@@ -145,14 +166,17 @@ class MultiheadAttention(Module):
                 attn_mask = attn_mask.reshape(batch * self.num_heads, *attn_mask.shape[1:])
             scores = _apply(scores, attn_mask)
         if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (batch, scores.shape[-1]):
-                raise RuntimeError(f"MultiheadAttention: expected key_padding_mask of shape "
-                                   f"{(batch, scores.shape[-1])}, got "
-                                   f"{tuple(key_padding_mask.shape)}")
             per_head = key_padding_mask.reshape(batch, 1, 1, -1)
             scores = _apply(scores.reshape(batch, self.num_heads, *scores.shape[1:]), per_head)
             scores = scores.reshape(batch * self.num_heads, *scores.shape[2:])
         return scores
+
+
+def _one_more_key(mask: Tensor | None) -> Tensor | None:
+    """``mask`` with a column for one more key, which it leaves unmasked (False, or 0)."""
+    if mask is None:
+        return None
+    return cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype, device=mask.device)], -1)
 
 
 def _apply(scores: Tensor, mask: Tensor) -> Tensor:
