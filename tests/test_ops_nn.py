@@ -462,8 +462,10 @@ def test_pad_modes_and_conv_padding_modes_match_pytorch(mode):
 
 @st.composite
 def interpolate_cases(draw):
-    mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear", "trilinear"]))
-    spatial = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode, draw(st.integers(1, 3)))
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear", "bicubic",
+                                 "trilinear"]))
+    spatial = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(
+        mode, draw(st.integers(1, 3)))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + \
         tuple(draw(st.integers(1, 4)) for _ in range(spatial))
     kwargs = {"mode": mode}
@@ -503,8 +505,10 @@ def test_upsample_prints_as_pytorch_and_interpolate_errors():
         F.interpolate(x, size=3, scale_factor=2)
     with pytest.raises(ValueError, match="align_corners option can only be set with the"):
         F.interpolate(x, scale_factor=2, align_corners=True)
-    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not built in tinynet"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="mode 'area' is not built in tinynet"):
+        F.interpolate(x, scale_factor=2, mode="area")
+    with pytest.raises(NotImplementedError, match="Got 3D input, but bicubic mode needs 4D input"):
+        F.interpolate(x[0], scale_factor=2, mode="bicubic")
 
 
 def test_pad_mode_errors_say_what_is_expected():

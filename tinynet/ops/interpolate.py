@@ -1,9 +1,11 @@
 """``interpolate``: resize the spatial dims of (N, C, ...) inputs, as PyTorch's
 ``F.interpolate``, by ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D inputs),
-``'bilinear'`` (4-D) or ``'trilinear'`` (5-D).
+``'bilinear'``, ``'bicubic'`` (4-D) or ``'trilinear'`` (5-D).
 
 Each spatial dim is resized in turn: nearest modes gather the source index of every output
-position; linear modes gather the two neighbours and mix them by the position's fraction.
+position; linear modes gather the two neighbours and mix them by the position's fraction;
+bicubic gathers four neighbours (clamped at the edges) and mixes them with Keys' cubic
+convolution weights (a = -0.75, as PyTorch).
 Both are ops already (a gather, products, a sum), so the gradient, and its gradient, come
 from them: a gather's backward adds up where one source fed several outputs.
 
@@ -20,7 +22,9 @@ from typing import Any
 from tinynet.ops.shape import along, getitem
 from tinynet.tensor import Tensor
 
-_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # the input dims each linear mode takes
+# the input dims each interpolating mode takes
+_LINEAR = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+CUBIC_A = -0.75  # the cubic convolution's parameter, PyTorch's
 
 
 def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
@@ -35,7 +39,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     spatial = input.ndim - 2
     if mode not in ("nearest", "nearest-exact") and mode not in _LINEAR:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not built in tinynet; use "
-                                  "'nearest', 'nearest-exact', 'linear', 'bilinear' or 'trilinear'")
+                                  "'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic' "
+                                  "or 'trilinear'")
     if mode in _LINEAR and input.ndim != _LINEAR[mode]:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
@@ -87,11 +92,34 @@ def _resize(x: Tensor, dim: int, n_in: int, n_out: int, scale: float | None, mod
         return getitem(x, along(dim, source))
     if align_corners:
         source = positions * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
-    else:
+    else:  # pixel centres; bicubic, unlike linear, reads left of the first one
         step = n_in / n_out if scale is None else scale
-        source = xp.maximum((positions + 0.5) * step - 0.5, 0.0)
+        source = (positions + 0.5) * step - 0.5
+        source = source if mode == "bicubic" else xp.maximum(source, 0.0)
+    along_dim = (n_out,) + (1,) * (x.ndim - dim - 1)
+    if mode == "bicubic":
+        start = xp.floor(source)
+        out = None
+        for offset, weight in zip((-1, 0, 1, 2), _cubic_weights(source - start)):
+            index = xp.clip(start.astype(xp.int64) + offset, 0, n_in - 1)
+            term = getitem(x, along(dim, index)) * Tensor(weight.astype(x.dtype).reshape(along_dim))
+            out = term if out is None else out + term
+        return out
     below = xp.minimum(xp.floor(source).astype(xp.int64), n_in - 1)
     above = xp.minimum(below + 1, n_in - 1)
-    fraction = (source - below).astype(x.dtype).reshape((n_out,) + (1,) * (x.ndim - dim - 1))
-    weight = Tensor(fraction)
+    weight = Tensor((source - below).astype(x.dtype).reshape(along_dim))
     return getitem(x, along(dim, below)) * (1 - weight) + getitem(x, along(dim, above)) * weight
+
+
+def _cubic_weights(t: Any) -> list[Any]:
+    """The weights of the four neighbours at -1, 0, 1 and 2 of a position ``t`` in [0, 1) past
+    the second one: Keys' cubic convolution kernel at distances t + 1, t, 1 - t and 2 - t."""
+    a = CUBIC_A
+
+    def near(d: Any) -> Any:  # distance up to 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d: Any) -> Any:  # distance between 1 and 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
