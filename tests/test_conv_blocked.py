@@ -329,6 +329,23 @@ def test_freed_arrays_are_reused_without_page_faults_unless_malloc_is_configured
     assert not tuned and faults >= 20 * 100  # every round maps its array afresh
 
 
+@pytest.mark.parametrize("first, preset, expected", [
+    ("import tinynet", None, "4"),  # idle OpenBLAS threads sleep at once
+    ("import tinynet", "30", "30"),  # the environment's own setting is kept
+    ("import numpy, tinynet", None, "None"),  # too late once NumPy has loaded OpenBLAS
+    ("import experiments.harness", None, "4"),  # the studies import tinynet first
+])
+def test_idle_blas_threads_are_set_to_sleep_when_tinynet_comes_before_numpy(first, preset,
+                                                                            expected):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    code = f"{first}; import os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[-1] == expected
+
+
 # --------------------------------------------------------------------------- pools
 POOLS = [  # kernel, stride, padding, dilation, ceil_mode
     (2, None, 0, 1, False), (2, None, 0, 1, True), (3, 2, 1, 1, True), (3, 1, 1, 2, False),

@@ -13,12 +13,13 @@ Where things are: ``tensor.py`` (the Tensor; its one-line methods in ``tensor_me
 so ``import tinynet as torch`` runs many PyTorch programs unchanged.
 """
 
-from tinynet.tensor import Size, Tensor  # first: every other module builds on it
+# first of all: it sets up OpenBLAS before NumPy loads it
+from tinynet.parallel import get_num_threads, set_num_threads
+from tinynet.tensor import Size, Tensor  # next: every other module builds on it
 from tinynet import accelerator, backends, cuda
 from tinynet.autograd import (enable_grad, grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                               is_grad_enabled, no_grad, set_grad_enabled)
 from tinynet.backend import manual_seed
-from tinynet.parallel import get_num_threads, set_num_threads
 from tinynet.devices import device, get_default_device, set_default_device
 from tinynet.dtypes import (bool, bool_, cdouble, cfloat, complex64, complex128, double, dtype,
                             finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy
+import tinynet as tn  # before NumPy, so that OpenBLAS's idle threads sleep (tinynet.parallel)
 
-import tinynet as tn
+import numpy
 from experiments.harness import data, plots
 from tinynet import parallel
 from experiments.harness.clock import WallClock
