@@ -272,10 +272,11 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     return image
 
 
-# A weight gradient whose columns have fewer rows than this (C/groups·kh·kw: a first layer on one
-# input channel) is computed on one thread: its products stream long, thin matrices, and two
-# threads took 25-40% longer than one (quiet 2-core EPYC, k3 and k5 layers on 1 input channel).
-THREADED_WEIGHT_GRAD_ROWS = 32
+# The weight gradient of a layer with one input channel per group (a first layer on a grey image)
+# is computed on one thread, as its input gradient: its products stream long, thin matrices, and
+# two threads took 25-40% longer than one on a quiet 2-core EPYC (k3 and k5 layers) and no less
+# on a 2-core Xeon. From three channels on (an RGB image) two threads were faster on the Xeon:
+# the 3->64-channel layer's fwd+bwd 13.1 ms against 15.6.
 
 # The weight gradient sums the blocks' products in this many fixed parts (runs of consecutive
 # blocks), one partial sum each, added in order at the end: whichever thread computes a part, the
@@ -314,7 +315,7 @@ def weight_grad(x: Any, grad: Any, geo: Geometry) -> Any:
             partials[index] = total
 
     _share([(i, bounds[i], bounds[i + 1]) for i in range(count)], work, device,
-           threaded=geo.rows // g >= THREADED_WEIGHT_GRAD_ROWS)
+           threaded=geo.channels // g > 1)
     total = partials[0]
     for part in partials[1:]:
         total += part
