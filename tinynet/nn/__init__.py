@@ -1,11 +1,12 @@
 """Neural-network building blocks, as ``torch.nn``.
 
-* layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` (and
-  their 1-D forms), ``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``,
-  ``Dropout``, ``Dropout2d``, ``Flatten``, ``Unflatten``, ``Upsample``, the recurrent
-  ``RNN``, ``LSTM``, ``GRU`` and their cells, ``MultiheadAttention``, ``Transformer`` and its
-  parts, activations, losses, and the containers ``Sequential``, ``ModuleList``,
-  ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
+* layers (``Module`` subclasses): ``Linear``, ``Conv2d``, ``ConvTranspose2d``, ``MaxPool2d``,
+  ``AvgPool2d``, the adaptive pools (and their 1-D forms), ``BatchNorm1d/2d``,
+  ``InstanceNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``Embedding``, ``Dropout``,
+  ``Dropout2d``, ``Flatten``, ``Unflatten``, ``Upsample``, ``PixelShuffle``, the padding
+  layers, the recurrent ``RNN``, ``LSTM``, ``GRU`` and their cells, ``MultiheadAttention``,
+  ``Transformer`` and its parts, activations, losses, and the containers ``Sequential``,
+  ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``;
 * ``tinynet.nn.functional`` (``F``): the same computations as plain functions;
 * ``tinynet.nn.init``: initialisers; ``tinynet.nn.utils``: counting, flattening and clipping.
 
@@ -29,6 +30,15 @@ from tinynet.nn.modules import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, 
                                 LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module, ModuleList,
                                 MSELoss, NLLLoss, Parameter, ReLU, Sequential, Sigmoid, Softmax,
                                 Tanh)
+from tinynet.nn.modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, CELU,
+                                ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d,
+                                ConstantPad1d, ConstantPad2d, ConstantPad3d, ConvTranspose1d,
+                                ConvTranspose2d, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+                                InstanceNorm1d, InstanceNorm2d, LogSigmoid, PReLU, PixelShuffle,
+                                PixelUnshuffle, RReLU, ReLU6, ReflectionPad1d, ReflectionPad2d,
+                                ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                                SELU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold, ZeroPad1d,
+                                ZeroPad2d, ZeroPad3d)
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
@@ -41,4 +51,12 @@ __all__ = [
     "RNNCell", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "Unflatten", "Upsample", "utils",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "CELU", "ChannelShuffle",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "ConvTranspose1d", "ConvTranspose2d", "GLU", "Hardshrink", "Hardsigmoid",
+    "Hardswish", "Hardtanh", "InstanceNorm1d", "InstanceNorm2d", "LogSigmoid", "PReLU",
+    "PixelShuffle", "PixelUnshuffle", "RReLU", "ReLU6", "ReflectionPad1d", "ReflectionPad2d",
+    "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU",
+    "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "ZeroPad1d", "ZeroPad2d",
+    "ZeroPad3d",
 ]

@@ -33,6 +33,14 @@ from tinynet.ops.embedding import embedding
 from tinynet.ops.interpolate import interpolate
 from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
+from tinynet.ops.activation import hardsigmoid, hardswish, hardtanh, relu6
+from tinynet.ops.conv1d import conv_transpose1d
+from tinynet.nn.norms import batch_norm, instance_norm
+from tinynet.ops.conv1d import adaptive_avg_pool1d, adaptive_max_pool1d
+from tinynet.ops.layout import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from tinynet.ops.pool import adaptive_max_pool2d
+from tinynet.nn.activations import (celu, glu, hardshrink, logsigmoid, prelu, rrelu, selu, softmin,
+                                    softshrink, softsign, tanhshrink, threshold)
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "binary_cross_entropy",
@@ -43,6 +51,11 @@ __all__ = [
     "normalize", "one_hot", "pad", "pairwise_distance",
     "relu", "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
     "softplus", "tanh",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "channel_shuffle",
+    "pixel_shuffle", "pixel_unshuffle",
+    "batch_norm", "celu", "conv_transpose1d", "glu", "hardshrink", "hardsigmoid", "hardswish",
+    "hardtanh", "instance_norm", "logsigmoid", "prelu", "relu6", "rrelu", "selu", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold",
 ]
 
 

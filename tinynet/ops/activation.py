@@ -57,18 +57,63 @@ class LeakyReLU(Op):
 
 
 class ELU(Op):
-    """x for x > 0, alpha·(exp(x) - 1) otherwise; the slope there is out + alpha."""
+    """x for x > 0, alpha·(exp(x) - 1) otherwise. The slope there is alpha·exp(x), computed
+    from x, not as out + alpha, which cancels to 0 far below 0; at NaN it is 1, as PyTorch's."""
 
     node_name = "EluBackward0"
 
     def forward(self, x):
         xp = backend.get_array_module(x)
-        self.out = xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
-        return self.out
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
     def backward(self, g):
-        positive = self.inputs[0].array > 0
-        return (g * where(positive, 1.0, self.output(self.out) + self.alpha),)
+        x = self.inputs[0]
+        below = x.array <= 0
+        # exp of x only where x <= 0, so that no inf from above 0 meets a zero gradient
+        return (g * where(below, where(below, x, 0.0).exp() * self.alpha, 1.0),)
+
+
+class Hardtanh(Op):
+    """x clipped to [min_val, max_val]; the gradient passes strictly inside, and at NaN
+    (PyTorch's rule: 0 where x <= min_val or x >= max_val)."""
+
+    node_name = "HardtanhBackward0"
+
+    def forward(self, x):
+        return backend.get_array_module(x).clip(x, self.min_val, self.max_val)
+
+    def backward(self, g):
+        x = self.inputs[0].array
+        return (Masked.apply(g, factor=~((x <= self.min_val) | (x >= self.max_val))),)
+
+
+class Hardsigmoid(Op):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (slope 1/6 strictly inside)."""
+
+    node_name = "HardsigmoidBackward0"
+
+    def forward(self, x):
+        return backend.get_array_module(x).clip(x + 3, 0, 6) / 6
+
+    def backward(self, g):
+        x = self.inputs[0].array
+        return (Masked.apply(g, factor=(x > -3) & (x < 3)) / 6,)
+
+
+class Hardswish(Op):
+    """x · relu6(x + 3) / 6. Its slope is PyTorch's: 0 up to -3, x/3 + 1/2 strictly between
+    -3 and 3, 1 from 3 on (and at NaN); written in ops of x, so that the second derivative
+    (1/3 inside) comes from them."""
+
+    node_name = "HardswishBackward0"
+
+    def forward(self, x):
+        return x * backend.get_array_module(x).clip(x + 3, 0, 6) / 6
+
+    def backward(self, g):
+        x = self.inputs[0]
+        raw = x.array
+        return (g * where(raw <= -3, 0.0, where(raw < 3, x / 3 + 0.5, 1.0)),)
 
 
 class Sigmoid(Op):
@@ -165,6 +210,39 @@ def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if inplace:
         return in_place("elu_", x, lambda t: elu(t, alpha))
     return ELU.apply(x, alpha=alpha)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """``input`` clipped to [``min_val``, ``max_val``] (with ``inplace``, written into it)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val="
+                         f"{min_val} and max_val={max_val}")
+    if inplace:
+        return in_place("hardtanh_", input, lambda t: hardtanh(t, min_val, max_val))
+    _float_input(input, "hardtanh")
+    return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): ``hardtanh`` between 0 and 6, as in PyTorch."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid (with ``inplace``, written into x)."""
+    if inplace:
+        return in_place("hardsigmoid_", input, hardsigmoid)
+    _float_input(input, "hardsigmoid")
+    return Hardsigmoid.apply(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x · relu6(x + 3) / 6, MobileNetV3's activation (with ``inplace``, written into x)."""
+    if inplace:
+        return in_place("hardswish_", input, hardswish)
+    _float_input(input, "hardswish")
+    return Hardswish.apply(input)
 
 
 def sigmoid(x: Tensor) -> Tensor:

@@ -284,7 +284,14 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     ``weight`` is (C_in, C_out/groups, kh, kw): the same tensor a conv2d from C_out to C_in
     would use. ``input`` is (N, C_in, H, W) or unbatched (C_in, H, W).
     """
-    op = "conv_transpose2d"
+    return transposed_convolve("conv_transpose2d", input, weight, bias, stride, padding,
+                               output_padding, groups, dilation)
+
+
+def transposed_convolve(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
+                        padding: Any, output_padding: Any, groups: Any, dilation: Any) -> Tensor:
+    """``conv_transpose2d``, its errors headed by ``op`` (``conv_transpose1d`` runs as one of
+    height one)."""
     stride, padding = pair(stride, f"{op}: stride"), pair(padding, f"{op}: padding")
     dilation = pair(dilation, f"{op}: dilation")
     output_padding = pair(output_padding, f"{op}: output_padding")

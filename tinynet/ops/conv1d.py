@@ -1,5 +1,5 @@
 """1-D convolution and pooling over (N, C, L) sequences, as PyTorch's ``conv1d``,
-``max_pool1d`` and ``avg_pool1d``.
+``conv_transpose1d``, ``max_pool1d``, ``avg_pool1d`` and the adaptive pools.
 
 Each is its 2-D op over a height of one: the sequence becomes (N, C, 1, L) and the kernel
 (1, k), so the 1-D ops share the 2-D kernels, their gradients of every order and their
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinynet.ops.conv import convolve, single
-from tinynet.ops.pool import avg_pool, check_unpool_indices, max_pool, max_unpool, unpool_size
+from tinynet.ops.conv import convolve, single, transposed_convolve
+from tinynet.ops.pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool,
+                              check_unpool_indices, max_pool, max_unpool, unpool_size)
 from tinynet.tensor import Tensor
 
 
@@ -38,6 +39,23 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     out = convolve(op, _as_image(op, input), weight.unsqueeze(-2), bias,
                    (1, single(stride, f"{op}: stride")), padding,
                    (1, single(dilation, f"{op}: dilation")), groups)
+    return out.squeeze(-2)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """The adjoint of ``conv1d``: input (N, C_in, L) or (C_in, L), ``weight`` (C_in,
+    C_out/groups, k), the tensor a conv1d from C_out to C_in would use."""
+    op = "conv_transpose1d"
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be (C_in, C_out/groups, k), got "
+                         f"{tuple(weight.shape)}")
+    out = transposed_convolve(op, _as_image(op, input), weight.unsqueeze(-2), bias,
+                              (1, single(stride, f"{op}: stride")),
+                              (0, single(padding, f"{op}: padding")),
+                              (0, single(output_padding, f"{op}: output_padding")), groups,
+                              (1, single(dilation, f"{op}: dilation")))
     return out.squeeze(-2)
 
 
@@ -78,3 +96,25 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     out = avg_pool(op, _as_image(op, input), (1, kernel), (1, stride),
                    (0, single(padding, f"{op}: padding")), ceil_mode, count_include_pad, None)
     return out.squeeze(-2)
+
+
+def _adaptive_length(op: str, output_size: Any) -> tuple[int, int]:
+    """An adaptive 1-D pool's output length as a (1, length) size of the 2-D pool."""
+    return (1, single(output_size, f"{op}: output_size"))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling of (N, C, L) or (C, L) to ``output_size`` steps (windows as
+    ``adaptive_avg_pool2d``'s)."""
+    op = "adaptive_avg_pool1d"
+    return adaptive_avg_pool2d(_as_image(op, input), _adaptive_length(op, output_size)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any,
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max pooling of (N, C, L) or (C, L) to ``output_size`` steps (windows, ties, NaN and
+    ``return_indices`` as ``adaptive_max_pool2d``'s; an index is a step along the length)."""
+    op = "adaptive_max_pool1d"
+    out = adaptive_max_pool2d(_as_image(op, input), _adaptive_length(op, output_size),
+                              return_indices)
+    return tuple(r.squeeze(-2) for r in out) if return_indices else out.squeeze(-2)

@@ -1,6 +1,6 @@
 """Layouts PyTorch names separately, each a composition of the shape and indexing ops (so their
 gradients come for free): hstack, vstack, column_stack, broadcast_tensors, tile, unflatten,
-ravel, fliplr, flipud, repeat_interleave."""
+ravel, fliplr, flipud, repeat_interleave, pixel_shuffle, pixel_unshuffle, channel_shuffle."""
 
 from __future__ import annotations
 
@@ -86,3 +86,66 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
         raise RuntimeError("repeat_interleave: repeats must be non-negative")
     xp = input.xp
     return index_select(input, dim, xp.repeat(xp.arange(size), counts.tolist()))
+
+
+def _named_last(out: Tensor, node_name: str) -> Tensor:
+    """``out`` with its last node named as PyTorch names its one node for this layout."""
+    if out.grad_fn is not None:
+        out.grad_fn.node_name = node_name
+    return out
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) → (*, C, H·r, W·r), r = ``upscale_factor``: each group of r² channels
+    becomes an r×r block of pixels (sub-pixel convolution's upsampling).
+
+    >>> F.pixel_shuffle(tn.randn(1, 8, 3, 3), 2).shape
+    tinynet.Size([1, 2, 6, 6])
+    """
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if r < 1 or c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    n = len(lead)
+    blocks = input.reshape(*lead, c // (r * r), r, r, h, w)
+    order = tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2)  # (…, C, H, r, W, r)
+    return _named_last(blocks.permute(order).reshape(*lead, c // (r * r), h * r, w * r),
+                       "PixelShuffleBackward0")
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) → (*, C·r², H, W), the inverse of ``pixel_shuffle``."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    for name, size, dim in (("height", h, -2), ("width", w, -1)):
+        if r < 1 or size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by "
+                               f"downscale_factor, but input.size({dim})={size} is not "
+                               f"divisible by {r}")
+    n = len(lead)
+    pixels = input.reshape(*lead, c, h // r, r, w // r, r)
+    order = tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3)  # (…, C, r, r, H, W)
+    return _named_last(pixels.permute(order).reshape(*lead, c * r * r, h // r, w // r),
+                       "PixelUnshuffleBackward0")
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) with the channels of ``groups`` groups interleaved: channel g·(C/groups) + i
+    moves to i·groups + g (ShuffleNet's mixing of grouped convolutions)."""
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
+    n, c, *rest = input.shape
+    if groups < 1 or c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    mixed = input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+    return _named_last(mixed, "ChannelShuffleBackward0")

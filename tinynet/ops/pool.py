@@ -24,6 +24,7 @@ from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
 from tinynet.ops.arithmetic import known_finite, masked_product
 from tinynet.ops.indexing import scatter
+from tinynet.ops.shape import cat
 from tinynet.tensor import Tensor
 
 
@@ -483,14 +484,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """
     op = "adaptive_avg_pool2d"
     x, unbatched = batched(op, input)
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    target = pair(tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes)),
-                  f"{op}: output_size")
-    if min(target) < 1 or min(x.shape[2:]) < 1:
-        raise ValueError(f"{op}: output_size {target} must be positive and the input "
-                         f"{tuple(input.shape)} non-empty in height and width")
+    target = _adaptive_target(op, x, output_size)
     h, w = x.shape[2:]
     if h % target[0] == 0 and w % target[1] == 0:  # equal windows: a plain average pool
         out = avg_pool2d(x, (h // target[0], w // target[1]))
@@ -499,3 +493,57 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         cols = Tensor(_adaptive_weights(x.xp, w, target[1], x.dtype))
         out = rows @ x @ cols.mT
     return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_target(op: str, x: Tensor, output_size: Any) -> tuple[int, int]:
+    """An adaptive pool's output height and width (None keeps the input's), checked."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    target = pair(tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes)),
+                  f"{op}: output_size")
+    if min(target) < 1 or min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: output_size {target} must be positive and the input "
+                         f"{tuple(x.shape)} non-empty in height and width")
+    return target
+
+
+def _adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
+    """Window i of an adaptive pool over ``size`` positions: floor(i·size/out) up to
+    ceil((i+1)·size/out)."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any,
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max pooling to a fixed ``output_size`` (an int, a pair, None keeps that side), as
+    ``torch.nn.functional.adaptive_max_pool2d``, with ``max_pool2d``'s ties, NaN and
+    ``return_indices``: window i of a side of length L covers floor(i·L/out) up to
+    ceil((i+1)·L/out).
+
+    >>> F.adaptive_max_pool2d(tn.randn(2, 8, 7, 9), (2, 3)).shape
+    tinynet.Size([2, 8, 2, 3])
+    """
+    op = "adaptive_max_pool2d"
+    x, unbatched = batched(op, input)
+    (th, tw), (h, w) = _adaptive_target(op, x, output_size), x.shape[2:]
+    if h % th == 0 and w % tw == 0:  # equal windows: a plain max pool
+        result = max_pool(op, x, (h // th, w // tw), (h // th, w // tw), 0, 1, False,
+                          return_indices)
+    else:  # windows of unequal sizes: one max pool per window, then the windows put together
+        rows, columns = [], []
+        for top, bottom in _adaptive_windows(h, th):
+            row, row_indices = [], []
+            for left, right in _adaptive_windows(w, tw):
+                size = (bottom - top, right - left)
+                value, local = max_pool(op, x[:, :, top:bottom, left:right], size, size, 0, 1,
+                                        False, True)
+                row.append(value)
+                # a position in the window → one in the input plane
+                row_indices.append((local // size[1] + top) * w + local % size[1] + left)
+            rows.append(cat(row, 3))
+            columns.append(cat(row_indices, 3))
+        result = (cat(rows, 2), cat(columns, 2)) if return_indices else cat(rows, 2)
+    if unbatched:
+        return tuple(r.squeeze(0) for r in result) if return_indices else result.squeeze(0)
+    return result

@@ -23,6 +23,18 @@ from tinynet.nn.modules.normalization import GroupNorm, LayerNorm
 from tinynet.nn.modules.pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                                          MaxPool2d, MaxUnpool1d, MaxUnpool2d)
 from tinynet.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from tinynet.nn.modules.activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,
+                                           LogSigmoid, PReLU, RReLU, ReLU6, SELU, Softmin,
+                                           Softshrink, Softsign, Tanhshrink, Threshold)
+from tinynet.nn.modules.conv import ConvTranspose1d, ConvTranspose2d
+from tinynet.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d
+from tinynet.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
+                                        ConstantPad2d, ConstantPad3d, ReflectionPad1d,
+                                        ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
+                                        ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+                                        ZeroPad3d)
+from tinynet.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from tinynet.nn.modules.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
@@ -35,4 +47,12 @@ __all__ = [
     "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Transformer",
     "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "Unflatten", "Upsample",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "CELU", "ChannelShuffle",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "ConvTranspose1d", "ConvTranspose2d", "GLU", "Hardshrink", "Hardsigmoid",
+    "Hardswish", "Hardtanh", "InstanceNorm1d", "InstanceNorm2d", "LogSigmoid", "PReLU",
+    "PixelShuffle", "PixelUnshuffle", "RReLU", "ReLU6", "ReflectionPad1d", "ReflectionPad2d",
+    "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU",
+    "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "ZeroPad1d", "ZeroPad2d",
+    "ZeroPad3d",
 ]

@@ -3,7 +3,7 @@
 Training: y = (x - mean) / sqrt(var + eps) · weight + bias with the batch's mean and biased
 variance, and the running statistics move towards the batch's (with the unbiased variance):
 running = (1 - momentum) · running + momentum · batch. Evaluation: the running statistics take
-the batch's place. Everything on the gradient path is tinynet ops, so double backward works.
+the batch's place. The computation is ``F.batch_norm`` (``tinynet/nn/norms.py``).
 """
 
 from __future__ import annotations
@@ -14,28 +14,31 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd.engine import bump_version
+from tinynet.nn import functional as F
 from tinynet.nn.modules.linear import check_size, to_chosen_device
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.tensor import Tensor
 
 
 class _BatchNorm(Module):
+    """What the batch and instance norms share: the per-channel ``weight`` and ``bias``, the
+    running statistics, their bookkeeping, and the checks of the input."""
+
     _dims: tuple[int, ...]  # the input ranks this layer accepts
+    normalise = staticmethod(F.batch_norm)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 device: str | None = None, dtype: Any = None) -> None:
+                 device: str | None = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         check_size(type(self).__name__, num_features=num_features)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = numpy.dtype(dtype or backend.default_float)
-        if affine:
-            self.weight = Parameter(numpy.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(numpy.zeros(self.num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.register_parameter("weight", Parameter(numpy.ones(self.num_features, dtype=dtype))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(numpy.zeros(self.num_features, dtype=dtype))
+                                if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(numpy.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(numpy.ones(self.num_features, dtype=dtype)))
@@ -62,47 +65,29 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected {self.num_features} channels in dim 1, got input "
                              f"of shape {tuple(input.shape)}")
 
+    def _momentum(self) -> Any:
+        """The momentum of this training step's update of the running statistics, counting
+        the step; ``momentum=None``: 1 / steps so far, a plain average of every batch."""
+        if not (self.training and self.track_running_stats):
+            return self.momentum
+        self.num_batches_tracked.array += 1
+        bump_version(self.num_batches_tracked)
+        if self.momentum is not None:
+            return self.momentum
+        # kept an array: reading the counter would be a sync per step on a GPU
+        return (1.0 / self.num_batches_tracked.array).astype(self.running_mean.dtype)
+
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
-        channel_shape = (1, self.num_features) + (1,) * (input.ndim - 2)
-        use_batch_stats = self.training or not self.track_running_stats
-        if use_batch_stats:
-            dims = (0,) + tuple(range(2, input.ndim))
-            count = input.numel() // max(self.num_features, 1)
-            if self.training and count <= 1:
-                raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel "
-                                 f"when training, got input of shape {tuple(input.shape)}")
-            mean = input.mean(dims, keepdim=True)
-            centered = input - mean
-            var = (centered * centered).mean(dims, keepdim=True)  # biased, as PyTorch normalises
-            if self.training and self.track_running_stats:
-                self._update_running_stats(mean.array.reshape(-1), var.array.reshape(-1), count)
-            inv_std = (var + self.eps) ** -0.5
-        else:
-            centered = input - self.running_mean.reshape(channel_shape)
-            inv_std = ((self.running_var + self.eps) ** -0.5).reshape(channel_shape)
-        if not self.affine:
-            return centered * inv_std
-        # weight · inv_std is (1, C, 1…): folding it first saves a full-size multiply.
-        return centered * (inv_std * self.weight.reshape(channel_shape)) + \
-            self.bias.reshape(channel_shape)
-
-    def _update_running_stats(self, mean: Any, biased_var: Any, count: int) -> None:
-        """running ← (1 - m)·running + m·batch, on the raw arrays (no graph)."""
-        self.num_batches_tracked.array += 1
-        factor = self.momentum
-        if factor is None:  # momentum=None: a plain average over every batch so far
-            # kept an array: reading the counter would be a sync per step on a GPU
-            factor = (1.0 / self.num_batches_tracked.array).astype(mean.dtype)
-        unbiased_var = biased_var * (count / (count - 1))
-        for running, batch in ((self.running_mean.array, mean), (self.running_var.array, unbiased_var)):
-            running *= 1 - factor
-            running += factor * batch
-        bump_version(self.running_mean, self.running_var, self.num_batches_tracked)
+        # batch statistics while training, and always without running ones, as PyTorch
+        use_input_stats = self.training or self.running_mean is None
+        return self.normalise(input, self.running_mean, self.running_var, self.weight, self.bias,
+                              use_input_stats, self._momentum(), self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -1,5 +1,5 @@
-"""``Conv2d`` and ``Conv1d``: cross-correlation over NCHW images and NCL sequences, with
-PyTorch's default initialisation."""
+"""``Conv2d`` and ``Conv1d``: cross-correlation over NCHW images and NCL sequences, and their
+adjoints ``ConvTranspose2d`` and ``ConvTranspose1d``, with PyTorch's default initialisation."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from tinynet.tensor import Tensor
 
 
 class _ConvNd(Module):
-    """What Conv1d and Conv2d share: their arguments, checked, and the parameters; a subclass
+    """What the convolutions share: their arguments, checked, and the parameters; a subclass
     says how many spatial dims it has and which function convolves."""
 
     dims = 2
     convolve = staticmethod(F.conv2d)
+    transposed = False  # weight (in, out/groups, k…) instead of (out, in/groups, k…)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
@@ -49,8 +50,11 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
                              f"'circular', got {padding_mode!r}")
         self.padding_mode = padding_mode
-        add_weight_and_bias(self, (self.out_channels, self.in_channels // self.groups)
-                            + self.kernel_size, bias, dtype, device)
+        self.output_padding = (0,) * self.dims
+        channels = (self.in_channels, self.out_channels // self.groups) if self.transposed else \
+            (self.out_channels, self.in_channels // self.groups)
+        add_weight_and_bias(self, channels + self.kernel_size, bias, dtype, device,
+                            bias_size=self.out_channels)
 
     def _tuple(self, value: Any, name: str) -> tuple[int, ...]:
         return pair(value, name) if self.dims == 2 else (single(value, name),)
@@ -86,6 +90,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * self.dims:
             text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self.dims:
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -138,3 +144,96 @@ class Conv1d(_ConvNd):
                  dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, device, dtype)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What ConvTranspose1d and ConvTranspose2d share: ``output_padding``, and ``output_size``
+    in ``forward`` to pick it."""
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
+                 padding: Any, output_padding: Any, groups: int, bias: bool, dilation: Any,
+                 padding_mode: str, device: str | None, dtype: Any) -> None:
+        name = type(self).__name__
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r} "
+                             "(a transposed convolution has no 'same' or 'valid' padding)")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype)
+        self.output_padding = self._tuple(output_padding, f"{name}: output_padding")
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        params = self._parameters
+        return self.convolve(input, params["weight"], params["bias"], self.stride, self.padding,
+                             self._output_padding(input, output_size), self.groups, self.dilation)
+
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:
+        """``output_padding``, or the one that gives ``output_size`` (its spatial sizes, or the
+        whole shape), as PyTorch chooses it."""
+        if output_size is None:
+            return self.output_padding
+        sizes = [int(n) for n in output_size]
+        leading = input.ndim - self.dims
+        if len(sizes) == leading + self.dims:
+            sizes = sizes[leading:]
+        if len(sizes) != self.dims:
+            raise ValueError(f"ConvTranspose{self.dims}D: for {input.ndim}D input, output_size "
+                             f"must have {self.dims} or {leading + self.dims} elements (got "
+                             f"{len(sizes)})")
+        smallest = [(input.shape[leading + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(self.dims)]
+        largest = [n + self.stride[d] - 1 for d, n in enumerate(smallest)]
+        if any(not low <= n <= high for n, low, high in zip(sizes, smallest, largest)):
+            raise ValueError(f"requested an output size of {sizes}, but valid sizes range from "
+                             f"{smallest} to {largest} (for an input of "
+                             f"{list(input.shape[leading:])})")
+        return tuple(n - low for n, low in zip(sizes, smallest))
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The adjoint of a 2-D convolution (a "deconvolution"): upsamples (N, in_channels, H, W)
+    or (in_channels, H, W) to (…, out_channels, H_out, W_out) with H_out = (H - 1)·stride -
+    2·padding + dilation·(kh - 1) + output_padding + 1.
+
+    ``weight`` is (in_channels, out_channels/groups, kh, kw), initialised as Conv2d's from its
+    fan-in (out_channels/groups·kh·kw); ``forward(input, output_size)`` picks the
+    ``output_padding`` that gives ``output_size``, as PyTorch does.
+
+    >>> up = nn.ConvTranspose2d(16, 8, kernel_size=4, stride=2, padding=1)
+    >>> up(tn.randn(2, 16, 7, 7)).shape
+    tinynet.Size([2, 8, 14, 14])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 output_padding: int | tuple[int, int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int, int] = 1, padding_mode: str = "zeros",
+                 device: str | None = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode, device, dtype)
+
+    convolve = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The adjoint of a 1-D convolution: (N, in_channels, L) or (in_channels, L) → (…,
+    out_channels, L_out), L_out = (L - 1)·stride - 2·padding + dilation·(k - 1) +
+    output_padding + 1; the other arguments are ConvTranspose2d's with one number each.
+
+    >>> nn.ConvTranspose1d(4, 2, kernel_size=3, stride=2)(tn.randn(8, 4, 10)).shape
+    tinynet.Size([8, 2, 21])
+    """
+
+    dims = 1
+    convolve = staticmethod(F.conv_transpose1d)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int],
+                 stride: int | tuple[int] = 1, padding: int | tuple[int] = 0,
+                 output_padding: int | tuple[int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int] = 1, padding_mode: str = "zeros",
+                 device: str | None = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode, device, dtype)

@@ -44,12 +44,13 @@ def reset_fan_in_uniform(weight: Parameter, bias: Parameter | None) -> None:
 
 
 def add_weight_and_bias(layer: Module, weight_shape: tuple[int, ...], bias: bool, dtype: Any,
-                        device: str | None) -> None:
-    """Register ``weight`` (and ``bias``, of length ``weight_shape[0]``, or None), draw PyTorch's
-    default initial values on the CPU, then move to ``device``: Linear and Conv2d share this."""
+                        device: str | None, bias_size: int | None = None) -> None:
+    """Register ``weight`` (and ``bias``, of length ``bias_size``, by default ``weight_shape[0]``,
+    or None), draw PyTorch's default initial values on the CPU, then move to ``device``: Linear
+    and the convolutions share this."""
     layer.weight = empty_parameter(weight_shape, dtype)
     if bias:
-        layer.bias = empty_parameter(weight_shape[:1], dtype)
+        layer.bias = empty_parameter((weight_shape[0] if bias_size is None else bias_size,), dtype)
     else:
         layer.register_parameter("bias", None)
     layer.reset_parameters()

@@ -154,3 +154,48 @@ class AvgPool1d(AvgPool2d):
 
 def _one(value: int | tuple[int], layer: str) -> tuple[int]:
     return (single(value, f"{layer}: sizes"),)
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of (N, C, L) or (C, L) to ``output_size`` steps whatever L is.
+
+    >>> nn.AdaptiveAvgPool1d(4)(tn.randn(2, 3, 10)).shape
+    tinynet.Size([2, 3, 4])
+    """
+
+    def __init__(self, output_size: int) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed ``output_size`` whatever the input's (an int, a pair, None keeps
+    that side); ``return_indices=True`` also returns the positions of the maxima.
+
+    >>> nn.AdaptiveMaxPool2d((2, 3))(tn.randn(4, 8, 7, 9)).shape
+    tinynet.Size([4, 8, 2, 3])
+    """
+
+    def __init__(self, output_size: int | tuple[int | None, int | None],
+                 return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max pooling of (N, C, L) or (C, L) to ``output_size`` steps whatever L is."""
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
