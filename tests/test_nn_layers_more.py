@@ -420,3 +420,123 @@ def test_adaptive_pools_match_pytorch_with_ties(make, shape):
     assert_matches_torch(torch, first(ours), first(theirs), x, rtol=1e-15)
     if getattr(ours, "return_indices", False):
         np.testing.assert_array_equal(ours(tn.tensor(x))[1].numpy(), theirs(torch.tensor(x))[1].numpy())
+
+
+# --------------------------------------------------------------------------- a second batch
+def np_rms_norm(x, dims, weight=None, eps=None):
+    eps = np.finfo(x.dtype).eps if eps is None else eps
+    y = x / np.sqrt((x * x).mean(axis=dims, keepdims=True) + eps)
+    return y if weight is None else y * weight
+
+
+def np_local_response_norm(x, size, alpha, beta, k):
+    squares = np.pad(x * x, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    window = sum(squares[:, i:i + x.shape[1]] for i in range(size)) / size
+    return x / (k + alpha * window) ** beta
+
+
+@st.composite
+def rms_norm_cases(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    last = draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - last:]
+    inputs = (shape, normalized) if draw(st.booleans()) else (shape,)
+    return inputs, {"normalized_shape": normalized, "eps": draw(st.sampled_from([None, 1e-3]))}
+
+
+@st.composite
+def bilinear_cases(draw):
+    lead = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    in1, in2, out = (draw(st.integers(1, 3)) for _ in range(3))
+    return (lead + (in1,), lead + (in2,), (out, in1, in2), (out,)), {}
+
+
+def _rms_norm(x, *weight, normalized_shape, eps):
+    return F.rms_norm(x, normalized_shape, *weight, eps=eps)
+
+
+def _np_rms_norm(x, *weight, normalized_shape, eps):
+    return np_rms_norm(x, tuple(range(x.ndim - len(normalized_shape), x.ndim)), *weight, eps=eps)
+
+
+SECOND = [
+    # away from 0: at a root mean square near 0 the slope is 1/sqrt(eps), beyond finite differences
+    OpSpec("rms_norm", _rms_norm, rms_norm_cases(), _np_rms_norm, values=away_from_zero()),
+    OpSpec("local_response_norm", F.local_response_norm,
+           cases(shapes(min_dims=3, max_dims=4, max_side=4), size=st.integers(1, 4),
+                 alpha=st.sampled_from([1e-4, 0.5]), beta=0.75, k=1.0),
+           np_local_response_norm),
+    OpSpec("bilinear", F.bilinear, bilinear_cases(),
+           lambda a, b, w, bias: np.einsum("...i,oij,...j->...o", a, w, b) + bias),
+]
+
+
+@pytest.mark.parametrize("spec", SECOND, ids=str)
+@op_settings
+@given(data=st.data())
+def test_second_batch_op(spec, data):
+    check_op(spec, data)
+
+
+@pytest.mark.parametrize("make, inputs", [
+    (lambda lib: lib.nn.RMSNorm(4), [(2, 3, 4)]),
+    (lambda lib: lib.nn.RMSNorm((3, 4), eps=1e-3, elementwise_affine=False), [(2, 3, 4)]),
+    (lambda lib: lib.nn.LocalResponseNorm(3, alpha=0.3), [(2, 6, 4, 3)]),
+    (lambda lib: lib.nn.LocalResponseNorm(2), [(2, 5, 7)]),
+    (lambda lib: lib.nn.Bilinear(3, 4, 5), [(6, 3), (6, 4)]),
+    (lambda lib: lib.nn.Bilinear(3, 2, 1, bias=False), [(2, 3), (2, 2)]),
+    (lambda lib: lib.nn.Softmax2d(), [(2, 3, 4, 5)]),
+    (lambda lib: lib.nn.UpsamplingNearest2d(scale_factor=2), [(1, 2, 3, 3)]),
+    (lambda lib: lib.nn.UpsamplingBilinear2d(size=(5, 7)), [(1, 2, 3, 3)]),
+], ids=range(9))
+def test_second_batch_layers_match_pytorch(make, inputs):
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(tn).double(), make(torch).double()
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    ours.load_state_dict({k: tn.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape) for shape in inputs]
+    assert_matches_torch(torch, ours, theirs, *arrays, rtol=1e-12)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, shape, per_channel", [
+    ("Dropout1d", (50, 40, 3), True), ("Dropout1d", (40, 3), True), ("Dropout3d", (20, 30, 2, 2, 2), True),
+    ("AlphaDropout", (400, 50), False), ("FeatureAlphaDropout", (200, 50, 3), True)])
+def test_channel_and_alpha_dropout_keep_their_statistics(name, shape, per_channel):
+    torch = pytest.importorskip("torch")
+    assert repr(getattr(nn, name)(0.3)) == repr(getattr(torch.nn, name)(0.3))
+    tn.manual_seed(0)
+    layer = getattr(nn, name)(0.3)
+    x = tn.randn(*shape, dtype=tn.float64)
+    out = layer(x).numpy()
+    if "Alpha" in name:  # dropped elements share one value; mean 0 and variance 1 are kept
+        _, counts = np.unique(out, return_counts=True)
+        assert 0.2 * out.size < counts.max() < 0.4 * out.size
+        assert abs(out.mean()) < 0.05 and abs(out.std() - 1) < 0.05
+    else:  # whole channels are zero, the rest scaled by 1/(1-p)
+        dropped = (out == 0).reshape(*shape[:-3 if name == "Dropout3d" else -1], -1).all(-1)
+        assert 0.2 < dropped.mean() < 0.4
+        kept = out != 0
+        np.testing.assert_allclose(out[kept], x.numpy()[kept] / 0.7)
+    assert layer.eval()(x) is x
+
+
+def test_second_batch_errors_say_what_is_expected():
+    with pytest.raises(RuntimeError, match=r"dropout1d: Expected 2D or 3D input, but received a 4D"):
+        F.dropout1d(tn.zeros(1, 2, 3, 4))
+    with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+        F.dropout3d(tn.zeros(2, 3, 4), training=False)
+    with pytest.raises(RuntimeError, match=r"rms_norm: Given normalized_shape=\[4\], expected input "
+                                           r"with shape \[\*, 4\]"):
+        F.rms_norm(tn.zeros(2, 3), [4])
+    with pytest.raises(RuntimeError, match=r"bilinear: inputs \(2, 3\) and \(2, 5\) do not fit "
+                                           r"weight \(4, 3, 2\)"):
+        F.bilinear(tn.zeros(2, 3), tn.zeros(2, 5), tn.zeros(4, 3, 2))
+    with pytest.raises(ValueError, match="Expected 3D or higher dimensionality input"):
+        F.local_response_norm(tn.zeros(2, 3), 2)
+    with pytest.raises(ValueError, match="Softmax2d: expected input to be 3D or 4D, got 2D"):
+        nn.Softmax2d()(tn.zeros(3, 4))

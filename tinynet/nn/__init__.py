@@ -39,6 +39,9 @@ from tinynet.nn.modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMa
                                 ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
                                 SELU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold, ZeroPad1d,
                                 ZeroPad2d, ZeroPad3d)
+from tinynet.nn.modules import (AlphaDropout, Bilinear, Dropout1d, Dropout3d, FeatureAlphaDropout,
+                                LocalResponseNorm, RMSNorm, Softmax2d, UpsamplingBilinear2d,
+                                UpsamplingNearest2d)
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
@@ -59,4 +62,6 @@ __all__ = [
     "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU",
     "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "ZeroPad1d", "ZeroPad2d",
     "ZeroPad3d",
+    "AlphaDropout", "Bilinear", "Dropout1d", "Dropout3d", "FeatureAlphaDropout",
+    "LocalResponseNorm", "RMSNorm", "Softmax2d", "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]

@@ -22,7 +22,8 @@ from tinynet.ops import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, broadcast_
                          max_pool1d, max_pool2d, max_unpool1d,
                          max_unpool2d, pad, relu, sigmoid, softmax, softplus, tanh)
 from tinynet.dtypes import bool_
-from tinynet.factories import ones
+from tinynet.factories import ones, zeros
+from tinynet.ops import cat, einsum
 from tinynet.tensor import Tensor
 from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
@@ -53,8 +54,10 @@ __all__ = [
     "softplus", "tanh",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "channel_shuffle",
     "pixel_shuffle", "pixel_unshuffle",
-    "batch_norm", "celu", "conv_transpose1d", "glu", "hardshrink", "hardsigmoid", "hardswish",
-    "hardtanh", "instance_norm", "logsigmoid", "prelu", "relu6", "rrelu", "selu", "softmin",
+    "alpha_dropout", "batch_norm", "bilinear", "celu", "conv_transpose1d", "dropout1d",
+    "dropout3d", "feature_alpha_dropout", "glu", "hardshrink", "local_response_norm",
+    "hardsigmoid", "hardswish",
+    "hardtanh", "instance_norm", "rms_norm", "logsigmoid", "prelu", "relu6", "rrelu", "selu", "softmin",
     "softshrink", "softsign", "tanhshrink", "threshold",
 ]
 
@@ -90,6 +93,80 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     return _dropout(input, p, training, inplace, mask_shape, "dropout2d")
 
 
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, L) or (C, L) input with probability ``p``, the rest
+    scaled by 1/(1-p)."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
+                           "input. Note that dropout1d exists to provide channel-wise dropout on "
+                           "inputs with 1 spatial dimension, a channel dimension, and an optional "
+                           "batch dimension (i.e. 2D or 3D inputs).")
+    return _channel_dropout(input, p, training, inplace, input.ndim == 3, "dropout1d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p``,
+    the rest scaled by 1/(1-p)."""
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release. To retain the "
+                      "behavior and silence this warning, please use dropout instead. Note that "
+                      "dropout3d exists to provide channel-wise dropout on inputs with 3 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
+                      "or 5D inputs).", UserWarning, stacklevel=2)
+    return _channel_dropout(input, p, training, inplace, input.ndim == 5, "dropout3d")
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool,
+                     op: str) -> Tensor:
+    """One draw per channel of each sample (the first two dims, or the first of an unbatched
+    input), broadcast over the rest."""
+    lead = 2 if batched else 1
+    mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    return _dropout(input, p, training, inplace, mask_shape, op)
+
+
+# scale · alpha of SELU: its negative saturation is -SELU_SATURATION, where alpha dropout moves
+# the dropped elements (before its affine map)
+SELU_SATURATION = 1.7580993408473766
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: each element is dropped with probability ``p`` to SELU's
+    negative saturation, then an affine map restores the mean 0 and variance 1 of a standard
+    normal input (training only)."""
+    return _alpha_dropout(input, p, training, inplace, tuple(input.shape), "alpha_dropout")
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """``alpha_dropout`` of whole channels (dim 1) of an (N, C, …) input."""
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _alpha_dropout(input, p, training, inplace, mask_shape, "feature_alpha_dropout")
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool,
+                   mask_shape: tuple[int, ...], op: str) -> Tensor:
+    if not 0 <= p <= 1:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        scale, shift = Tensor(input.xp.zeros(mask_shape, dtype=input.dtype)), 0.0
+    else:
+        keep = backend.generator(input.device).random(mask_shape) >= p
+        # a·x for kept elements and a·(-s) for dropped ones, plus a·s·p: mean and variance kept
+        a, s = 1 / math.sqrt((SELU_SATURATION ** 2 * p + 1) * (1 - p)), SELU_SATURATION
+        scale = Tensor((keep * a).astype(input.dtype))
+        shift = Tensor(((keep - 1.0) * s * a + s * a * p).astype(input.dtype))
+    if inplace:
+        return in_place(op + "_", input, lambda t: t * scale + shift)
+    return input * scale + shift
+
+
 def _dropout(input: Tensor, p: float, training: bool, inplace: bool, mask_shape: tuple[int, ...],
              op: str) -> Tensor:
     if not 0 <= p <= 1:
@@ -115,12 +192,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims (mean 0, biased variance 1, plus
     ``eps``), then scale by ``weight`` and shift by ``bias`` (both of ``normalized_shape``)."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
-        raise RuntimeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with "
-                           f"shape [*, {', '.join(map(str, shape))}], but got input of size "
-                           f"{list(input.shape)}")
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    dims = _last_dims("layer_norm", input, normalized_shape)
     centered = input - input.mean(dims, keepdim=True)
     variance = (centered * centered).mean(dims, keepdim=True)
     out = centered / (variance + eps).sqrt()
@@ -129,6 +201,66 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if bias is not None:
         out = out + bias
     return out
+
+
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """Divide by the root mean square over the last ``len(normalized_shape)`` dims (no
+    centring), then scale by ``weight``; ``eps`` defaults to the machine epsilon of the
+    input's dtype, as PyTorch's.
+
+    >>> F.rms_norm(tn.tensor([[3.0, 4.0]]), [2])
+    tensor([[0.8485, 1.1314]])
+    """
+    dims = _last_dims("rms_norm", input, normalized_shape)
+    if eps is None:
+        eps = float(numpy.finfo(input.dtype).eps)
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def _last_dims(op: str, input: Tensor, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """The input's last dims, which must be ``normalized_shape``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise RuntimeError(f"{op}: Given normalized_shape={list(shape)}, expected input with "
+                           f"shape [*, {', '.join(map(str, shape))}], but got input of size "
+                           f"{list(input.shape)}")
+    return tuple(range(input.ndim - len(shape), input.ndim))
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """AlexNet's normalisation across channels: x / (k + alpha · mean of x² over ``size``
+    neighbouring channels)^beta, the channels past either end counted as zeros."""
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: Expected 3D or higher dimensionality input (got "
+                         f"{input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    squares = input * input
+    before, after = size // 2, (size - 1) // 2
+    edge = tuple(input.shape[:1]) + tuple(input.shape[2:])
+    padded = cat([zeros(edge[0], before, *edge[1:], dtype=input.dtype, device=input.device),
+                  squares,
+                  zeros(edge[0], after, *edge[1:], dtype=input.dtype, device=input.device)], 1)
+    channels = input.shape[1]
+    window = padded[:, :channels]
+    for i in range(1, size):
+        window = window + padded[:, i:i + channels]
+    return input / ((window / size) * alpha + k) ** beta
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x1ᵀ A x2 + b for every output feature: ``weight`` (out, in1, in2), inputs
+    (…, in1) and (…, in2)."""
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or \
+            input2.shape[-1] != weight.shape[2] or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: inputs {tuple(input1.shape)} and {tuple(input2.shape)} do "
+                           f"not fit weight {tuple(weight.shape)}: expected (…, in1) and (…, in2) "
+                           "with the same leading dims, and weight (out, in1, in2)")
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,

@@ -35,6 +35,11 @@ from tinynet.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPa
                                         ZeroPad3d)
 from tinynet.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from tinynet.nn.modules.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from tinynet.nn.modules.activation import Softmax2d
+from tinynet.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from tinynet.nn.modules.linear import Bilinear
+from tinynet.nn.modules.normalization import LocalResponseNorm, RMSNorm
+from tinynet.nn.modules.upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
@@ -55,4 +60,6 @@ __all__ = [
     "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU",
     "Softmin", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "ZeroPad1d", "ZeroPad2d",
     "ZeroPad3d",
+    "AlphaDropout", "Bilinear", "Dropout1d", "Dropout3d", "FeatureAlphaDropout",
+    "LocalResponseNorm", "RMSNorm", "Softmax2d", "UpsamplingBilinear2d", "UpsamplingNearest2d",
 ]

@@ -1,5 +1,5 @@
-"""``Dropout`` and ``Dropout2d``: zero random elements (or whole channels) while training, pass
-everything through in eval mode."""
+"""``Dropout``, ``Dropout1d``, ``Dropout2d`` and ``Dropout3d``: zero random elements (or whole
+channels) while training, pass everything through in eval mode."""
 
 from __future__ import annotations
 
@@ -39,3 +39,33 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Like ``Dropout2d``, for (N, C, L) or (C, L) sequences: whole channels are zeroed."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Like ``Dropout2d``, for (N, C, D, H, W) or (C, D, H, W) volumes: whole channels are
+    zeroed."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout for SELU networks: dropped elements take SELU's negative saturation value, and
+    an affine map keeps the mean and variance of a standard normal input (training only)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """``AlphaDropout`` of whole channels of an (N, C, …) input."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)

@@ -88,3 +88,38 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """y = x1ᵀ A x2 + b for each of ``out_features`` outputs, from inputs (…, in1_features)
+    and (…, in2_features); ``weight`` (out, in1, in2) and ``bias`` start uniform in
+    ±1/sqrt(in1_features), as in PyTorch.
+
+    >>> nn.Bilinear(3, 4, 5)(tn.randn(8, 3), tn.randn(8, 4)).shape
+    tinynet.Size([8, 5])
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device: str | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_size("Bilinear", in1_features=in1_features, in2_features=in2_features,
+                   out_features=out_features)
+        self.in1_features, self.in2_features = int(in1_features), int(in2_features)
+        self.out_features = int(out_features)
+        add_weight_and_bias(self, (self.out_features, self.in1_features, self.in2_features),
+                            bias, dtype, device)
+
+    def reset_parameters(self) -> None:
+        """Weight and bias uniform in ±1/sqrt(in1_features)."""
+        bound = 1 / math.sqrt(self.in1_features) if self.in1_features > 0 else 0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        params = self._parameters
+        return F.bilinear(input1, input2, params["weight"], params["bias"])
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -1,5 +1,6 @@
-"""``LayerNorm``: normalise each sample over its last dimensions; ``GroupNorm``: over groups
-of its channels (neither uses batch statistics)."""
+"""``LayerNorm``: normalise each sample over its last dimensions; ``RMSNorm``: divide by their
+root mean square; ``GroupNorm``: normalise over groups of its channels (none uses batch
+statistics)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ class _AffineNorm(Module):
             self.bias.array[...] = 0
 
 
+def _normalized_shape(layer: str, normalized_shape: Any) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple of ints, checked."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or any(not isinstance(n, (int, numpy.integer)) or n < 0 for n in shape):
+        raise ValueError(f"{layer}: normalized_shape must be a non-empty tuple of non-negative "
+                         f"ints, got {normalized_shape!r}")
+    return tuple(int(n) for n in shape)
+
+
 class LayerNorm(_AffineNorm):
     """y = (x - mean) / sqrt(var + eps) · weight + bias over the last ``len(normalized_shape)``
     dims of each sample; ``weight`` starts at ones and ``bias`` at zeros, both of
@@ -48,11 +58,7 @@ class LayerNorm(_AffineNorm):
                  elementwise_affine: bool = True, bias: bool = True, device: str | None = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        if not shape or any(not isinstance(n, (int, numpy.integer)) or n < 0 for n in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be a non-empty tuple of "
-                             f"non-negative ints, got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(n) for n in shape)
+        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self._add_affine(self.normalized_shape, elementwise_affine, bias, dtype, device)
 
@@ -62,6 +68,31 @@ class LayerNorm(_AffineNorm):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(_AffineNorm):
+    """y = x / sqrt(mean(x²) + eps) · weight over the last ``len(normalized_shape)`` dims of
+    each sample (no centring, no bias); ``weight`` starts at ones (none with
+    ``elementwise_affine=False``); ``eps=None`` is the machine epsilon of the input's dtype.
+
+    >>> nn.RMSNorm(16)(tn.randn(8, 10, 16)).shape
+    tinynet.Size([8, 10, 16])
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int],
+                 eps: float | None = None, elementwise_affine: bool = True,
+                 device: str | None = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self._add_affine(self.normalized_shape, elementwise_affine, False, dtype, device)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class GroupNorm(_AffineNorm):
@@ -92,3 +123,21 @@ class GroupNorm(_AffineNorm):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's normalisation across ``size`` neighbouring channels (``F.local_response_norm``).
+
+    >>> nn.LocalResponseNorm(5)(tn.randn(2, 16, 8, 8)).shape
+    tinynet.Size([2, 16, 8, 8])
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

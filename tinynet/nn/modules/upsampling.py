@@ -36,3 +36,20 @@ class Upsample(Module):
         where = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None \
             else f"size={self.size!r}"
         return f"{where}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode="nearest")`` of (N, C, H, W) images."""
+
+    def __init__(self, size: int | tuple[int, int] | None = None,
+                 scale_factor: float | tuple[float, float] | None = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode="bilinear", align_corners=True)`` of (N, C, H, W)
+    images (the corner pixels' centres map onto each other)."""
+
+    def __init__(self, size: int | tuple[int, int] | None = None,
+                 scale_factor: float | tuple[float, float] | None = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
