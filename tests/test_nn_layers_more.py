@@ -540,3 +540,92 @@ def test_second_batch_errors_say_what_is_expected():
         F.local_response_norm(tn.zeros(2, 3), 2)
     with pytest.raises(ValueError, match="Softmax2d: expected input to be 3D or 4D, got 2D"):
         nn.Softmax2d()(tn.zeros(3, 4))
+
+
+# --------------------------------------------------------------------------- unfold and fold
+def np_unfold(x, kernel, dilation, padding, stride):
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+    x = np.pad(x, [(0, 0), (0, 0), (ph, ph), (pw, pw)])
+    n, c, h, w = x.shape
+    bh, bw = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    columns = np.empty((n, c, kh, kw, bh, bw))
+    for i in range(kh):
+        for j in range(kw):
+            columns[:, :, i, j] = x[:, :, i * dh:i * dh + sh * (bh - 1) + 1:sh,
+                                    j * dw:j * dw + sw * (bw - 1) + 1:sw]
+    return columns.reshape(n, c * kh * kw, bh * bw)
+
+
+@st.composite
+def unfold_cases(draw):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    size = tuple(draw(st.integers(max(1, dilation[i] * (kernel[i] - 1) + 1 - 2 * padding[i]), 5))
+                 for i in range(2))
+    return ((draw(st.integers(1, 2)), draw(st.integers(1, 2))) + size,), {
+        "kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+
+
+def _fold_of_unfold_shape(x, **kw):
+    """fold applied to columns shaped like unfold's output of ``x`` (fold's own input)."""
+    return F.fold(F.unfold(x, **kw), tuple(x.shape[2:]), **kw)
+
+
+def _np_fold_of_unfold(x, kernel_size, dilation, padding, stride):
+    """Each pixel times the number of windows that hold it: unfold a numbering of the pixels
+    (padding numbered 0) and count each number's appearances."""
+    numbers = np.arange(1, x.size + 1, dtype=float).reshape(x.shape)
+    columns = np_unfold(numbers, kernel_size, dilation, padding, stride)
+    counts = np.bincount(columns.ravel().astype(int), minlength=x.size + 1)[1:]
+    return x * counts.reshape(x.shape)
+
+
+FOLDS = [
+    OpSpec("unfold", F.unfold, unfold_cases(),
+           lambda x, **kw: np_unfold(x, kw["kernel_size"], kw["dilation"], kw["padding"],
+                                     kw["stride"])),
+    OpSpec("fold of unfold", _fold_of_unfold_shape, unfold_cases(), _np_fold_of_unfold),
+]
+
+
+@pytest.mark.parametrize("spec", FOLDS, ids=str)
+@op_settings
+@given(data=st.data())
+def test_fold_op(spec, data):
+    check_op(spec, data)
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": (2, 3), "dilation": (2, 1),
+                                                         "padding": (1, 0), "stride": (2, 3)},
+                                    {"kernel_size": 3, "padding": 2, "stride": 2}], ids=str)
+def test_unfold_and_fold_match_pytorch(kwargs):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 7))
+    assert_matches_torch(torch, lambda t: F.unfold(t, **kwargs),
+                         lambda t: torch.nn.functional.unfold(t, **kwargs), x, rtol=1e-15)
+    columns = torch.nn.functional.unfold(torch.tensor(x), **kwargs).numpy()
+    assert_matches_torch(torch, lambda t: F.fold(t, (6, 7), **kwargs),
+                         lambda t: torch.nn.functional.fold(t, (6, 7), **kwargs), columns,
+                         rtol=1e-14)
+    assert_matches_torch(torch, lambda t: F.fold(t, (6, 7), **kwargs),  # unbatched
+                         lambda t: torch.nn.functional.fold(t, (6, 7), **kwargs), columns[0],
+                         rtol=1e-14)
+    assert repr(nn.Unfold(**kwargs)) == repr(torch.nn.Unfold(**kwargs))
+    assert repr(nn.Fold((6, 7), **kwargs)) == repr(torch.nn.Fold((6, 7), **kwargs))
+    x_t = tn.tensor(x, requires_grad=True)
+    assert F.unfold(x_t, **kwargs).grad_fn.name() == "Im2ColBackward0"
+    assert F.fold(F.unfold(x_t, **kwargs), (6, 7), **kwargs).grad_fn.name() == "Col2ImBackward0"
+
+
+def test_fold_errors_say_what_is_expected():
+    with pytest.raises(RuntimeError, match="Only 3D or 4D input Tensors are supported"):
+        F.unfold(tn.zeros(2, 3), 2)
+    with pytest.raises(RuntimeError, match=r"input.size\(1\)=13 and kernel_size=\(2, 2\)"):
+        F.fold(tn.zeros(2, 13, 9), (4, 4), 2)
+    with pytest.raises(RuntimeError, match=r"calculated number of sliding blocks 3 \* 3 = 9, but got "
+                                           r"input.size\(2\)=5"):
+        F.fold(tn.zeros(2, 12, 5), (4, 4), 2)
+    with pytest.raises(RuntimeError, match=r"no \(5, 5\) window"):
+        F.unfold(tn.zeros(1, 1, 3, 3), 5)

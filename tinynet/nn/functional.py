@@ -40,25 +40,24 @@ from tinynet.nn.norms import batch_norm, instance_norm
 from tinynet.ops.conv1d import adaptive_avg_pool1d, adaptive_max_pool1d
 from tinynet.ops.layout import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from tinynet.ops.pool import adaptive_max_pool2d
+from tinynet.ops.fold import fold, unfold
 from tinynet.nn.activations import (celu, glu, hardshrink, logsigmoid, prelu, rrelu, selu, softmin,
                                     softshrink, softsign, tanhshrink, threshold)
 
 __all__ = [
-    "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "cosine_similarity",
-    "cross_entropy", "dropout", "dropout2d", "elu", "embedding", "gelu", "group_norm", "huber_loss",
-    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "channel_shuffle",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "cosine_similarity",
+    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
+    "feature_alpha_dropout", "fold", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid",
+    "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
+    "layer_norm", "leaky_relu", "linear", "local_response_norm", "log_softmax", "logsigmoid",
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss",
-    "normalize", "one_hot", "pad", "pairwise_distance",
-    "relu", "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-    "softplus", "tanh",
-    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "channel_shuffle",
-    "pixel_shuffle", "pixel_unshuffle",
-    "alpha_dropout", "batch_norm", "bilinear", "celu", "conv_transpose1d", "dropout1d",
-    "dropout3d", "feature_alpha_dropout", "glu", "hardshrink", "local_response_norm",
-    "hardsigmoid", "hardswish",
-    "hardtanh", "instance_norm", "rms_norm", "logsigmoid", "prelu", "relu6", "rrelu", "selu", "softmin",
-    "softshrink", "softsign", "tanhshrink", "threshold",
+    "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
+    "prelu", "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink",
+    "softsign", "tanh", "tanhshrink", "threshold", "unfold",
 ]
 
 

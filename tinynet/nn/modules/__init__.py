@@ -38,6 +38,7 @@ from tinynet.nn.modules.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, Ada
 from tinynet.nn.modules.activation import Softmax2d
 from tinynet.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from tinynet.nn.modules.linear import Bilinear
+from tinynet.nn.modules.fold import Fold, Unfold
 from tinynet.nn.modules.normalization import LocalResponseNorm, RMSNorm
 from tinynet.nn.modules.upsampling import UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -62,4 +63,5 @@ __all__ = [
     "ZeroPad3d",
     "AlphaDropout", "Bilinear", "Dropout1d", "Dropout3d", "FeatureAlphaDropout",
     "LocalResponseNorm", "RMSNorm", "Softmax2d", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "Fold", "Unfold",
 ]
