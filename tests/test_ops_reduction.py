@@ -161,6 +161,18 @@ def test_logsumexp_is_finite_at_extreme_values():
     np.testing.assert_allclose(x.grad.numpy(), [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
 
 
+def test_sums_means_and_variances_of_infinities_warn_nothing():
+    """inf - inf and overflow give NaN and inf silently, as in PyTorch (NumPy's reductions warn
+    from NumPy's own code, which tinynet's warning filter does not cover)."""
+    x = tn.tensor([np.inf, -np.inf, 1e308, 1e308], dtype=tn.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = [x.sum(), x.mean(), x.var(), x[2:].sum(), x[2:].mean(dim=0), x[2:].var(0)]
+        results[0].backward()
+    values = [r.item() for r in results]
+    np.testing.assert_array_equal(values, [np.nan] * 3 + [np.inf] * 3)
+
+
 def test_std_of_equal_values_has_gradient_zero_as_in_pytorch():
     """std is 0 there, and a plain sqrt's infinite slope would make the gradient NaN."""
     data = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])

@@ -30,6 +30,12 @@ def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, 
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _quiet(a: Any) -> Any:
+    """No NumPy warning for an inf - inf or an overflow in a reduction: NumPy's reductions warn
+    from its own Python code, which tinynet's warning filter (see backend) cannot name."""
+    return backend.errstate(backend.get_array_module(a), invalid="ignore", over="ignore")
+
+
 class Sum(Op):
     """The sum over ``axes``; PyTorch names its node SumBackward0 over all dims, else 1."""
 
@@ -37,7 +43,8 @@ class Sum(Op):
     node_name = "SumBackward0"
 
     def forward(self, a):
-        return a.sum(axis=self.axes, keepdims=self.keepdim)
+        with _quiet(a):
+            return a.sum(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, g):
         shape = self.inputs[0].shape
@@ -51,7 +58,8 @@ class Mean(Op):
     node_name = "MeanBackward0"
 
     def forward(self, a):
-        return backend.get_array_module(a).mean(a, axis=self.axes, keepdims=self.keepdim)
+        with _quiet(a):
+            return a.mean(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, g):
         shape = self.inputs[0].shape
@@ -115,11 +123,10 @@ class Var(Op):
     gives ±inf where a composition of mean and subtraction would give inf - inf = NaN."""
 
     def forward(self, a):
-        xp = backend.get_array_module(a)
-        centered = a - a.mean(axis=self.axes, keepdims=True)
-        squares = (centered * centered).sum(axis=self.axes, keepdims=self.keepdim)
-        with backend.errstate(xp, divide="ignore", invalid="ignore"):  # dof 0 warned in var()
-            return squares / self.dof
+        with _quiet(a), backend.errstate(backend.get_array_module(a), divide="ignore"):
+            centered = a - a.mean(axis=self.axes, keepdims=True)
+            squares = (centered * centered).sum(axis=self.axes, keepdims=self.keepdim)
+            return squares / self.dof  # dof 0 is warned about in var()
 
     def backward(self, g):
         a = self.inputs[0]
