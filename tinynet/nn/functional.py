@@ -31,6 +31,7 @@ from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_l
 from tinynet.ops.activation import in_place
 from tinynet.ops.arithmetic import write_out
 from tinynet.ops.embedding import embedding
+from tinynet.ops.grid_sample import affine_grid, grid_sample
 from tinynet.ops.interpolate import interpolate
 from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
@@ -46,11 +47,11 @@ from tinynet.nn.activations import (celu, glu, hardshrink, logsigmoid, prelu, rr
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear",
+    "affine_grid", "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "channel_shuffle",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "cosine_similarity",
     "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
-    "feature_alpha_dropout", "fold", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid",
+    "feature_alpha_dropout", "fold", "gelu", "glu", "grid_sample", "group_norm", "hardshrink", "hardsigmoid",
     "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
     "layer_norm", "leaky_relu", "linear", "local_response_norm", "log_softmax", "logsigmoid",
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss",
