@@ -42,8 +42,7 @@ from tinynet.nn.modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMa
 from tinynet.nn.modules import (AlphaDropout, Bilinear, Dropout1d, Dropout3d, FeatureAlphaDropout,
                                 LocalResponseNorm, RMSNorm, Softmax2d, UpsamplingBilinear2d,
                                 UpsamplingNearest2d)
-
-from tinynet.nn.modules import Fold, Unfold
+from tinynet.nn.modules import Fold, LPPool1d, LPPool2d, Unfold
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
     "BCEWithLogitsLoss", "Conv1d", "Conv2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
@@ -65,5 +64,5 @@ __all__ = [
     "ZeroPad3d",
     "AlphaDropout", "Bilinear", "Dropout1d", "Dropout3d", "FeatureAlphaDropout",
     "LocalResponseNorm", "RMSNorm", "Softmax2d", "UpsamplingBilinear2d", "UpsamplingNearest2d",
-    "Fold", "Unfold",
+    "Fold", "LPPool1d", "LPPool2d", "Unfold",
 ]

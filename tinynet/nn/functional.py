@@ -33,6 +33,7 @@ from tinynet.ops.arithmetic import write_out
 from tinynet.ops.embedding import embedding
 from tinynet.ops.grid_sample import affine_grid, grid_sample
 from tinynet.ops.interpolate import interpolate
+from tinynet.ops.lp_pool import lp_pool1d, lp_pool2d
 from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
 from tinynet.ops.activation import hardsigmoid, hardswish, hardtanh, relu6
@@ -54,6 +55,7 @@ __all__ = [
     "feature_alpha_dropout", "fold", "gelu", "glu", "grid_sample", "group_norm", "hardshrink", "hardsigmoid",
     "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
     "layer_norm", "leaky_relu", "linear", "local_response_norm", "log_softmax", "logsigmoid",
+    "lp_pool1d", "lp_pool2d",
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss",
     "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
     "prelu", "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",

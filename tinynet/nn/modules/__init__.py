@@ -34,7 +34,8 @@ from tinynet.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPa
                                         ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
                                         ZeroPad3d)
 from tinynet.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
-from tinynet.nn.modules.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from tinynet.nn.modules.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
+                                         LPPool1d, LPPool2d)
 from tinynet.nn.modules.activation import Softmax2d
 from tinynet.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from tinynet.nn.modules.linear import Bilinear
@@ -63,5 +64,5 @@ __all__ = [
     "ZeroPad3d",
     "AlphaDropout", "Bilinear", "Dropout1d", "Dropout3d", "FeatureAlphaDropout",
     "LocalResponseNorm", "RMSNorm", "Softmax2d", "UpsamplingBilinear2d", "UpsamplingNearest2d",
-    "Fold", "Unfold",
+    "Fold", "Unfold", "LPPool1d", "LPPool2d",
 ]

@@ -1,5 +1,5 @@
-"""``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``MaxPool1d`` and ``AvgPool1d``: the
-pooling functions as layers."""
+"""The pooling functions as layers: max, average, adaptive, power-average (``LPPool``) and
+max-unpooling, in 1-D and 2-D."""
 
 from __future__ import annotations
 
@@ -199,3 +199,31 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 
     def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class LPPool2d(Module):
+    """The ``norm_type``-norm of each window, (Σ xᵖ)^(1/p): ``F.lp_pool2d`` as a layer.
+
+    >>> nn.LPPool2d(2, kernel_size=3, stride=2)(tn.randn(8, 16, 28, 28)).shape
+    tinynet.Size([8, 16, 13, 13])
+    """
+
+    def __init__(self, norm_type: float, kernel_size: Size2, stride: Size2 | None = None,
+                 ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(LPPool2d):
+    """The ``norm_type``-norm of each window of a sequence: ``F.lp_pool1d`` as a layer."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
