@@ -1,7 +1,8 @@
 """Learning-rate schedulers: ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
-``LinearLR`` (warm-up), ``LambdaLR``, ``OneCycleLR`` (stepped per batch), ``SequentialLR`` (one
-scheduler after another), and ``ReduceLROnPlateau`` (which watches a metric instead of counting
-epochs).
+``CosineAnnealingWarmRestarts``, ``LinearLR`` and ``ConstantLR`` (warm-ups), ``PolynomialLR``,
+``LambdaLR``, ``MultiplicativeLR``, ``OneCycleLR`` and ``CyclicLR`` (stepped per batch),
+``SequentialLR`` (one scheduler after another), ``ChainedScheduler`` (several at once), and
+``ReduceLROnPlateau`` (which watches a metric instead of counting epochs).
 
 Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``. As in PyTorch, each
 scheduler computes the next rate from the current one (the "chainable" form), which equals
@@ -19,21 +20,27 @@ import bisect
 import math
 import types
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from tinynet.optim.optimizer import Optimizer
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
-           "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+           "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
+           "StepLR"]
 
 
 class LRScheduler:
     """Base class: sets each group's ``lr`` to ``get_lr()`` at every ``step()``.
 
     ``base_lrs`` are the groups' ``initial_lr`` (their lr when the scheduler was made);
-    ``last_epoch`` counts the steps taken (0 right after construction).
+    ``last_epoch`` counts the steps taken (0 right after construction). ``get_lr`` sees
+    ``_is_initial`` true during the step the constructor takes (as PyTorch's), so a chainable
+    scheduler leaves the rate as it is then, also when resuming at ``last_epoch``.
     """
+
+    _is_initial = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -50,8 +57,16 @@ class LRScheduler:
                                    "resuming an optimizer (last_epoch != -1)")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()  # epoch 0: sets each group's lr to its value at the start
+
+    def _initial_step(self) -> None:
+        """The step the constructor (or ``SequentialLR``, for its first scheduler) takes."""
         self._step_count = 0
-        self.step()  # epoch 0: sets each group's lr to its value at the start
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
         """The rates for the epoch ``last_epoch`` has just reached."""
@@ -118,7 +133,7 @@ class ExponentialLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         groups = self.optimizer.param_groups
-        if self.last_epoch == 0:
+        if self._is_initial:
             return [group["lr"] for group in groups]
         return [group["lr"] * self.gamma for group in groups]
 
@@ -143,7 +158,7 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self) -> list[float]:
         groups, epoch, t_max, eta_min = self.optimizer.param_groups, self.last_epoch, self.T_max, \
             self.eta_min
-        if epoch == 0:
+        if self._is_initial:
             return [group["lr"] for group in groups]
         if self._step_count == 1 and epoch > 0:  # resuming: no previous rate to build on
             return [eta_min + (base - eta_min) * (1 + math.cos(epoch * math.pi / t_max)) / 2
@@ -157,6 +172,58 @@ class CosineAnnealingLR(LRScheduler):
     def _closed_form_lr(self) -> list[float]:
         return [self.eta_min + (base - self.eta_min)
                 * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2 for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing that starts again from base_lr every ``T_i`` epochs (SGDR):
+    lr = eta_min + (base_lr - eta_min) · (1 + cos(π · T_cur / T_i)) / 2, where T_cur counts the
+    epochs since the last restart and T_i, first ``T_0``, grows ``T_mult``-fold at each restart.
+    ``step(epoch)`` may be given a fractional epoch, to step it per batch.
+
+    >>> scheduler = optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=10, T_mult=2)
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1,  # noqa: N803
+                 eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive int, got {T_0!r}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an int >= 1, got "
+                             f"{T_mult!r}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"CosineAnnealingWarmRestarts: eta_min must be a float or int, got "
+                             f"{eta_min!r} of type {type(eta_min).__name__}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur: float = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [self.eta_min + (base - self.eta_min) * cosine / 2 for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch, or go to ``epoch`` (which may be fractional: epoch + batch / batches)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur, self.T_i = self.T_cur % self.T_i, self.T_i * self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: epoch must be non-negative, got {epoch}")
+        elif epoch < self.T_0:
+            self.T_i, self.T_cur = self.T_0, epoch
+        elif self.T_mult == 1:
+            self.T_cur = epoch % self.T_0
+        else:  # n restarts so far: T_0 · (T_mult^n - 1) / (T_mult - 1) <= epoch
+            n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+            self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+            self.T_i = self.T_0 * self.T_mult ** n
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 class MultiStepLR(LRScheduler):
@@ -202,7 +269,7 @@ class LinearLR(LRScheduler):
         groups, epoch = self.optimizer.param_groups, self.last_epoch
         if epoch == 0:
             return [group["lr"] * self.start_factor for group in groups]
-        if epoch > self.total_iters:
+        if self._is_initial or epoch > self.total_iters:
             return [group["lr"] for group in groups]
         slope = self.end_factor - self.start_factor  # the factor's change per epoch, times total
         ratio = 1 + slope / (self.total_iters * self.start_factor + (epoch - 1) * slope)
@@ -214,26 +281,72 @@ class LinearLR(LRScheduler):
                 for base in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
-    """lr = base_lr · lr_lambda(epoch), with one function for all groups or one per group.
+class ConstantLR(LRScheduler):
+    """Scale the rate by ``factor`` for the first ``total_iters`` epochs, then restore it:
+    lr = base_lr · factor while epoch < total_iters, base_lr after.
 
-    >>> warmup = optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: min(1.0, (epoch + 1) / 5))
+    >>> warmup = optim.lr_scheduler.ConstantLR(optimizer, factor=0.5, total_iters=4)
     """
 
-    def __init__(self, optimizer: Optimizer,
-                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != groups:
-                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * groups
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in groups]
+        if self.last_epoch != self.total_iters:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * (1.0 / self.factor) for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * factor for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the rate to 0 over ``total_iters`` epochs along a polynomial, then hold it:
+    lr = base_lr · (1 - min(epoch, total_iters) / total_iters)^power.
+
+    >>> scheduler = optim.lr_scheduler.PolynomialLR(optimizer, total_iters=50, power=0.9)
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups, epoch, total = self.optimizer.param_groups, self.last_epoch, self.total_iters
+        if self._is_initial or epoch > total:
+            return [group["lr"] for group in groups]
+        decay = ((1.0 - epoch / total) / (1.0 - (epoch - 1) / total)) ** self.power
+        return [group["lr"] * decay for group in groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        left = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [base * left for base in self.base_lrs]
+
+
+class _SavesLambdas(LRScheduler):
+    """A scheduler driven by ``lr_lambdas``, one function per parameter group."""
+
+    lr_lambdas: list[Callable[[int], float]]
+
+    def _set_lambdas(self, optimizer: Optimizer,
+                     lr_lambda: Callable[[int], float] | list[Callable[[int], float]]) -> None:
+        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"{type(self).__name__}: Expected {groups} lr_lambdas, but got "
+                                 f"{len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
 
     def state_dict(self) -> dict[str, Any]:
         """As PyTorch: a function can't be saved, so only callable objects' attributes are."""
@@ -250,6 +363,46 @@ class LambdaLR(LRScheduler):
         for fn, attributes in zip(self.lr_lambdas, saved):
             if attributes is not None:
                 fn.__dict__.update(attributes)
+
+
+class LambdaLR(_SavesLambdas):
+    """lr = base_lr · lr_lambda(epoch), with one function for all groups or one per group.
+
+    >>> warmup = optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: min(1.0, (epoch + 1) / 5))
+    """
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self._set_lambdas(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_SavesLambdas):
+    """Multiply the rate by ``lr_lambda(epoch)`` at every epoch after the first:
+    lr_epoch = lr_(epoch-1) · lr_lambda(epoch), so lr = base_lr · ∏_(k=1..epoch) lr_lambda(k).
+
+    >>> scheduler = optim.lr_scheduler.MultiplicativeLR(optimizer, lambda epoch: 0.95)
+    """
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self._set_lambdas(optimizer, lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, but got "
+                                f"{type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas, groups)]
 
 
 class OneCycleLR(LRScheduler):
@@ -302,28 +455,14 @@ class OneCycleLR(LRScheduler):
                         (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])
         groups = optimizer.param_groups
         if last_epoch == -1:
-            for group, peak in zip(groups, _per_group("max_lr", max_lr, groups)):
+            for group, peak in zip(groups, _per_group("OneCycleLR", "max_lr", max_lr, groups)):
                 group["initial_lr"] = peak / div_factor
                 group["max_lr"] = peak
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum needs an optimizer with momentum or "
-                                 f"betas, and {type(optimizer).__name__} has neither; pass "
-                                 "cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
-            if last_epoch == -1:
-                for group, top, bottom in zip(groups, _per_group("max_momentum", max_momentum, groups),
-                                              _per_group("base_momentum", base_momentum, groups)):
-                    self._set_momentum(group, top)
-                    group["max_momentum"], group["base_momentum"] = top, bottom
+            self.use_beta1, _, _ = _start_momentum_cycle("OneCycleLR", optimizer, base_momentum,
+                                                         max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start: float, end: float, fraction: float) -> float:
         if self.anneal_strategy == "cos":
@@ -343,70 +482,169 @@ class OneCycleLR(LRScheduler):
                     fraction = (step - start) / (end - start)
                     rates.append(self._anneal(group[lr_from], group[lr_to], fraction))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[momentum_from],
-                                                               group[momentum_to], fraction))
+                        _set_momentum(group, self._anneal(group[momentum_from], group[momentum_to],
+                                                          fraction), self.use_beta1)
                     break
                 start = end
         return rates
 
 
-def _per_group(name: str, value: float | list[float], groups: list[dict[str, Any]]) -> list[float]:
+class CyclicLR(LRScheduler):
+    """Cycle the rate between ``base_lr`` and ``max_lr`` (Smith's cyclical learning rates),
+    stepped once per batch: up over ``step_size_up`` steps, down over ``step_size_down``.
+    lr = base_lr + (max_lr - base_lr) · h · scale_fn(cycle or step), where h rises 0 → 1 → 0 in
+    each cycle; the scale is 1 (``"triangular"``), halves every cycle (``"triangular2"``), is
+    gamma^step (``"exp_range"``), or ``scale_fn`` of the cycle (1, 2, ...) or of the step
+    (``scale_mode="iterations"``). The momentum (SGD's ``momentum`` or Adam's first beta) moves
+    the other way: max_momentum - (max_momentum - base_momentum) · h · scale.
+
+    >>> scheduler = optim.lr_scheduler.CyclicLR(optimizer, base_lr=0.01, max_lr=0.1, step_size_up=10)
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
+                 max_lr: float | list[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"CyclicLR: expected an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        groups = optimizer.param_groups
+        base_lrs = _per_group("CyclicLR", "base_lr", base_lr, groups)
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("CyclicLR", "max_lr", max_lr, groups)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range' "
+                             f"when no scale_fn is given, got {mode!r}")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_mode()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1, self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                "CyclicLR", optimizer, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs  # after the first step, which used initial_lr (as PyTorch)
+
+    def _init_scale_mode(self) -> None:
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude's scale at cycle (or step) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # how far through this cycle
+        height = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * height * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                          self.max_momentums):
+                _set_momentum(group, top - (top - bottom) * height * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As PyTorch: a custom ``scale_fn`` is saved only as a callable object's attributes."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = (None if fn is None or isinstance(fn, types.FunctionType)
+                                     else dict(fn.__dict__))
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom")
+        self.__dict__.update(state)
+        if saved is not None:
+            self._scale_fn_custom.__dict__.update(saved)
+        self._init_scale_mode()
+
+
+def _per_group(owner: str, name: str, value: float | list[float],
+               groups: list[dict[str, Any]]) -> list[float]:
     """``value`` for every parameter group: one number for all, or a list with one per group."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
-            raise ValueError(f"OneCycleLR: expected {len(groups)} values for {name}, one per "
+            raise ValueError(f"{owner}: expected {len(groups)} values for {name}, one per "
                              f"parameter group, got {len(value)}")
         return list(value)
     return [value] * len(groups)
 
 
-class SequentialLR(LRScheduler):
-    """Run ``schedulers`` one after another, switching at each epoch in ``milestones`` (one fewer
-    than the schedulers); each starts again from its epoch 0 when its turn comes.
+def _start_momentum_cycle(owner: str, optimizer: Optimizer, base_momentum: float | list[float],
+                          max_momentum: float | list[float],
+                          last_epoch: int) -> tuple[bool, list[float], list[float]]:
+    """Check that ``optimizer`` has a momentum to cycle (SGD's ``momentum`` or Adam's first
+    beta), and on a fresh start set it to ``max_momentum`` and record both bounds in each group.
+    Returns whether it is a beta, and the base and max momentum of every group."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: cycle_momentum needs an optimizer with momentum or betas, and "
+                         f"{type(optimizer).__name__} has neither; pass cycle_momentum=False")
+    use_beta1, groups = "betas" in optimizer.defaults, optimizer.param_groups
+    tops = _per_group(owner, "max_momentum", max_momentum, groups)
+    bottoms = _per_group(owner, "base_momentum", base_momentum, groups)
+    if last_epoch == -1:
+        for group, top, bottom in zip(groups, tops, bottoms):
+            _set_momentum(group, top, use_beta1)
+            group["max_momentum"], group["base_momentum"] = top, bottom
+    return use_beta1, bottoms, tops
 
-    >>> warmup = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=5)
-    >>> decay = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=95)
-    >>> scheduler = optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[5])
-    """
 
-    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],
-                 last_epoch: int = -1) -> None:
+def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _undo_initial_steps(scheduler: LRScheduler) -> None:
+    """Take back the step each scheduler (inside a ``ChainedScheduler`` too) took when made."""
+    inner = getattr(scheduler, "_schedulers", None)
+    if inner is not None:
+        for each in inner:
+            _undo_initial_steps(each)
+    elif hasattr(scheduler, "last_epoch"):
+        scheduler.last_epoch -= 1
+
+
+class _Wrapper(LRScheduler):
+    """A scheduler that runs others: its ``state_dict`` holds theirs."""
+
+    _schedulers: Sequence[LRScheduler]
+
+    def _check(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler]) -> None:
+        name = type(self).__name__
         if not schedulers:
-            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
+            raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
         for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"{name}: the scheduler at index {i} ({type(scheduler).__name__}) "
+                                "has no optimizer attribute")
             if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR: the scheduler at index {i} is a ReduceLROnPlateau, "
-                                 "whose step() needs a metric; it can't be run in a sequence")
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ValueError(f"SequentialLR: the scheduler at index {i} "
+                raise ValueError(f"{name}: the scheduler at index {i} is a ReduceLROnPlateau, "
+                                 "whose step() needs a metric; it can't be run in a "
+                                 f"{name}")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{name}: the scheduler at index {i} "
                                  f"({type(scheduler).__name__}) belongs to another optimizer; all "
-                                 "must schedule the optimizer given to SequentialLR")
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
-                             f"{len(schedulers)} schedulers, got {len(milestones)}")
-        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, list(milestones)
-        self.last_epoch = last_epoch + 1
-        # every scheduler took its epoch-0 step when it was made: undo them all, then take the
-        # first one's again from the initial rates
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
-        for scheduler in schedulers:
-            scheduler.last_epoch -= 1
-        first = schedulers[bisect.bisect_right(self._milestones, 0)]
-        first._step_count = 0
-        first.step()
-        self._last_lr = first.get_last_lr()
-
-    def step(self) -> None:
-        """Advance one epoch on the scheduler whose turn it is (from its epoch 0 at a milestone)."""
-        self.last_epoch += 1
-        index = bisect.bisect_right(self._milestones, self.last_epoch)
-        scheduler = self._schedulers[index]
-        if index > 0 and self._milestones[index - 1] == self.last_epoch:
-            scheduler._restart()
-        else:
-            scheduler.step()
-        self._last_lr = scheduler.get_last_lr()
+                                 f"must schedule the optimizer given to {name}")
 
     def state_dict(self) -> dict[str, Any]:
         """Its own counters and every scheduler's ``state_dict``."""
@@ -420,6 +658,68 @@ class SequentialLR(LRScheduler):
         for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
             scheduler.load_state_dict(saved)
         self.__dict__.update(state)
+
+
+class SequentialLR(_Wrapper):
+    """Run ``schedulers`` one after another, switching at each epoch in ``milestones`` (one fewer
+    than the schedulers); each starts again from its epoch 0 when its turn comes.
+
+    >>> warmup = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    >>> decay = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=95)
+    >>> scheduler = optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[5])
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int],
+                 last_epoch: int = -1) -> None:
+        self._check(optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                             f"{len(schedulers)} schedulers, got {len(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, list(milestones)
+        self.last_epoch = last_epoch + 1
+        # every scheduler took its epoch-0 step when it was made: undo them all, then take the
+        # first one's again from the initial rates
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            _undo_initial_steps(scheduler)
+        first = schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        """Advance one epoch on the scheduler whose turn it is (from its epoch 0 at a milestone)."""
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_Wrapper):
+    """Step all of ``schedulers`` at every ``step()``, one after the other, so their changes to the
+    rate compound (chainable schedulers only: each builds on the rate the one before left).
+
+    >>> scheduler = ChainedScheduler([ConstantLR(optimizer, 0.1, 20), ExponentialLR(optimizer, 0.9)])
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, but got "
+                             "no scheduler.")
+        optimizer = schedulers[0].optimizer if optimizer is None else optimizer
+        self._check(optimizer, schedulers)
+        self._schedulers, self.optimizer = schedulers, optimizer
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self) -> None:
+        """Step every scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 class ReduceLROnPlateau(LRScheduler):
