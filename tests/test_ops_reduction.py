@@ -125,12 +125,25 @@ def test_max_without_dim_splits_ties_evenly_like_pytorch():
     np.testing.assert_allclose(y.grad.numpy(), [[0.0, 0.5], [0.5, 0.0]])
 
 
-def test_max_with_dim_splits_ties_evenly_as_documented():
-    """Documented in tn.max: with ``dim`` too, the tied elements share the gradient
-    (torch.max(dim) sends it all to the returned index instead)."""
-    x = tn.tensor([[1.0, 4.0, 4.0], [2.0, 0.0, 1.0]], requires_grad=True)
-    (x.max(1).values * tn.tensor([2.0, 1.0])).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+def test_max_and_min_with_dim_send_the_gradient_to_the_returned_index_like_pytorch():
+    """torch.max(dim)/min(dim) give a tie's gradient to the index they return (the first), not
+    shared as max() and amax share it; NaN is the max and takes it; names survive backward."""
+    torch = pytest.importorskip("torch")
+    data = np.array([[1.0, 4.0, 4.0], [2.0, 0.0, 0.0], [np.nan, 3.0, np.nan]])
+    for call in (lambda t: t.max(1).values, lambda t: t.min(1, keepdim=True).values,
+                 lambda t: t.max(0).values, lambda t: t.min(-2).values, lambda t: t[0, 1].max(0)[0]):
+        x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+        out, t_out = call(x), call(tx)
+        weights = np.arange(1.0, out.numel() + 1).reshape(out.shape)
+        (out * tn.tensor(weights)).sum().backward()
+        (t_out * torch.tensor(weights)).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+        assert out.grad_fn.name() == t_out.grad_fn.name()
+    x = tn.tensor([[1.0, 4.0, 3.0]], dtype=tn.float64, requires_grad=True)
+    assert tn.gradgradcheck(lambda t: t.max(1).values ** 2, (x,))
+    with pytest.raises(TypeError, match="max: dim must be an int"):
+        x.max((0, 1))
 
 
 def test_ties_match_pytorch_where_pytorch_splits():

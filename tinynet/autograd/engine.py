@@ -182,8 +182,12 @@ class Op:
         return Tensor(data, requires_grad=True, grad_fn=self)
 
     def release(self) -> None:
-        """Drop inputs and saved arrays so the memory is freed as soon as backward passes."""
+        """Drop inputs and saved arrays so the memory is freed as soon as backward passes (the
+        node keeps its name)."""
+        name = self.__dict__.get("node_name")
         self.__dict__.clear()
+        if name is not None:
+            self.node_name = name
         self.released = True
 
     def __repr__(self) -> str:  # as PyTorch prints a node: <MulBackward0 object at 0x...>

@@ -11,7 +11,7 @@ from tinynet import backend
 from tinynet.autograd import Op, no_grad
 from tinynet.ops.arithmetic import Masked
 from tinynet.ops.elementwise import maximum, minimum, where
-from tinynet.ops.shape import broadcast_to
+from tinynet.ops.shape import IndexScatter, broadcast_to
 from tinynet.tensor import MinMax, Tensor
 
 
@@ -235,11 +235,47 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     if a.numel() == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
     axes = _axes(dim, a.ndim, name)
-    values = Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest, selects=True,
-                           node_name=f"{name.capitalize()}Backward{0 if dim is not None else 1}")
     if dim is None:
-        return values
-    return MinMax(values, (argmax if largest else argmin)(a, dim, keepdim))
+        return Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest, selects=True,
+                             node_name=f"{name.capitalize()}Backward1")
+    if len(axes) > 1 or not isinstance(dim, int):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r} (amax/amin reduce over several)")
+    indices = (argmax if largest else argmin)(a, dim, keepdim)
+    values = Selected.apply(a, select=_selection(indices.array, a.ndim, axes, keepdim),
+                            node_name=f"{name.capitalize()}Backward0")
+    return MinMax(values, indices)
+
+
+def _selection(index: Any, ndim: int, axes: tuple[int, ...], keepdim: bool) -> tuple:
+    """The advanced index that reads, at each position of ``index``'s shape, the element that
+    ``index`` names along the reduced axis (nothing to choose in a 0-d tensor)."""
+    if not axes:
+        return ()
+    xp = backend.get_array_module(index)
+    axis = axes[0]
+    out_axes = list(range(ndim)) if keepdim else [d for d in range(ndim) if d != axis]
+    select = []
+    for d in range(ndim):
+        if d == axis:
+            select.append(index)
+            continue
+        position = out_axes.index(d)
+        select.append(xp.arange(index.shape[position]).reshape(
+            [-1 if k == position else 1 for k in range(index.ndim)]))
+    return tuple(select)
+
+
+class Selected(Op):
+    """The elements at ``select`` (max/min along a dim at their returned indices): the gradient
+    goes to those elements alone, even where others tie with them, as in PyTorch."""
+
+    saves_inputs = False
+
+    def forward(self, a):
+        return a[self.select]
+
+    def backward(self, g):
+        return (IndexScatter.apply(g, index=self.select, shape=self.inputs[0].shape),)
 
 
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
@@ -247,7 +283,7 @@ def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
     in place of ``dim``, the elementwise ``maximum``.
 
     At ties the gradient is split evenly between the tied elements, as ``torch.max()`` and
-    ``torch.amax`` do; with ``dim`` too (where ``torch.max(dim)`` gives it all to the index).
+    ``torch.amax`` do; with ``dim`` it all goes to the returned index, as ``torch.max(dim)``.
     """
     return _extreme(a, dim, keepdim, largest=True)
 
@@ -256,7 +292,7 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MinMax:
     """Smallest element; with ``dim``, a ``(values, indices)`` pair as in PyTorch; with a tensor
     in place of ``dim``, the elementwise ``minimum``.
 
-    Ties share the gradient evenly, as in ``max``.
+    Ties share the gradient as in ``max``: evenly, or with ``dim`` all to the returned index.
     """
     return _extreme(a, dim, keepdim, largest=False)
 
