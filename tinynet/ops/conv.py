@@ -239,7 +239,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
     >>> x = tn.randn(8, 3, 32, 32); w = tn.randn(16, 3, 3, 3)
     >>> F.conv2d(x, w, padding=1).shape
-    (8, 16, 32, 32)
+    tinynet.Size([8, 16, 32, 32])
     """
     return convolve("conv2d", input, weight, bias, stride, padding, dilation, groups)
 

@@ -329,7 +329,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     input plane (int64, no gradient).
 
     >>> F.max_pool2d(tn.randn(1, 1, 4, 4), 2).shape
-    (1, 1, 2, 2)
+    tinynet.Size([1, 1, 2, 2])
     """
     return max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode,
                     return_indices)
@@ -480,7 +480,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     floor(i·L/out) up to ceil((i+1)·L/out).
 
     >>> F.adaptive_avg_pool2d(tn.randn(2, 8, 7, 9), 1).shape
-    (2, 8, 1, 1)
+    tinynet.Size([2, 8, 1, 1])
     """
     op = "adaptive_avg_pool2d"
     x, unbatched = batched(op, input)

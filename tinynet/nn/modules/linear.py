@@ -65,7 +65,7 @@ class Linear(Module):
 
     >>> layer = nn.Linear(3, 2)
     >>> layer(tn.randn(8, 3)).shape
-    (8, 2)
+    tinynet.Size([8, 2])
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,

@@ -51,7 +51,7 @@ class LayerNorm(_AffineNorm):
 
     >>> norm = nn.LayerNorm(16)
     >>> norm(tn.randn(8, 10, 16)).shape
-    (8, 10, 16)
+    tinynet.Size([8, 10, 16])
     """
 
     def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
