@@ -26,14 +26,21 @@ from tinynet.factories import ones, zeros
 from tinynet.ops import cat, einsum
 from tinynet.tensor import Tensor
 from tinynet.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
-                               cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
-                               smooth_l1_loss)
+                               cross_entropy, gaussian_nll_loss, huber_loss, kl_div, l1_loss,
+                               mse_loss, nll_loss, poisson_nll_loss, smooth_l1_loss)
+from tinynet.nn.losses_margin import (cosine_embedding_loss, hinge_embedding_loss,
+                                      margin_ranking_loss, multi_margin_loss,
+                                      multilabel_margin_loss, multilabel_soft_margin_loss,
+                                      soft_margin_loss, triplet_margin_loss)
 from tinynet.ops.activation import in_place
 from tinynet.ops.arithmetic import write_out
 from tinynet.ops.embedding import embedding
 from tinynet.ops.grid_sample import affine_grid, grid_sample
 from tinynet.ops.interpolate import interpolate
-from tinynet.ops.lp_pool import lp_pool1d, lp_pool2d
+from tinynet.ops.conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d,
+                                 conv_transpose3d, max_pool3d)
+from tinynet.ops.embedding_bag import embedding_bag
+from tinynet.ops.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from tinynet.ops.linalg import vector_norm
 from tinynet.ops.special import gelu, mish, silu
 from tinynet.ops.activation import hardsigmoid, hardswish, hardtanh, relu6
@@ -47,20 +54,23 @@ from tinynet.nn.activations import (celu, glu, hardshrink, logsigmoid, prelu, rr
                                     softshrink, softsign, tanhshrink, threshold)
 
 __all__ = [
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "affine_grid", "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "channel_shuffle",
-    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "cosine_similarity",
-    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
-    "feature_alpha_dropout", "fold", "gelu", "glu", "grid_sample", "group_norm", "hardshrink", "hardsigmoid",
-    "hardswish", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "adaptive_max_pool3d", "affine_grid", "alpha_dropout", "avg_pool1d",
+    "avg_pool2d", "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "celu", "channel_shuffle", "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
+    "embedding", "embedding_bag", "feature_alpha_dropout", "fold", "gaussian_nll_loss", "gelu",
+    "glu", "grid_sample", "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
     "layer_norm", "leaky_relu", "linear", "local_response_norm", "log_softmax", "logsigmoid",
-    "lp_pool1d", "lp_pool2d",
-    "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "nll_loss",
-    "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
-    "prelu", "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",
-    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink",
-    "softsign", "tanh", "tanhshrink", "threshold", "unfold",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "margin_ranking_loss", "max_pool1d", "max_pool2d",
+    "max_pool3d", "max_unpool1d", "max_unpool2d", "mish", "mse_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot",
+    "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu",
+    "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid",
+    "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink",
+    "softsign", "tanh", "tanhshrink", "threshold", "triplet_margin_loss", "unfold",
 ]
 
 

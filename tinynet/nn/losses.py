@@ -11,12 +11,19 @@ Class losses (``cross_entropy``, ``nll_loss``) take scores of shape (C,), (N, C)
 (N, C, d1, ..., dk) with integer targets of shape (), (N,) or (N, d1, ..., dk), class
 ``weight``, ``ignore_index`` and (cross entropy) ``label_smoothing`` and class-probability
 targets.
+
+The likelihood losses ``poisson_nll_loss`` and ``gaussian_nll_loss`` broadcast their arguments
+as PyTorch does (arguments that do not broadcast raise PyTorch's RuntimeError); the margin and
+embedding losses are in ``tinynet/nn/losses_margin.py``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from numbers import Real
+
+import numpy
 
 from tinynet import backend
 from tinynet.ops import abs, exp, log, log_softmax, softplus, where
@@ -25,7 +32,8 @@ from tinynet.ops.losses import squared_error
 from tinynet.tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-           "huber_loss", "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss"]
+           "gaussian_nll_loss", "huber_loss", "kl_div", "l1_loss", "mse_loss", "nll_loss",
+           "poisson_nll_loss", "smooth_l1_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -70,6 +78,17 @@ def _same_shape(input: Tensor, target: Tensor, op: str) -> None:
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape "
                          f"{tuple(target.shape)} differ")
+
+
+def _broadcastable(op: str, **tensors: Tensor) -> tuple[int, ...]:
+    """The shape the named tensors broadcast to, as PyTorch broadcasts them in the losses that
+    do; a RuntimeError (PyTorch's type) naming ``op`` and every argument's shape if they don't."""
+    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+    try:
+        return tuple(numpy.broadcast_shapes(*shapes.values()))
+    except ValueError:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise RuntimeError(f"{op}: the shapes of {listed} do not broadcast together") from None
 
 
 def _weighted(loss: Tensor, weight: Tensor | None, reduction: str, op: str,
@@ -207,6 +226,75 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
     return _reduce(loss, reduction, "kl_div")
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: bool | None = None, eps: float = 1e-8,
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of ``target`` counts under a Poisson distribution of rate λ:
+    exp(x) - y·x with ``log_input=True`` (``input`` x = log λ), else x - y·log(x + eps).
+
+    ``full`` adds the Stirling approximation of log(y!), y·log y - y + ½·log(2π·y), for
+    targets y > 1 (0 for the others; there its gradient with respect to the target is 0 where
+    PyTorch's is NaN at y = 0). Input and target broadcast together.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
+    _broadcastable("poisson_nll_loss", input=input, target=target)
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        above = target.array > 1
+        y = where(above, target, 1.0)  # log(y) only where y > 1: finite gradients everywhere
+        stirling = y * log(y) - y + 0.5 * log(y * (2 * math.pi))
+        loss = loss + where(above, stirling, 0.0)
+    return _reduce(loss, reduction, "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of ``target`` under a Gaussian of mean ``input`` and variance
+    ``var``: ½·(log max(var, eps) + (x - y)² / max(var, eps)), plus ½·log(2π) with ``full``.
+
+    ``var`` (non-negative) is a number, a tensor of the input's shape, of its shape without
+    the last dim (one variance per vector), or of its shape with one dim of size 1 (shared
+    along that dim). As in PyTorch the clamp at ``eps`` is not differentiated: the gradient
+    with respect to ``var`` is taken at the clamped value as if nothing were clamped.
+    """
+    op = "gaussian_nll_loss"
+    if isinstance(var, Tensor):
+        if var.numel() and bool((var.array < 0).any()):
+            raise ValueError(f"{op}: var has negative entry/entries (smallest "
+                             f"{float(var.array.min())}); a variance must be >= 0")
+        shape, var_shape = tuple(input.shape), tuple(var.shape)
+        if var_shape != shape:
+            if shape[:-1] == var_shape:  # one variance per vector: shared along the last dim
+                var = var.unsqueeze(-1)
+            elif not (len(var_shape) == len(shape) and
+                      sum(v for i, v in zip(shape, var_shape) if i != v) == 1):
+                raise ValueError(f"{op}: var is of incorrect size: got var {var_shape} for input "
+                                 f"{shape}; expected {shape}, {shape[:-1]} or {shape} with one "
+                                 "dim of size 1")
+    elif isinstance(var, Real) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"{op}: var has negative entry/entries, got var={var}")
+    else:
+        raise TypeError(f"{op}: var must be a tensor or a number, got {type(var).__name__}")
+    _check_reduction(reduction, op)
+    _broadcastable(op, input=input, target=target)
+    if isinstance(var, Tensor):
+        var = var + (var.clamp(min=eps) - var).detach()  # clamped, the gradient passed on as is
+        log_var = log(var)
+    else:
+        var = max(float(var), eps)
+        log_var = math.log(var)
+    diff = input - target
+    loss = (log_var + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, op)
 
 
 # ---------------------------------------------------------------------------- classes

@@ -1,4 +1,4 @@
-"""``lp_pool1d`` and ``lp_pool2d``: the p-norm of each window, (Σ xᵖ)^(1/p), as PyTorch's
+"""``lp_pool1d``, ``lp_pool2d`` and ``lp_pool3d``: the p-norm of each window, (Σ xᵖ)^(1/p), as PyTorch's
 power-average pools. p = 1 sums the window, p = 2 is its Euclidean norm and p = ±inf the
 largest (smallest) absolute value.
 
@@ -21,6 +21,7 @@ from typing import Any
 from tinynet.ops.activation import relu
 from tinynet.ops.conv import pair, single
 from tinynet.ops.conv1d import avg_pool1d, max_pool1d
+from tinynet.ops.conv3d import avg_pool3d, max_pool3d, triple
 from tinynet.ops.pool import avg_pool2d, max_pool2d
 from tinynet.ops.rounding import sign
 from tinynet.tensor import Tensor
@@ -42,6 +43,15 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     window = math.prod(pair(kernel_size, "lp_pool2d: kernel_size"))
     return _lp_pool(input, norm_type, kernel_size, window, stride, ceil_mode, avg_pool2d,
                     max_pool2d)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """The ``norm_type``-norm of each ``kernel_size`` window of an (N, C, D, H, W) or
+    (C, D, H, W) input; ``stride`` defaults to the kernel size, and there is no padding."""
+    window = math.prod(triple(kernel_size, "lp_pool3d: kernel_size"))
+    return _lp_pool(input, norm_type, kernel_size, window, stride, ceil_mode, avg_pool3d,
+                    max_pool3d)
 
 
 def _lp_pool(input: Tensor, norm_type: float, kernel_size: Any, window: int, stride: Any,

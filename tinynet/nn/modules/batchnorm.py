@@ -95,7 +95,7 @@ class BatchNorm1d(_BatchNorm):
 
     >>> bn = nn.BatchNorm1d(16)
     >>> bn(tn.randn(32, 16)).shape   # each column now has mean 0, variance ~1
-    (32, 16)
+    tinynet.Size([32, 16])
     """
 
     _dims = (2, 3)
@@ -105,3 +105,9 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input, per channel C (over N, H and W)."""
 
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) input, per channel C (over N, D, H and W)."""
+
+    _dims = (5,)

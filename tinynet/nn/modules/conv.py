@@ -1,5 +1,6 @@
-"""``Conv2d`` and ``Conv1d``: cross-correlation over NCHW images and NCL sequences, and their
-adjoints ``ConvTranspose2d`` and ``ConvTranspose1d``, with PyTorch's default initialisation."""
+"""``Conv2d``, ``Conv1d`` and ``Conv3d``: cross-correlation over NCHW images, NCL sequences and
+NCDHW volumes; their adjoints ``ConvTranspose1d/2d/3d``; PyTorch's default
+initialisation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from tinynet.nn import functional as F
 from tinynet.nn.modules.linear import add_weight_and_bias, check_size, reset_fan_in_uniform
 from tinynet.nn.modules.module import Module
-from tinynet.ops.conv import pair, single
+from tinynet.ops.conv import ints
 from tinynet.tensor import Tensor
 
 
@@ -57,7 +58,7 @@ class _ConvNd(Module):
                             bias_size=self.out_channels)
 
     def _tuple(self, value: Any, name: str) -> tuple[int, ...]:
-        return pair(value, name) if self.dims == 2 else (single(value, name),)
+        return ints(value, self.dims, name)
 
     def reset_parameters(self) -> None:
         """Draw fresh initial values (from the generator ``tn.manual_seed`` seeds)."""
@@ -111,7 +112,7 @@ class Conv2d(_ConvNd):
 
     >>> conv = nn.Conv2d(1, 8, kernel_size=3, padding=1)
     >>> conv(tn.randn(4, 1, 28, 28)).shape
-    (4, 8, 28, 28)
+    tinynet.Size([4, 8, 28, 28])
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
@@ -140,6 +141,31 @@ class Conv1d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int],
                  stride: int | tuple[int] = 1, padding: int | tuple[int] | str = 0,
                  dilation: int | tuple[int] = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: str | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution: (N, in_channels, D, H, W) or (in_channels, D, H, W) →
+    (…, out_channels, D_out, H_out, W_out).
+
+    ``weight`` is (out_channels, in_channels/groups, kd, kh, kw), initialised as Conv2d's; the
+    other arguments are Conv2d's with three numbers each (an int or a triple).
+
+    >>> conv = nn.Conv3d(1, 8, kernel_size=3, padding=1)
+    >>> conv(tn.randn(2, 1, 8, 16, 16)).shape
+    tinynet.Size([2, 8, 8, 16, 16])
+    """
+
+    dims = 3
+    convolve = staticmethod(F.conv3d)
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int | tuple[int, int, int], stride: int | tuple[int, int, int] = 1,
+                 padding: int | tuple[int, int, int] | str = 0,
+                 dilation: int | tuple[int, int, int] = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: str | None = None,
                  dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
@@ -235,5 +261,28 @@ class ConvTranspose1d(_ConvTransposeNd):
                  output_padding: int | tuple[int] = 0, groups: int = 1, bias: bool = True,
                  dilation: int | tuple[int] = 1, padding_mode: str = "zeros",
                  device: str | None = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
+                         groups, bias, dilation, padding_mode, device, dtype)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The adjoint of a 3-D convolution: (N, in_channels, D, H, W) or (in_channels, D, H, W)
+    → (…, out_channels, D_out, H_out, W_out), each size as ConvTranspose2d's; the arguments are
+    ConvTranspose2d's with three numbers each.
+
+    >>> nn.ConvTranspose3d(8, 4, kernel_size=2, stride=2)(tn.randn(1, 8, 3, 4, 4)).shape
+    tinynet.Size([1, 4, 6, 8, 8])
+    """
+
+    dims = 3
+    convolve = staticmethod(F.conv_transpose3d)
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int | tuple[int, int, int], stride: int | tuple[int, int, int] = 1,
+                 padding: int | tuple[int, int, int] = 0,
+                 output_padding: int | tuple[int, int, int] = 0, groups: int = 1,
+                 bias: bool = True, dilation: int | tuple[int, int, int] = 1,
+                 padding_mode: str = "zeros", device: str | None = None,
+                 dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding,
                          groups, bias, dilation, padding_mode, device, dtype)

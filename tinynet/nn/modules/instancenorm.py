@@ -69,3 +69,10 @@ class InstanceNorm2d(_InstanceNorm):
     """
 
     _dims = (4,)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input: each (sample, channel)
+    over D, H and W."""
+
+    _dims = (5,)

@@ -1,5 +1,5 @@
-"""The pooling functions as layers: max, average, adaptive, power-average (``LPPool``) and
-max-unpooling, in 1-D and 2-D."""
+"""The pooling functions as layers: max, average, adaptive and power-average (``LPPool``) in
+1-D, 2-D and 3-D, and max-unpooling in 1-D and 2-D."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class MaxPool2d(Module):
     (C, H, W); the arguments are those of ``F.max_pool2d``.
 
     >>> nn.MaxPool2d(2)(tn.randn(1, 3, 8, 8)).shape
-    (1, 3, 4, 4)
+    tinynet.Size([1, 3, 4, 4])
     """
 
     def __init__(self, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
@@ -99,7 +99,7 @@ class AdaptiveAvgPool2d(Module):
     keeps that side): ``AdaptiveAvgPool2d(1)`` is global average pooling.
 
     >>> nn.AdaptiveAvgPool2d((2, 3))(tn.randn(4, 8, 7, 9)).shape
-    (4, 8, 2, 3)
+    tinynet.Size([4, 8, 2, 3])
     """
 
     def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
@@ -227,3 +227,42 @@ class LPPool1d(LPPool2d):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class MaxPool3d(MaxPool2d):
+    """Max over each window of an (N, C, D, H, W) or (C, D, H, W) volume; the arguments are
+    those of ``F.max_pool3d``."""
+
+    pool = staticmethod(F.max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over each window of an (N, C, D, H, W) or (C, D, H, W) volume; the arguments are
+    those of ``F.avg_pool3d``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int, a triple,
+    None keeps that side) whatever the input's size."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` whatever the input's
+    size; ``return_indices=True`` also returns the positions of the maxima."""
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class LPPool3d(LPPool2d):
+    """The ``norm_type``-norm of each window of a volume: ``F.lp_pool3d`` as a layer."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

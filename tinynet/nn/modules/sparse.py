@@ -1,4 +1,5 @@
-"""``Embedding``: a learnable lookup table from integer ids to vectors."""
+"""``Embedding``: a learnable lookup table from integer ids to vectors, and ``EmbeddingBag``,
+which reduces bags of them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class Embedding(Module):
 
     >>> embed = nn.Embedding(1000, 16, padding_idx=0)
     >>> embed(tn.tensor([[5, 3, 0]])).shape
-    (1, 3, 16)
+    tinynet.Size([1, 3, 16])
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
@@ -30,33 +31,14 @@ class Embedding(Module):
                  _weight: Tensor | None = None, _freeze: bool = False, device: str | None = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        check_size("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
-        if padding_idx is not None:
-            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"num_embeddings ({self.num_embeddings})")
-            padding_idx %= self.num_embeddings
-        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        _set_table(self, num_embeddings, embedding_dim, padding_idx, _weight, _freeze, device,
+                   dtype)
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            self.weight = empty_parameter((self.num_embeddings, self.embedding_dim), dtype)
-            self.weight.requires_grad_(not _freeze)
-            self.reset_parameters()
-            to_chosen_device(self, device)
-        else:
-            if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
-                raise ValueError(f"Embedding: shape of weight {tuple(_weight.shape)} does not "
-                                 f"match num_embeddings and embedding_dim "
-                                 f"({self.num_embeddings}, {self.embedding_dim})")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
         """N(0, 1) entries, and zeros in the padding row."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _reset_table(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -83,10 +65,108 @@ class Embedding(Module):
                         sparse: bool = False) -> Embedding:
         """An Embedding whose weight is ``embeddings`` (same memory), frozen unless
         ``freeze=False``; the padding row keeps its given values."""
-        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
-            shape = tuple(embeddings.shape) if isinstance(embeddings, Tensor) else None
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got {shape}")
-        rows, cols = embeddings.shape
+        rows, cols = _check_pretrained(embeddings)
         return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
                    max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq,
                    sparse=sparse)
+
+
+def _set_table(layer: Embedding | EmbeddingBag, num_embeddings: int, embedding_dim: int,
+               padding_idx: int | None, weight: Tensor | None, freeze: bool, device: str | None,
+               dtype: Any) -> None:
+    """The lookup table's sizes, padding row and weight (given, or drawn N(0, 1))."""
+    name = type(layer).__name__
+    check_size(name, num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+    layer.num_embeddings, layer.embedding_dim = int(num_embeddings), int(embedding_dim)
+    if padding_idx is not None:
+        if not -layer.num_embeddings <= padding_idx < layer.num_embeddings:
+            raise ValueError(f"{name}: padding_idx {padding_idx} must be within "
+                             f"num_embeddings ({layer.num_embeddings})")
+        padding_idx %= layer.num_embeddings
+    layer.padding_idx = padding_idx
+    if weight is None:
+        layer.weight = empty_parameter((layer.num_embeddings, layer.embedding_dim), dtype)
+        layer.weight.requires_grad_(not freeze)
+        layer.reset_parameters()
+        to_chosen_device(layer, device)
+    else:
+        if tuple(weight.shape) != (layer.num_embeddings, layer.embedding_dim):
+            raise ValueError(f"{name}: shape of weight {tuple(weight.shape)} does not match "
+                             f"num_embeddings and embedding_dim ({layer.num_embeddings}, "
+                             f"{layer.embedding_dim})")
+        layer.weight = Parameter(weight, requires_grad=not freeze)
+
+
+def _reset_table(layer: Embedding | EmbeddingBag) -> None:
+    """N(0, 1) entries, and zeros in the padding row."""
+    init.normal_(layer.weight)
+    if layer.padding_idx is not None:
+        with no_grad():
+            layer.weight[layer.padding_idx].fill_(0)
+
+
+def _check_pretrained(embeddings: Any) -> tuple[int, int]:
+    if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+        shape = tuple(embeddings.shape) if isinstance(embeddings, Tensor) else None
+        raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got {shape}")
+    return embeddings.shape
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxes of bags of embeddings, without the per-index rows in between:
+    ``F.embedding_bag`` with a learnable ``weight`` (N(0, 1), the padding row 0, as PyTorch).
+
+    ``layer(input, offsets=None, per_sample_weights=None)``: ``input`` (bags, length), or 1-D
+    with ``offsets`` the start of each bag; gives (bags, embedding_dim).
+
+    >>> bag = nn.EmbeddingBag(1000, 16, mode="sum")
+    >>> bag(tn.tensor([4, 8, 15, 16, 23]), offsets=tn.tensor([0, 2])).shape
+    tinynet.Size([2, 16])
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight: Tensor | None = None,
+                 include_last_offset: bool = False, padding_idx: int | None = None,
+                 device: str | None = None, dtype: Any = None, _freeze: bool = False) -> None:
+        super().__init__()
+        _set_table(self, num_embeddings, embedding_dim, padding_idx, _weight, _freeze, device,
+                   dtype)
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, \
+            scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+
+    def reset_parameters(self) -> None:
+        """N(0, 1) entries, and zeros in the padding row."""
+        _reset_table(self)
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
+                               self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag whose weight is ``embeddings`` (same memory), frozen unless
+        ``freeze=False``."""
+        rows, cols = _check_pretrained(embeddings)
+        return cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                   include_last_offset, padding_idx, _freeze=freeze)
