@@ -8,7 +8,8 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import Optimizer, ParamsT, check_non_negative, check_state_device
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_betas, check_non_negative,
+                                     check_state_device)
 from tinynet.tensor import Tensor
 
 
@@ -38,9 +39,7 @@ class Adam(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
         check_non_negative(name, group, ("lr", "eps", "weight_decay"))
-        betas = group["betas"]
-        if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
-            raise ValueError(f"{name}: invalid betas {betas!r}, expected two numbers in [0, 1)")
+        check_betas(name, group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)

@@ -195,3 +195,19 @@ def check_state_device(name: str, p: Tensor, state_tensor: Tensor) -> None:
                            f"optimizer state is on {state_tensor.device}; move the model before "
                            "building the optimizer (or load the optimizer's state_dict after moving)")
 
+
+def lerp_(start: Any, end: Any, weight: float) -> None:
+    """``start ← start + weight · (end - start)`` in place on raw arrays, rounded as
+    ``torch.lerp_`` rounds it (from ``end``'s side when weight >= 0.5): the moving average
+    ``m = β·m + (1 - β)·g`` of the Adam family is ``lerp_(m, g, 1 - β)`` in PyTorch."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
+
+
+def check_betas(name: str, group: dict[str, Any]) -> None:
+    """Raise ValueError naming the optimizer unless ``group['betas']`` is two numbers in [0, 1)."""
+    betas = group["betas"]
+    if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
+        raise ValueError(f"{name}: invalid betas {betas!r}, expected two numbers in [0, 1)")
