@@ -857,3 +857,59 @@ def test_new_schedulers_match_pytorch():
             scheduler.step()
             theirs.append(scheduler.get_last_lr())
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS"])
+def test_signatures_match_pytorch_in_names_order_kinds_and_defaults(name):
+    """Positional calls mean the same (SGD's weight_decay comes before nesterov)."""
+    torch = pytest.importorskip("torch")
+    import inspect
+    ours = inspect.signature(getattr(optim, name).__init__).parameters.values()
+    theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters.values()
+    assert [(p.name, p.kind, p.default) for p in ours] == \
+        [(p.name, p.kind, p.default) for p in theirs]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, ps: lib.optim.SGD(ps, 0.1, 0.9, 0, 1e-2, True, maximize=True),
+    lambda lib, ps: lib.optim.SGD(ps, 0.1, 0.9, 0.2, 1e-2),
+    lambda lib, ps: lib.optim.SGD(ps, maximize=True, weight_decay=0.1),
+    lambda lib, ps: lib.optim.Adam(ps, lr=0.1, weight_decay=0.1, maximize=True),
+    lambda lib, ps: lib.optim.Adam(ps, lr=0.1, weight_decay=0.1, amsgrad=True,
+                                   decoupled_weight_decay=True),
+    lambda lib, ps: lib.optim.AdamW(ps, lr=0.1, maximize=True, amsgrad=True)])
+def test_maximize_and_decoupled_weight_decay_step_as_pytorch(make):
+    torch = pytest.importorskip("torch")
+    grads = gradient_sequence()
+    ours, theirs = make_params(), [torch.tensor(p.detach().numpy(), requires_grad=True)
+                                   for p in make_params()]
+    ours_opt, theirs_opt = make(tn, ours), make(torch, theirs)
+    for step in grads:
+        for p, q, g in zip(ours, theirs, step):
+            p.grad, q.grad = tn.tensor(g), torch.tensor(g)
+        ours_opt.step()
+        theirs_opt.step()
+    for p, q in zip(ours, theirs):
+        numpy.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12)
+    for key in ("maximize", "foreach"):
+        assert ours_opt.param_groups[0][key] == theirs_opt.param_groups[0][key]
+
+
+def test_a_state_saved_before_a_setting_existed_loads_with_its_default():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.1)
+    saved = optimizer.state_dict()
+    for group in saved["param_groups"]:
+        del group["maximize"], group["decoupled_weight_decay"]
+    optimizer.load_state_dict(saved)
+    params[0].grad = tn.ones_like(params[0])
+    optimizer.step()
+    assert optimizer.param_groups[0]["maximize"] is False
+
+
+def test_implementation_switches_tinynet_lacks_are_refused():
+    for make in (lambda: optim.SGD(make_params(), fused=True),
+                 lambda: optim.Adam(make_params(), capturable=True),
+                 lambda: optim.AdamW(make_params(), differentiable=True)):
+        with pytest.raises(NotImplementedError, match="is not supported by tinynet"):
+            make()

@@ -9,13 +9,14 @@ from typing import Any
 from tinynet import backend
 from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_betas, check_non_negative,
-                                     check_state_device)
+                                     check_state_device, check_unsupported)
 from tinynet.tensor import Tensor
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015). For each parameter p with gradient g, at step t = 1, 2, …::
 
+        g = -g                                          (maximize)
         g = g + weight_decay · p                        (L2 penalty; AdamW decays p instead)
         m = β1 · m + (1 - β1) · g                       first moment
         v = β2 · v + (1 - β2) · g²                      second moment
@@ -28,12 +29,16 @@ class Adam(Optimizer):
     >>> opt = optim.Adam(model.parameters(), lr=1e-3)
     """
 
-    _decoupled_weight_decay = False
-
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        check_unsupported(type(self).__name__, capturable=capturable,
+                          differentiable=differentiable, fused=fused)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                      decoupled_weight_decay=decoupled_weight_decay))
         self._flat: dict[int, _FlatMoments] = {}  # group index -> its moments as flat arrays
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -56,7 +61,7 @@ class Adam(Optimizer):
                 state["step"] += 1
             settings = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                             weight_decay=group["weight_decay"],
-                            decoupled=self._decoupled_weight_decay)
+                            decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
             flat = self._flat_moments(index, group, params, states, amsgrad)
             if flat is not None:
                 flat.step(params, step=states[0]["step"], **settings)
@@ -92,19 +97,22 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): before the Adam update,
-    p = p · (1 - lr · weight_decay), instead of adding weight_decay · p to the gradient.
+    p = p · (1 - lr · weight_decay), instead of adding weight_decay · p to the gradient (as
+    ``Adam(..., decoupled_weight_decay=True)``).
     """
 
-    _decoupled_weight_decay = True
-
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
 
 
 def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any | None, *,
                 step: int, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                decoupled: bool) -> None:
+                decoupled: bool, maximize: bool = False) -> None:
     """One Adam step on raw arrays: updates ``param`` and the moments in place, only reads ``grad``.
 
     Fused by hand: every operation writes into an existing array (``out=`` or an in-place
@@ -114,6 +122,8 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_av
     Python overhead, not on arithmetic.
     """
     xp = backend.get_array_module(param)
+    if maximize:
+        grad = -grad  # a new array: the caller's gradient stays untouched
     if weight_decay and decoupled:
         param *= 1 - lr * weight_decay
     elif weight_decay:

@@ -139,7 +139,9 @@ class Optimizer:
                 p = by_index[key]
                 state[p] = {k: _state_value_for(v, p) for k, v in values.items()}
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+        # settings added since the state was saved take their defaults, as PyTorch's do
+        self.param_groups = [{**self.defaults,
+                              **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]}
                              for group, saved in zip(self.param_groups, saved_groups)]
 

@@ -6,26 +6,35 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import Optimizer, ParamsT, check_non_negative
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported,
+                                     gradient_of)
 from tinynet.tensor import Tensor
 
 
 class SGD(Optimizer):
     """Gradient descent, with PyTorch's exact update. For each parameter p with gradient g::
 
+        g = -g                                         (if maximize)
         g = g + weight_decay · p                       (if weight_decay)
         b = g  (first step),  b = momentum · b + (1 - dampening) · g   (if momentum)
         g = g + momentum · b  (nesterov)   or   g = b  (plain momentum)
         p = p - lr · g
 
+    The arguments keep PyTorch's order (weight_decay before nesterov); ``foreach`` is accepted
+    and changes nothing.
+
     >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
-    def __init__(self, params: ParamsT, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_unsupported("SGD", differentiable=differentiable, fused=fused)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize, foreach=foreach))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_non_negative("SGD", group, ("lr", "momentum", "weight_decay"))
@@ -41,9 +50,8 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                direction = p.grad.array  # read only: backward may share this array
-                if weight_decay:
-                    direction = direction + weight_decay * p.array
+                # read only: backward may share this array
+                direction = gradient_of(p, weight_decay, group["maximize"])
                 if momentum:
                     state = self.state.setdefault(p, {})
                     buffer = state.get("momentum_buffer")
