@@ -629,3 +629,32 @@ def test_fold_errors_say_what_is_expected():
         F.fold(tn.zeros(2, 12, 5), (4, 4), 2)
     with pytest.raises(RuntimeError, match=r"no \(5, 5\) window"):
         F.unfold(tn.zeros(1, 1, 3, 3), 5)
+
+
+def test_functional_and_layer_signatures_are_pytorchs():
+    """Every F function and nn layer takes PyTorch's arguments in PyTorch's order with its
+    defaults, so keyword and positional calls carry over (PyTorch's dispatching wrappers that
+    show only *args are skipped; tinynet's tensors stand in for its default modules)."""
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    def described(fn):
+        try:
+            parameters = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+            return None
+        return [(p.name, p.kind, p.default if not callable(p.default) else p.default.__name__)
+                for p in parameters if not p.name.startswith("_")]
+
+    mismatches = []
+    pairs = [(f"F.{name}", getattr(tn.nn.functional, name),
+              getattr(torch.nn.functional, name, None)) for name in tn.nn.functional.__all__]
+    pairs += [(f"nn.{name}", getattr(tn.nn, name).__init__, getattr(torch.nn, name).__init__)
+              for name in tn.nn.__all__ if inspect.isclass(getattr(torch.nn, name, None))]
+    for name, ours, theirs in pairs:
+        expected = None if theirs is None else described(theirs)
+        if expected is not None and described(ours) != expected:
+            mismatches.append(name)
+    assert mismatches == ["nn.Hardtanh"]  # PyTorch's deprecated min_value/max_value aliases

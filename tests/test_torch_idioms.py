@@ -374,3 +374,4 @@ def test_quickstart_matches_pytorch(real_torch, tmp_path):
     assert ours[1] == theirs[1] and ours[3] and theirs[3]
     assert [line.split("[")[1] for line in ours[2]] == [line.split("[")[1] for line in theirs[2]]
     assert ours[4] == theirs[4] == [(16, 4, 4)] * 4
+

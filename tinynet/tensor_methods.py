@@ -391,11 +391,11 @@ class TensorMethods:
     def tanh(self) -> Tensor:
         return ops.tanh(self)
 
-    def softmax(self, dim: int) -> Tensor:
-        return ops.softmax(self, dim)
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return ops.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int) -> Tensor:
-        return ops.log_softmax(self, dim)
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return ops.log_softmax(self, dim, dtype=dtype)
 
     # ----------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -107,10 +107,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     given (PyTorch's guess of it without one is deprecated; guessing hides bugs)."""
     if dim is None:
         raise TypeError("softmin: pass the dim to normalise over, e.g. softmin(x, dim=1) for "
-                        "(N, C) scores")
-    if dtype is not None:
-        input = input.to(dtype)
-    return softmax(-input, dim)
+                        "(N, C) scores (PyTorch's guess of it without one is deprecated)")
+    return softmax(-input, dim, dtype=dtype)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
@@ -191,25 +192,25 @@ def in_place(op: str, x: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
     return inplace(op, x, compute)
 
 
-def relu(x: Tensor, inplace: bool = False) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0) elementwise."""
     if inplace:
-        return in_place("relu_", x, ReLU.apply)
-    return ReLU.apply(x)
+        return in_place("relu_", input, ReLU.apply)
+    return ReLU.apply(input)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``negative_slope``·x (with ``inplace``, written into x)."""
     if inplace:
-        return in_place("leaky_relu_", x, lambda t: leaky_relu(t, negative_slope))
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
+        return in_place("leaky_relu_", input, lambda t: leaky_relu(t, negative_slope))
+    return LeakyReLU.apply(input, negative_slope=negative_slope)
 
 
-def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else ``alpha``·(exp(x) - 1) (with ``inplace``, written into x)."""
     if inplace:
-        return in_place("elu_", x, lambda t: elu(t, alpha))
-    return ELU.apply(x, alpha=alpha)
+        return in_place("elu_", input, lambda t: elu(t, alpha))
+    return ELU.apply(input, alpha=alpha)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -245,16 +246,16 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return Hardswish.apply(input)
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), computed without overflow."""
-    _float_input(x, "sigmoid")
-    return Sigmoid.apply(x)
+    _float_input(input, "sigmoid")
+    return Sigmoid.apply(input)
 
 
-def tanh(x: Tensor) -> Tensor:
+def tanh(input: Tensor) -> Tensor:
     """The hyperbolic tangent, elementwise."""
-    _float_input(x, "tanh")
-    return Tanh.apply(x)
+    _float_input(input, "tanh")
+    return Tanh.apply(input)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -271,11 +272,28 @@ def _softmax_dim(x: Tensor, dim: int, op: str) -> int:
     return dim % max(x.ndim, 1) if x.ndim else None
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """log(softmax(x)) computed as x - logsumexp(x): finite for any finite logits."""
-    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, "log_softmax"))
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """log(softmax(x)) computed as x - logsumexp(x): finite for any finite logits. ``dtype``
+    casts the input first; ``dim`` must be given (see ``softmax``)."""
+    input, dim = _softmax_input(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(input, dim=dim)
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    """exp(x) normalised to sum to 1 along ``dim`` (the max is subtracted first)."""
-    return Softmax.apply(x, dim=_softmax_dim(x, dim, "softmax"))
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """exp(x) normalised to sum to 1 along ``dim`` (the max is subtracted first); ``dtype``
+    casts the input first. ``dim`` must be given: PyTorch's guess of it without one is
+    deprecated, and a guess hides bugs, so tinynet refuses with a TypeError."""
+    input, dim = _softmax_input(input, dim, dtype, "softmax")
+    return Softmax.apply(input, dim=dim)
+
+
+def _softmax_input(input: Tensor, dim: int | None, dtype: Any, op: str) -> tuple[Tensor, Any]:
+    """The input, cast to ``dtype``, and the checked dim of a softmax-like op."""
+    if dim is None:
+        raise TypeError(f"{op}: pass the dim to normalise over, e.g. {op}(x, dim=1) for (N, C) "
+                        "scores (PyTorch's guess of it without one is deprecated)")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input, _softmax_dim(input, dim, op)

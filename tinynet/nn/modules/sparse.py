@@ -128,9 +128,9 @@ class EmbeddingBag(Module):
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
                  sparse: bool = False, _weight: Tensor | None = None,
                  include_last_offset: bool = False, padding_idx: int | None = None,
-                 device: str | None = None, dtype: Any = None, _freeze: bool = False) -> None:
+                 device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
-        _set_table(self, num_embeddings, embedding_dim, padding_idx, _weight, _freeze, device,
+        _set_table(self, num_embeddings, embedding_dim, padding_idx, _weight, False, device,
                    dtype)
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, \
             scale_grad_by_freq
@@ -168,5 +168,7 @@ class EmbeddingBag(Module):
         """An EmbeddingBag whose weight is ``embeddings`` (same memory), frozen unless
         ``freeze=False``."""
         rows, cols = _check_pretrained(embeddings)
-        return cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
-                   include_last_offset, padding_idx, _freeze=freeze)
+        layer = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                    include_last_offset, padding_idx)
+        layer.weight.requires_grad_(not freeze)
+        return layer
