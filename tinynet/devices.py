@@ -60,9 +60,9 @@ def get_default_device() -> device:
     return device(backend.default_device)
 
 
-def set_default_device(target: Any) -> None:
-    """Make factories (``tn.zeros``, ``tn.tensor`` of Python data…) put tensors on ``target``.
+def set_default_device(device: Any) -> None:
+    """Make factories (``tn.zeros``, ``tn.tensor`` of Python data…) put tensors on ``device``.
 
     ``None`` means the CPU again, as in PyTorch.
     """
-    backend.default_device = "cpu" if target is None else backend.check_device(target)
+    backend.default_device = "cpu" if device is None else backend.check_device(device)

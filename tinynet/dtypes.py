@@ -41,14 +41,15 @@ def get_default_dtype() -> Any:
     return backend.default_float.type
 
 
-def set_default_dtype(dtype: Any) -> None:
-    """Make Python floats and float factories produce ``dtype`` (float32 or float64, as PyTorch).
+def set_default_dtype(d: Any) -> None:
+    """Make Python floats and float factories produce dtype ``d`` (float32 or float64, as
+    PyTorch; the argument keeps PyTorch's name).
 
     >>> tn.set_default_dtype(tn.float64)
     >>> tn.tensor([1.0]).dtype
     dtype('float64')
     """
-    resolved = numpy.dtype(dtype)
+    resolved = numpy.dtype(d)
     if resolved.kind != "f":
         raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
                         f"default type, got {resolved}")
