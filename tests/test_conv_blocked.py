@@ -323,10 +323,12 @@ def test_freed_arrays_are_reused_without_page_faults_unless_malloc_is_configured
                              capture_output=True, text=True, check=True).stdout.split()
         return out[0] == "True", int(out[1])
 
+    # NumPy asks for huge pages for large arrays where the kernel has some free: then a round
+    # that maps its 8 MiB afresh faults 4 times, not 2048 (4 KiB pages)
     tuned, faults = run({})
-    assert tuned and faults < 100
+    assert tuned and faults < 20  # no round faults
     tuned, faults = run({"MALLOC_TOP_PAD_": "0"})  # the user's own setting is left alone
-    assert not tuned and faults >= 20 * 100  # every round maps its array afresh
+    assert not tuned and faults >= 20 * 4  # every round maps its array afresh
 
 
 @pytest.mark.parametrize("first, preset, expected", [
