@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_state_device,
-                                     check_unsupported, gradient_of)
-from tinynet.tensor import Tensor
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported,
+                                     gradient_of, zeros_for)
 
 
 class Adadelta(Optimizer):
@@ -46,13 +45,8 @@ class Adadelta(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0,
-                                             "square_avg": Tensor(p.xp.zeros_like(p.array)),
-                                             "acc_delta": Tensor(p.xp.zeros_like(p.array))}
-                check_state_device("Adadelta", p, state["square_avg"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, lambda q, g: {"square_avg": zeros_for(q),
+                                                        "acc_delta": zeros_for(q)})
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
                 square_avg *= rho

@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_state_device,
-                                     check_unsupported, gradient_of)
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported, gradient_of)
 from tinynet.tensor import Tensor
 
 
@@ -39,15 +38,15 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]  # the constructor adds its groups through here too
         for p in group["params"]:
-            self._init_state(p, group)
+            self.state[p] = {"step": 0, **self._new_state(p, group)}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_non_negative("Adagrad", group, ("lr", "lr_decay", "weight_decay",
                                               "initial_accumulator_value", "eps"))
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> None:
-        self.state[p] = {"step": 0, "sum": Tensor(p.xp.full(p.shape, group["initial_accumulator_value"],
-                                                            dtype=p.dtype))}
+    @staticmethod
+    def _new_state(p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"sum": Tensor(p.xp.full(p.shape, group["initial_accumulator_value"], dtype=p.dtype))}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
@@ -55,12 +54,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    self._init_state(p, group)
-                    state = self.state[p]
-                check_state_device("Adagrad", p, state["sum"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, self._new_state)
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
                 total = state["sum"].array

@@ -7,8 +7,7 @@ from typing import Any
 
 from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_betas, check_non_negative,
-                                     check_state_device, check_unsupported, gradient_of, lerp_)
-from tinynet.tensor import Tensor
+                                     check_unsupported, gradient_of, lerp_, zeros_for)
 
 
 class Adamax(Optimizer):
@@ -45,12 +44,8 @@ class Adamax(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0, "exp_avg": Tensor(p.xp.zeros_like(p.array)),
-                                             "exp_inf": Tensor(p.xp.zeros_like(p.array))}
-                check_state_device("Adamax", p, state["exp_avg"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, lambda q, g: {"exp_avg": zeros_for(q),
+                                                        "exp_inf": zeros_for(q)})
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 exp_avg, exp_inf = state["exp_avg"].array, state["exp_inf"].array
                 lerp_(exp_avg, grad, 1 - beta1)

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_state_device,
-                                     check_unsupported, gradient_of)
-from tinynet.tensor import Tensor
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported,
+                                     gradient_of, zeros_for)
 
 
 class ASGD(Optimizer):
@@ -48,12 +47,8 @@ class ASGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0, "eta": float(lr), "mu": 1.0,
-                                             "ax": Tensor(p.xp.zeros_like(p.array))}
-                check_state_device("ASGD", p, state["ax"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, lambda q, g: {"eta": float(g["lr"]), "mu": 1.0,
+                                                        "ax": zeros_for(q)})
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 eta, ax = state["eta"], state["ax"].array
                 p.array *= 1 - lambd * eta

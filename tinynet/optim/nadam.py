@@ -7,8 +7,7 @@ from typing import Any
 
 from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_betas, check_non_negative,
-                                     check_state_device, check_unsupported, gradient_of, lerp_)
-from tinynet.tensor import Tensor
+                                     check_unsupported, decayed_gradient, lerp_, zeros_for)
 
 
 class NAdam(Optimizer):
@@ -56,17 +55,11 @@ class NAdam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0, "mu_product": 1.0,
-                                             "exp_avg": Tensor(p.xp.zeros_like(p.array)),
-                                             "exp_avg_sq": Tensor(p.xp.zeros_like(p.array))}
-                check_state_device("NAdam", p, state["exp_avg"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, lambda q, g: {"mu_product": 1.0,
+                                                        "exp_avg": zeros_for(q),
+                                                        "exp_avg_sq": zeros_for(q)})
                 step = state["step"]
-                if weight_decay and decoupled:
-                    p.array *= 1 - lr * weight_decay
-                grad = gradient_of(p, 0.0 if decoupled else weight_decay, group["maximize"])
+                grad = decayed_gradient(p, lr, weight_decay, decoupled, group["maximize"])
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
                 mu_product = state["mu_product"] = state["mu_product"] * mu

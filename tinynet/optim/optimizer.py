@@ -145,6 +145,20 @@ class Optimizer:
                               "params": group["params"]}
                              for group, saved in zip(self.param_groups, saved_groups)]
 
+    def _stepped_state(self, p: Tensor, group: dict[str, Any],
+                       new_state: Callable[[Tensor, dict[str, Any]], dict[str, Any]]
+                       ) -> dict[str, Any]:
+        """``p``'s state with its ``step`` counted up: made by ``new_state(p, group)`` (after a
+        ``step`` of 0) at p's first step, and checked to be on p's device (p may have moved)."""
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = {"step": 0, **new_state(p, group)}
+        tensors = [value for value in state.values() if isinstance(value, Tensor)]
+        if tensors:
+            check_state_device(type(self).__name__, p, tensors[0])
+        state["step"] += 1
+        return state
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
@@ -190,12 +204,26 @@ def gradient_of(p: Tensor, weight_decay: float, maximize: bool) -> Any:
     return grad
 
 
+def decayed_gradient(p: Tensor, lr: float, weight_decay: float, decoupled: bool,
+                     maximize: bool) -> Any:
+    """``gradient_of`` with weight decay as L2 (added to the gradient) or, ``decoupled``, as
+    AdamW's: p shrunk by lr · weight_decay before the update, in place."""
+    if decoupled and weight_decay:
+        p.array *= 1 - lr * weight_decay
+    return gradient_of(p, 0.0 if decoupled else weight_decay, maximize)
+
+
 def check_state_device(name: str, p: Tensor, state_tensor: Tensor) -> None:
     """A parameter moved to another device after its optimizer state was made: say so."""
     if state_tensor.device != p.device:
         raise RuntimeError(f"{name}: a parameter of shape {tuple(p.shape)} is on {p.device} but its "
                            f"optimizer state is on {state_tensor.device}; move the model before "
                            "building the optimizer (or load the optimizer's state_dict after moving)")
+
+
+def zeros_for(p: Tensor) -> Tensor:
+    """A state tensor of zeros shaped, typed and placed as parameter ``p``."""
+    return Tensor(p.xp.zeros_like(p.array))
 
 
 def lerp_(start: Any, end: Any, weight: float) -> None:

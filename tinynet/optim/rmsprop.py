@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_state_device,
-                                     check_unsupported, gradient_of)
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported,
+                                     gradient_of, zeros_for)
 from tinynet.tensor import Tensor
 
 
@@ -46,9 +46,7 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.get(p) or self._init_state(p, group)
-                check_state_device("RMSprop", p, state["square_avg"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, lambda q, g: self._new_state(q, g))
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 square_avg = state["square_avg"].array
                 square_avg *= alpha
@@ -71,11 +69,11 @@ class RMSprop(Optimizer):
                 bump_version(p)
         return loss
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state: dict[str, Any] = {"step": 0, "square_avg": Tensor(p.xp.zeros_like(p.array))}
+    @staticmethod
+    def _new_state(p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = {"square_avg": zeros_for(p)}
         if group["momentum"] > 0:
-            state["momentum_buffer"] = Tensor(p.xp.zeros_like(p.array))
+            state["momentum_buffer"] = zeros_for(p)
         if group["centered"]:
-            state["grad_avg"] = Tensor(p.xp.zeros_like(p.array))
-        self.state[p] = state
+            state["grad_avg"] = zeros_for(p)
         return state

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_state_device,
-                                     check_unsupported, gradient_of)
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported,
+                                     gradient_of, zeros_for)
 from tinynet.tensor import Tensor
 
 
@@ -58,12 +58,8 @@ class Rprop(Optimizer):
                 if p.grad is None:
                     continue
                 xp = p.xp
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0, "prev": Tensor(xp.zeros_like(p.array)),
-                                             "step_size": Tensor(xp.full_like(p.array, group["lr"]))}
-                check_state_device("Rprop", p, state["prev"])
-                state["step"] += 1
+                state = self._stepped_state(p, group, lambda q, g: {
+                    "prev": zeros_for(q), "step_size": Tensor(q.xp.full_like(q.array, g["lr"]))})
                 grad = gradient_of(p, 0.0, group["maximize"])
                 prev, step_size = state["prev"].array, state["step_size"].array
                 sign = xp.sign(grad * prev)
