@@ -195,3 +195,35 @@ def test_warnings_and_errors_are_pytorchs():
             call(F, tn)
         with pytest.raises(error):
             call(torch.nn.functional, torch)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("size", [(2, 3, 28, 28), (1, 1, 7, 9), (2, 2, 4, 5, 6)])
+def test_an_identity_grid_reads_the_pixels_pytorch_reads(size, dtype):
+    """The spatial transformer starts from the identity, whose points lie on pixel centres:
+    there the last bit of the grid and of its pixel coordinates decides which pixels a point
+    reads, and so the gradient to θ. Both are rounded as PyTorch's CPU kernels round them."""
+    torch = pytest.importorskip("torch")
+    dims = len(size) - 2
+    theta = np.zeros((size[0], dims, dims + 1), dtype=dtype)
+    for i in range(dims):
+        theta[:, i, i] = 1
+    x = np.random.default_rng(0).standard_normal(size).astype(dtype)
+    modes = ("bilinear", "nearest", "bicubic") if dims == 2 else ("bilinear", "nearest")
+    for align_corners in (False, True):
+        for mode in modes:
+            for padding_mode in ("zeros", "border", "reflection"):
+                results = []
+                for lib in (tn, torch):
+                    t = lib.tensor(theta, requires_grad=True)
+                    grid = lib.nn.functional.affine_grid(t, size, align_corners=align_corners)
+                    out = lib.nn.functional.grid_sample(lib.tensor(x), grid, mode, padding_mode,
+                                                        align_corners)
+                    (out * lib.tensor(x[:, :1])).sum().backward()  # any weighting
+                    results.append((grid.detach().numpy(), out.detach().numpy(), t.grad.numpy()))
+                (grid, out, grad), (t_grid, t_out, t_grad) = results
+                np.testing.assert_array_equal(grid, t_grid)
+                np.testing.assert_allclose(out, t_out, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                           atol=1e-5 if dtype == "float32" else 1e-12)
+                np.testing.assert_allclose(grad, t_grad, rtol=1e-3 if dtype == "float32" else 1e-9,
+                                           atol=1e-3 if dtype == "float32" else 1e-9)

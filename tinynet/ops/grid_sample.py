@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 from collections.abc import Sequence
 from typing import Any
 
+from tinynet import backend
 from tinynet.ops.elementwise import where
 from tinynet.ops.indexing import gather
 from tinynet.ops.interpolate import _cubic_weights
@@ -63,7 +65,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     xp = theta.xp
     # the base grid: every pixel's (x, y[, z], 1), x running along the last dim
-    axes = [_positions(xp, n, align_corners) for n in reversed(spatial)]
+    axes = [_positions(xp, n, align_corners, theta.dtype) for n in reversed(spatial)]
     base = xp.ones(spatial + (dims + 1,), dtype=theta.dtype)
     for i, positions in enumerate(axes):
         base[..., i] = positions.reshape([-1 if d == dims - 1 - i else 1 for d in range(dims)])
@@ -71,12 +73,19 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     return points.reshape((size[0],) + spatial + (dims,))
 
 
-def _positions(xp: Any, n: int, align_corners: bool) -> Any:
-    """The normalised positions of ``n`` pixels' centres in [-1, 1]."""
+def _positions(xp: Any, n: int, align_corners: bool, dtype: Any) -> Any:
+    """The normalised positions of ``n`` pixels' centres in [-1, 1], in ``dtype``, to the last
+    bit as PyTorch makes them (that bit decides which pixel a point on a pixel centre reads):
+    its linspace steps up from -1 to the middle and down from 1 after it, each value one
+    fused multiply-add, which the exact fractions here round as it does."""
     if n <= 1:
-        return xp.zeros(n)
-    positions = xp.linspace(-1.0, 1.0, n)
-    return positions if align_corners else positions * ((n - 1) / n)
+        return xp.zeros(n, dtype=dtype)
+    as_dtype = xp.dtype(dtype).type
+    step = Fraction(float(as_dtype(2.0 / (n - 1))))
+    values = [Fraction(-1) + step * i if i < n // 2 else Fraction(1) - step * (n - 1 - i)
+              for i in range(n)]
+    positions = xp.asarray([float(v) for v in values], dtype=dtype)
+    return positions if align_corners else positions * (n - 1) / n
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
@@ -105,7 +114,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     dims = len(spatial)
     points = grid.shape[1:-1]
     # per input dim, the grid's coordinate in pixels (the grid lists x first: reversed dims)
-    coords = [_unnormalize(grid[..., dims - 1 - d], n, align_corners) for d, n in enumerate(spatial)]
+    coords = [_unnormalize(grid[..., dims - 1 - d], n, align_corners, dims)
+              for d, n in enumerate(spatial)]
     flat = input.reshape(batch, channels, -1)
     flat_points = math.prod(points)
 
@@ -185,10 +195,20 @@ def _check_shapes(input: Tensor, grid: Tensor, mode: str) -> None:
                            f"input on {input.device} and grid on {grid.device}")
 
 
-def _unnormalize(coordinate: Tensor, n: int, align_corners: bool) -> Tensor:
-    """[-1, 1] to pixels: the centres of the corner pixels, or their outer edges."""
+def _unnormalize(coordinate: Tensor, n: int, align_corners: bool, dims: int) -> Tensor:
+    """[-1, 1] to pixels: the centres of the corner pixels, or their outer edges. Rounded as
+    PyTorch's CPU kernels round it (the 2-D one and the 3-D one differ), so that a grid on the
+    pixel centres, such as an identity affine_grid's, picks the same pixels."""
+    if dims == 2:
+        if align_corners:
+            return (coordinate + 1) * ((n - 1) / 2)
+        shifted = coordinate + 1
+        pixels = shifted * (n / 2) - 0.5
+        # PyTorch's compiled kernel fuses this multiply and subtract, rounding once
+        fused = _fused_multiply_add(shifted.array, n / 2, -0.5)
+        return pixels + Tensor(fused - pixels.array)
     if align_corners:
-        return (coordinate + 1) * ((n - 1) / 2)
+        return (coordinate + 1) / 2 * (n - 1)
     return ((coordinate + 1) * n - 1) / 2
 
 
@@ -230,3 +250,26 @@ def _pad_index(xp: Any, index: Any, n: int, padding_mode: str, align_corners: bo
     if padding_mode == "reflection":
         index = _reflect(xp, index.astype(xp.float64), n, align_corners)[0]
     return xp.clip(index, 0, n - 1).astype(xp.int64)
+
+
+def _fused_multiply_add(a: Any, b: float, c: float) -> Any:
+    """a · b + c rounded once, as a fused multiply-add, in a's float dtype: the product is
+    split exactly into a rounded part and its error (Dekker's two-product), the sum likewise
+    (Knuth's two-sum), and the errors added back last."""
+    xp = backend.get_array_module(a)
+    dtype = a.dtype.type
+    b, c = dtype(b), dtype(c)
+    splitter = dtype(2.0 ** 27 + 1 if a.dtype.itemsize == 8 else 2.0 ** 12 + 1)
+
+    def halves(x: Any) -> tuple[Any, Any]:
+        scaled = splitter * x
+        high = scaled - (scaled - x)
+        return high, x - high
+
+    product = a * b
+    (a_high, a_low), (b_high, b_low) = halves(a), halves(xp.asarray(b))
+    product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    total = product + c
+    back = total - product
+    sum_error = (product - (total - back)) + (c - back)
+    return total + (sum_error + product_error)
