@@ -913,3 +913,32 @@ def test_implementation_switches_tinynet_lacks_are_refused():
                  lambda: optim.AdamW(make_params(), differentiable=True)):
         with pytest.raises(NotImplementedError, match="is not supported by tinynet"):
             make()
+
+
+def test_state_is_a_defaultdict_and_reading_it_first_changes_no_step():
+    """As PyTorch's: a custom optimizer may write optimizer.state[p][key], and looking at
+    optimizer.state[p] before the first step leaves the updates as they were."""
+    results = []
+    for peek in (False, True):
+        params = make_params()
+        optimizer = optim.Adamax(params, lr=0.1)
+        if peek:
+            assert optimizer.state[params[0]] == {}
+        for p, g in zip(params, gradient_sequence()[0]):
+            p.grad = tn.tensor(g)
+        optimizer.step()
+        results.append(params[0].detach().numpy())
+    numpy.testing.assert_array_equal(*results)
+
+
+def test_scheduler_step_with_an_epoch_is_pytorchs_deprecated_jump():
+    torch = pytest.importorskip("torch")
+    rates = []
+    for lib in (tn, torch):
+        optimizer = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=1.0)
+        scheduler = lib.optim.lr_scheduler.StepLR(optimizer, 2.0, gamma=0.5)  # a float step_size
+        with pytest.warns(UserWarning, match="epoch parameter in `scheduler.step\\(\\)`"):
+            scheduler.step(5)
+        scheduler.step()
+        rates.append(scheduler.get_last_lr())
+    assert rates[0] == rates[1]

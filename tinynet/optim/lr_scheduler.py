@@ -19,11 +19,17 @@ from __future__ import annotations
 import bisect
 import math
 import types
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from tinynet.optim.optimizer import Optimizer
+
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` is deprecated, as in PyTorch: with it the "
+    "scheduler jumps to that epoch, using the closed-form rate where it has one instead of the "
+    "chainable form. Call `scheduler.step()` once per epoch instead.")
 
 __all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
            "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
@@ -72,11 +78,21 @@ class LRScheduler:
         """The rates for the epoch ``last_epoch`` has just reached."""
         raise NotImplementedError(f"{type(self).__name__} defines no get_lr")
 
-    def step(self) -> None:
-        """Advance one epoch and set the new rate on every parameter group."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and set the new rate on every parameter group.
+
+        ``step(epoch)`` is PyTorch's deprecated form, with its warning: it jumps to ``epoch``,
+        using the closed-form rate where the scheduler has one."""
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            rates = self.get_lr()
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_closed_form_lr", None)
+            rates = closed_form() if closed_form else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, rates):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -109,8 +125,9 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        # a whole float (PyTorch's word-language-model example passes 1.0) works as in PyTorch
+        if not isinstance(step_size, (int, float)) or isinstance(step_size, bool) or step_size <= 0:
+            raise ValueError(f"StepLR: step_size must be a positive number, got {step_size!r}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 

@@ -8,6 +8,7 @@ a step records no graph and keeps none alive, and, as PyTorch's, they never writ
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,7 +31,8 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # as PyTorch's, a defaultdict: a custom optimizer's step can write self.state[p][key]
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or "
@@ -138,7 +140,7 @@ class Optimizer:
             if key in by_index:
                 p = by_index[key]
                 state[p] = {k: _state_value_for(v, p) for k, v in values.items()}
-        self.state = state
+        self.state = defaultdict(dict, state)
         # settings added since the state was saved take their defaults, as PyTorch's do
         self.param_groups = [{**self.defaults,
                               **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
@@ -151,7 +153,7 @@ class Optimizer:
         """``p``'s state with its ``step`` counted up: made by ``new_state(p, group)`` (after a
         ``step`` of 0) at p's first step, and checked to be on p's device (p may have moved)."""
         state = self.state.get(p)
-        if state is None:
+        if not state:  # none yet, or an empty one that reading optimizer.state[p] made
             state = self.state[p] = {"step": 0, **new_state(p, group)}
         tensors = [value for value in state.values() if isinstance(value, Tensor)]
         if tensors:
