@@ -176,6 +176,8 @@ def test_embedding_errors():
         F.embedding(tn.tensor([0.0, 1.0]), tn.ones(3, 2))
     with pytest.raises(IndexError, match="out of range for a weight of 3 rows"):
         F.embedding(tn.tensor([0, 3]), tn.ones(3, 2))
+    with pytest.raises(IndexError, match="out of range"):  # PyTorch counts no index from the end
+        nn.Embedding(3, 2)(tn.tensor([-1]))
     with pytest.raises(ValueError, match="padding_idx 5 must be within num_embeddings"):
         nn.Embedding(3, 2, padding_idx=5)
     with pytest.raises(NotImplementedError, match="sparse"):

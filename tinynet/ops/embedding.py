@@ -48,10 +48,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError(f"embedding: indices are on {input.device} but weight on {weight.device}")
     rows = weight.shape[0]
     indices = input.array
-    if indices.size and (int(indices.min()) < -rows or int(indices.max()) >= rows):
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= rows):
+        # negative indices too, as PyTorch (NumPy would count them from the end)
         raise IndexError(f"embedding: indices in [{int(indices.min())}, {int(indices.max())}] are "
-                         f"out of range for a weight of {rows} rows")
-    indices = indices % rows  # negative indices count from the end, as NumPy's
+                         f"out of range for a weight of {rows} rows (expected 0 to {rows - 1})")
     if max_norm is not None:
         _renorm_(weight, indices, max_norm, norm_type)
     scale = None
