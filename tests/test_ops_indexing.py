@@ -291,3 +291,17 @@ def test_indexing_and_products_match_torch():
             (lambda t: tn.outer(t[0], t[1]), lambda t: torch.outer(t[0], t[1])),
             (lambda t: tn.bmm(t[None], t.T[None]), lambda t: torch.bmm(t[None], t.T[None]))]:
         assert_matches_torch(torch, tn_fn, torch_fn, a)
+
+
+def test_a_zero_dim_integer_tensor_indexes_as_its_int_a_view():
+    """PyTorch treats x[torch.tensor(1)] as x[1]: a view that writes through."""
+    x = tn.zeros(3, 2)
+    row = x[tn.tensor(1)]
+    row += 1
+    assert row.shape == (2,)
+    np.testing.assert_array_equal(x.numpy(), [[0, 0], [1, 1], [0, 0]])
+    y = tn.arange(6.0, requires_grad=True)
+    y.reshape(2, 3)[tn.tensor(1), tn.tensor(0)].backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0, 0, 0, 1, 0, 0])
+    mask = tn.tensor([True])  # a boolean index stays a mask
+    assert tn.ones(1)[mask].shape == (1,)

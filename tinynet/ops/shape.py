@@ -247,7 +247,8 @@ def _as_index(index: Any, device: str) -> tuple:
         if isinstance(i, numbers.Integral) and not isinstance(i, (bool, int)):
             i = int(i)  # a NumPy integer indexes as an int does: a view, as in PyTorch
         if isinstance(i, Tensor):
-            i = i.array
+            # a 0-d integer tensor indexes as its int does: a view, as in PyTorch
+            i = int(i.array) if i.ndim == 0 and i.dtype.kind in "iu" else i.array
         if isinstance(i, list) or backend.is_array(i):
             i = xp.asarray(backend.to_device(i, device) if backend.is_array(i) else i)
             if i.dtype.kind not in "biu":
