@@ -156,3 +156,20 @@ def test_ieee_infs_and_nans_arise_silently_as_in_pytorch():
     assert run.stdout.startswith("[-inf, nan, 4.60517")
     warned = [line for line in run.stderr.splitlines() if "Warning" in line]
     assert len(warned) == 1 and warned[0].startswith("<string>:6: RuntimeWarning: divide by zero")
+
+
+def test_median_of_all_shares_a_tie_and_atan2_has_slope_zero_at_the_origin_as_pytorch():
+    torch = pytest.importorskip("torch")
+    data = np.array([[0.0, 0.0, -1.0, 3.0], [0.0, 2.0, np.nan, np.nan]])
+    for call in (lambda lib, t: t[0].median(), lambda lib, t: t.median(),
+                 lambda lib, t: t[:, :2].median(1).values.sum(),
+                 lambda lib, t: lib.atan2(t[0, :2] * 1, t[1, :2] * 0).sum()):
+        grads, names = [], []
+        for lib in (tn, torch):
+            t = lib.tensor(data, requires_grad=True)
+            out = call(lib, t)
+            out.backward()
+            grads.append(t.grad.numpy())
+            names.append(out.grad_fn.name())
+        np.testing.assert_array_equal(*grads)
+        assert names[0] == names[1]

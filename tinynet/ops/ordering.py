@@ -185,13 +185,33 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return TopK(gather(input, dim, indices), Tensor(indices))
 
 
+class MedianOfAll(Op):
+    """The median of all elements, found beforehand (``value``): as PyTorch's median() without
+    a dim, elements tied with it (or, for a NaN median, every NaN) share its gradient evenly."""
+
+    saves_inputs = False
+    node_name = "MedianBackward0"
+
+    def forward(self, a):
+        return self.value.copy()  # the output may be changed in place; backward reads value
+
+    def backward(self, g):
+        a = self.inputs[0].array
+        xp = backend.get_array_module(a)
+        hits = xp.isnan(a) if xp.isnan(self.value) else a == self.value
+        share = (hits / hits.sum()).astype(a.dtype, copy=False)
+        return (g * Tensor(share),)
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Median:
     """The lower of the two middle values (of all elements, or along ``dim`` with its index); a
-    NaN anywhere makes the median NaN, as in PyTorch. The gradient goes to the chosen element."""
+    NaN anywhere makes the median NaN, as in PyTorch. With ``dim`` the gradient goes to the
+    chosen element; without, the elements equal to the median share it, as in PyTorch."""
     if dim is None:
         if input.numel() == 0:
             return Tensor(input.xp.asarray(float("nan"), dtype=input.dtype))
-        return median(input.reshape(-1), 0).values
+        chosen = median(input.detach().reshape(-1), 0).values.array
+        return MedianOfAll.apply(input, value=chosen)
     dim = _normalize_dim(dim, input.ndim, "median")
     xp, n = input.xp, input.shape[dim] if input.ndim else 1
     if input.ndim == 0:

@@ -12,7 +12,7 @@ from typing import Any
 from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.arithmetic import binary
-from tinynet.ops.elementwise import unary
+from tinynet.ops.elementwise import unary, where
 from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
@@ -114,14 +114,16 @@ class Atanh(Op):
 
 
 class Atan2(Op):
-    """The angle of the point (x, y): d/dy = x / r², d/dx = -y / r²."""
+    """The angle of the point (x, y): d/dy = x / r², d/dx = -y / r² (0 at the origin)."""
 
     def forward(self, y, x):
         return backend.get_array_module(y).arctan2(y, x)
 
     def backward(self, g):
         y, x = self.inputs
-        scale = g / (x * x + y * y)
+        squared = x * x + y * y
+        # at the origin the slope is undefined: 0, as PyTorch gives (not 0/0 = NaN)
+        scale = g * where(squared == 0, 0.0, 1 / squared)
         gy = sum_to(scale * x, y.shape) if self.needs_input_grad[0] else None
         gx = sum_to(-scale * y, x.shape) if self.needs_input_grad[1] else None
         return gy, gx
