@@ -67,9 +67,10 @@ class Tensor(TensorMethods):
     tensor([2., 4., 6.])
     """
 
-    # Set only when they apply: _is_view (by view ops), _replaced_grad_fns (by in-place ops).
+    # Set only when they apply: _is_view (by view ops), _replaced_grad_fns (by in-place ops),
+    # _tensor_hooks (by a leaf's register_hook).
     __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_is_view",
-                 "_replaced_grad_fns", "__weakref__")
+                 "_replaced_grad_fns", "_tensor_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
 
     def __init__(self, data: Any, requires_grad: bool = False, grad_fn: Any = None) -> None:
@@ -224,6 +225,26 @@ class Tensor(TensorMethods):
         The graph is freed afterwards unless ``retain_graph=True``.
         """
         autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` each time backward has the gradient with respect to this tensor;
+        a hook that returns a tensor replaces the gradient. Returns a handle whose
+        ``remove()`` takes the hook off.
+
+        >>> y = x * 2
+        >>> y.register_hook(lambda g: g * 10)   # x.grad will be 20, not 2
+        """
+        return autograd.hooks.register_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` when backward runs (leaves always
+        keep theirs)."""
+        autograd.hooks.retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose ``retain_grad()`` was called."""
+        return autograd.hooks.retains_grad(self)
 
     def clone(self) -> Tensor:
         """A copy with its own memory; unlike ``detach`` it stays in the graph."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import anomaly
+from tinynet.autograd.hooks import run_hooks
 from tinynet.tensor import Tensor
 
 _grad_enabled = True
@@ -119,6 +120,7 @@ class Op:
     saves_inputs = True
     is_view = False
     released = False  # set once the walk has freed this node's saved state
+    _tensor_hooks = None  # the hooks registered on the tensor this op made (autograd.hooks)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -184,10 +186,10 @@ class Op:
     def release(self) -> None:
         """Drop inputs and saved arrays so the memory is freed as soon as backward passes (the
         node keeps its name)."""
-        name = self.__dict__.get("node_name")
+        kept = {key: self.__dict__[key] for key in ("node_name", "_retains_grad")
+                if key in self.__dict__}
         self.__dict__.clear()
-        if name is not None:
-            self.node_name = name
+        self.__dict__.update(kept)
         self.released = True
 
     def __repr__(self) -> str:  # as PyTorch prints a node: <MulBackward0 object at 0x...>
@@ -351,6 +353,8 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
     with set_grad_enabled(create_graph):
         for fn in order:
             g = grads.pop(fn, None)
+            if g is not None and fn._tensor_hooks:
+                g = run_hooks(fn._tensor_hooks, g)
             if targets is not None:
                 if id(fn) in target_nodes and g is not None:
                     results[fn] = g
@@ -372,10 +376,14 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
                     grads[node] = tg if previous is None else previous + tg
             if not retain_graph:
                 fn.release()
+        for leaf, g in grads.items():  # only leaves remain once every op has been walked
+            hooks = getattr(leaf, "_tensor_hooks", None)
+            if hooks:
+                grads[leaf] = run_hooks(hooks, g)
     if targets is not None:
         results.update((node, g) for node, g in grads.items() if id(node) in target_nodes)
         return results
-    return grads  # only leaves remain once every op has been walked
+    return grads
 
 
 def _as_tuple(x: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:

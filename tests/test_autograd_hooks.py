@@ -1,0 +1,109 @@
+"""Tensor hooks and retain_grad: the same programs run on tinynet and PyTorch give the same
+gradients, hook calls, .grad contents and errors."""
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+
+
+def run_both(program):
+    """program(lib, calls) -> list of arrays; run on both libraries, compare, return ours."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tn, torch):
+        calls = []
+        out = program(lib, calls)
+        results.append(([np.asarray(a.detach().numpy() if hasattr(a, "detach") else a)
+                         for a in out], [np.asarray(c) for c in calls]))
+    (ours, our_calls), (theirs, their_calls) = results
+    assert len(ours) == len(theirs) and len(our_calls) == len(their_calls)
+    for a, b in zip(ours + our_calls, theirs + their_calls):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    return ours
+
+
+def test_a_hook_on_a_non_leaf_sees_and_replaces_its_gradient():
+    def program(lib, calls):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * x
+        y.register_hook(lambda g: calls.append(g.detach().numpy().copy()))
+        y.register_hook(lambda g: g * 10)
+        (y * lib.tensor([1.0, -1.0, 2.0], dtype=lib.float64)).sum().backward()
+        return [x.grad]
+    run_both(program)
+
+
+def test_a_leaf_hook_changes_what_backward_and_grad_give():
+    def program(lib, calls):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        handle = x.register_hook(lambda g: g + 1)
+        (x * x).sum().backward()
+        first = x.grad.clone()
+        (found,) = lib.autograd.grad((x * x).sum(), x)
+        handle.remove()
+        (x * x).sum().backward()  # no hook now: adds 2x to the 2x + 1 there
+        return [first, found, x.grad]
+    run_both(program)
+
+
+def test_retain_grad_keeps_and_adds_up_a_non_leaf_gradient_after_other_hooks():
+    def program(lib, calls):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.register_hook(lambda g: g * 3)  # registered later, runs before retain_grad's
+        z = y * y
+        z.sum().backward(retain_graph=True)
+        first = y.grad.clone()
+        z.sum().backward()
+        calls.append([y.retains_grad, x.retains_grad, y.is_leaf])
+        return [first, y.grad, x.grad]
+    run_both(program)
+
+
+def test_a_tensor_used_twice_calls_its_hook_once_with_the_summed_gradient():
+    def program(lib, calls):
+        x = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        y = x.exp()
+        y.register_hook(lambda g: calls.append(g.detach().numpy().copy()))
+        (y * 2 + y * y).sum().backward()
+        return [x.grad]
+    run_both(program)
+
+
+def test_hooks_take_part_in_double_backward():
+    def program(lib, calls):
+        x = lib.tensor([0.3, 0.7], dtype=lib.float64, requires_grad=True)
+        y = x ** 3
+        y.register_hook(lambda g: g * x)  # a hook that is itself a function of x
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        return [g, gg]
+    run_both(program)
+
+
+def test_hook_errors_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    for lib in (tn, torch):
+        with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't "
+                                               "require gradient"):
+            lib.ones(2).register_hook(lambda g: g)
+        with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has "
+                                               "requires_grad=False"):
+            lib.ones(2).retain_grad()
+    x = tn.ones(2, requires_grad=True)
+    y = x * 1
+    y.register_hook(lambda g: tn.ones(3))
+    with pytest.raises(RuntimeError, match="hook: a hook returned a gradient of shape \\(3,\\) for "
+                                           "one of shape \\(2,\\)"):
+        y.sum().backward()
+
+
+def test_a_handle_removes_its_hook_in_a_with_block():
+    x = tn.ones(2, requires_grad=True)
+    calls = []
+    with x.register_hook(lambda g: calls.append(1)):
+        (x * 2).sum().backward()
+    (x * 2).sum().backward()
+    assert calls == [1]
