@@ -937,6 +937,7 @@ def test_scheduler_step_with_an_epoch_is_pytorchs_deprecated_jump():
     for lib in (tn, torch):
         optimizer = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=1.0)
         scheduler = lib.optim.lr_scheduler.StepLR(optimizer, 2.0, gamma=0.5)  # a float step_size
+        optimizer.step()
         with pytest.warns(UserWarning, match="epoch parameter in `scheduler.step\\(\\)`"):
             scheduler.step(5)
         scheduler.step()

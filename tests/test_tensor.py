@@ -197,3 +197,17 @@ def test_set_num_threads_caps_blas_and_can_be_restored():
     assert tn.get_num_threads() == before
     with pytest.raises(ValueError, match="positive"):
         tn.set_num_threads(0)
+
+
+def test_assigned_gradients_must_fit_their_tensor_as_in_pytorch():
+    x = tn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different size: grad "
+                                           "\\(3,\\), tensor \\(2,\\)"):
+        x.grad = tn.ones(3)
+    with pytest.raises(RuntimeError, match="assigned grad has data of a different type"):
+        x.grad = tn.ones(2, dtype=tn.float64)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
+        x.grad = 3
+    x.grad = tn.full((2,), 5.0)
+    x.grad = None
+    assert x.grad is None

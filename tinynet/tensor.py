@@ -69,7 +69,7 @@ class Tensor(TensorMethods):
 
     # Set only when they apply: _is_view (by view ops), _replaced_grad_fns (by in-place ops),
     # _tensor_hooks (by a leaf's register_hook).
-    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version_counter", "_is_view",
+    __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_is_view",
                  "_replaced_grad_fns", "_tensor_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
 
@@ -80,12 +80,34 @@ class Tensor(TensorMethods):
             check_can_require_grad(data.dtype)
         self.array = data
         self._requires_grad = requires_grad
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn = grad_fn
         # [version, in-place clock at the last change]: a list, so views and detach() share it
         self._version_counter = [0, 0]
 
     # ----------------------------------------------------------------- autograd state
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:  # PyTorch's checks: a gradient must fit what it is the gradient of
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: grad "
+                                   f"{tuple(value.shape)}, tensor {tuple(self.shape)}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: grad "
+                                   f"{value.dtype}, tensor {self.dtype}")
+            if value.device != self.device:
+                raise RuntimeError(f"assigned grad has data located on a different device: grad "
+                                   f"on {value.device}, tensor on {self.device}")
+        self._grad = value
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
