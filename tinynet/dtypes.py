@@ -7,6 +7,7 @@ NumPy has no bfloat16, so tinynet has none either.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy
@@ -79,3 +80,70 @@ def parse_tensor_type_name(name: str) -> tuple[numpy.dtype, str]:
     known = ", ".join(sorted(_TENSOR_TYPE_NAMES.values()))
     raise ValueError(f"type(): invalid type {name!r}; expected 'torch.<Name>' or "
                      f"'torch.cuda.<Name>' with <Name> one of {known}")
+
+
+# ----------------------------------------------------------------------------- type promotion
+def promote_types(type1: Any, type2: Any) -> numpy.dtype:
+    """The smallest dtype both convert to, by PyTorch's table: where NumPy widens an integer
+    next to a float (int64 with float32 is float64 there), PyTorch keeps the float's type.
+
+    >>> tn.promote_types(tn.int64, tn.float32)
+    dtype('float32')
+    """
+    a, b = numpy.dtype(type1), numpy.dtype(type2)
+    if a == b:
+        return a
+    if a.kind == "b" or (a.kind in "iu" and b.kind in "fc"):
+        return b
+    if b.kind == "b" or (b.kind in "iu" and a.kind in "fc"):
+        return a
+    return numpy.promote_types(a, b)
+
+
+def _category(dtype: numpy.dtype) -> int:
+    return {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}[dtype.kind]
+
+
+def _scalar_dtype(value: Any) -> numpy.dtype:
+    """The dtype PyTorch gives a Python number in arithmetic: bool, int64, or the defaults."""
+    if isinstance(value, (builtins.bool, numpy.bool_)):
+        return numpy.dtype(numpy.bool_)
+    if isinstance(value, (builtins.int, numpy.integer)):
+        return numpy.dtype(numpy.int64)
+    if isinstance(value, (builtins.float, numpy.floating)):
+        return numpy.dtype(backend.default_float)
+    return numpy.dtype(numpy.complex128 if backend.default_float == numpy.float64
+                       else numpy.complex64)
+
+
+def result_type(*operands: Any) -> numpy.dtype:
+    """The dtype of an elementwise op on ``operands`` (tensors and Python numbers), by
+    PyTorch's rule: a category (bool < integer < float < complex) is decided by the highest
+    operand, but the exact type by the tensors with dims when they reach that category, else by
+    the 0-d tensors, else by the numbers. So float32 · (a 0-d float64) stays float32, int32 + 5
+    stays int32, and an int tensor times 2.5 is float32.
+
+    >>> tn.result_type(tn.ones(2, dtype=tn.int32), 5)
+    dtype('int32')
+    """
+    tiers: list[numpy.dtype | None] = [None, None, None]  # dims, 0-d, numbers
+    for operand in operands:
+        dtype = getattr(operand, "dtype", None)
+        if dtype is None or (isinstance(operand, numpy.generic) and operand.ndim == 0
+                             and not hasattr(operand, "grad")):
+            tier, dtype = 2, _scalar_dtype(operand)
+        else:
+            tier, dtype = (1 if operand.ndim == 0 else 0), numpy.dtype(dtype)
+        tiers[tier] = dtype if tiers[tier] is None else promote_types(tiers[tier], dtype)
+    return _combine(tiers[0], _combine(tiers[1], tiers[2]))
+
+
+def _combine(higher: numpy.dtype | None, lower: numpy.dtype | None) -> numpy.dtype | None:
+    """The result of a higher-priority group's dtype next to a lower one's (PyTorch's rule)."""
+    if higher is None:
+        return lower
+    if lower is None or _category(higher) >= _category(lower):
+        return higher if higher.kind != "b" or lower is None else promote_types(higher, lower)
+    if lower.kind == "c" and higher.kind == "f":  # a complex number keeps a float's precision
+        return numpy.dtype(numpy.complex64 if higher.itemsize <= 4 else numpy.complex128)
+    return promote_types(higher, lower)

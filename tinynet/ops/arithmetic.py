@@ -13,6 +13,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.dtypes import result_type
 from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
@@ -30,21 +31,34 @@ def binary(op: type[Op], a: Any, b: Any) -> Tensor:
 
 
 def promoted(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """``a`` and ``b`` as Tensors of one dtype, by PyTorch's rules for a binary op."""
+    """``a`` and ``b`` as Tensors of the dtype PyTorch's rule gives a binary op on them
+    (``dtypes.result_type``): a float tensor keeps its dtype next to a number or a 0-d tensor,
+    an int32 tensor stays int32 next to 5, an int tensor times 2.5 becomes float32. A float
+    input changes dtype through a Cast op, so its gradient comes back in its own dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.array.dtype is b.array.dtype or a.dtype == b.dtype:  # the common case, first
+            return a, b
+    elif isinstance(a, Tensor) and a.dtype.kind == "f" and isinstance(b, (int, float)):
+        return a, as_tensor(b, a)  # a number takes a float tensor's dtype
+    elif isinstance(b, Tensor) and b.dtype.kind == "f" and isinstance(a, (int, float)):
+        return as_tensor(a, b), b
     like = a if isinstance(a, Tensor) else b
-    a, b = as_tensor(a, like), as_tensor(b, like)
-    if a.array.dtype is not b.array.dtype and a.dtype != b.dtype:  # identity: the cheap test
-        # PyTorch keeps the float operand's dtype next to an integer one (NumPy would give
-        # float64), and casts float32 next to float64 through a Cast op, so that each input's
-        # gradient comes back in its own dtype.
-        if a.dtype.kind in "biu" and b.dtype.kind == "f":
-            a = a.to(b.dtype)
-        elif b.dtype.kind in "biu" and a.dtype.kind == "f":
-            b = b.to(a.dtype)
-        elif a.dtype.kind == "f" and b.dtype.kind == "f":
-            common = numpy.promote_types(a.dtype, b.dtype)
-            a, b = a.to(common), b.to(common)
-    return a, b
+    dtype = result_type(a, b)
+    return _operand(a, dtype, like), _operand(b, dtype, like)
+
+
+def _operand(value: Any, dtype: Any, like: Tensor) -> Tensor:
+    """``value`` (a tensor, array or number) as a tensor of ``dtype`` on ``like``'s device; an
+    integer out of the dtype's range wraps around, as PyTorch's does."""
+    if isinstance(value, Tensor):
+        return value if value.dtype == dtype else value.to(dtype)
+    if backend.is_array(value):
+        return Tensor(value.astype(dtype, copy=False))
+    if dtype.kind in "iu" and isinstance(value, int) and not isinstance(value, bool):
+        info = numpy.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            value = int(numpy.asarray(value % 2 ** 64, dtype=numpy.uint64).astype(dtype))
+    return Tensor(backend.scalar_array(like.xp, value, dtype))
 
 
 class Add(Op):
@@ -312,10 +326,9 @@ def div(a: Any, b: Any, *, rounding_mode: str | None = None, out: Tensor | None 
     if rounding_mode is not None:
         from tinynet.ops import rounding  # rounding builds on div
         return write_out("div", rounding.rounded_div(a, b, rounding_mode), out)
-    like = a if isinstance(a, Tensor) else b
-    a, b = as_tensor(a, like), as_tensor(b, like)
-    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        a, b = a.to(backend.default_float), b.to(backend.default_float)
+    if result_type(a, b).kind in "biu":  # integers divide into the default float dtype
+        like = a if isinstance(a, Tensor) else b
+        a, b = (_operand(v, numpy.dtype(backend.default_float), like) for v in (a, b))
     result = binary(Div, a, b)
     return result if out is None else write_out("div", result, out)
 

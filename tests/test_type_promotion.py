@@ -1,0 +1,59 @@
+"""PyTorch's type promotion: tn.promote_types and tn.result_type against torch's for every pair
+of dtypes, of tensors with dims, 0-d tensors and Python numbers; and the arithmetic that
+follows it (values wrap as PyTorch's do)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet.dtypes import promote_types, result_type
+
+NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+         "complex64", "complex128"]
+
+
+def test_promote_types_and_result_type_are_pytorchs_for_every_pair():
+    torch = pytest.importorskip("torch")
+    ours = {name: np.dtype(name) for name in NAMES}
+    theirs = {name: getattr(torch, name) for name in NAMES}
+    back = {theirs[name]: ours[name] for name in NAMES}
+    for a, b in itertools.product(NAMES, NAMES):
+        assert promote_types(ours[a], ours[b]) == back[torch.promote_types(theirs[a], theirs[b])]
+        for dims_a, dims_b in itertools.product((0, 1), (0, 1)):
+            expected = torch.result_type(torch.zeros((2,) * dims_a, dtype=theirs[a]),
+                                         torch.zeros((2,) * dims_b, dtype=theirs[b]))
+            if expected == torch.complex32:  # NumPy has no complex32
+                continue
+            got = result_type(tn.zeros(*(2,) * dims_a, dtype=ours[a]),
+                              tn.zeros(*(2,) * dims_b, dtype=ours[b]))
+            assert got == back[expected], (a, dims_a, b, dims_b)
+    for name, number, dims in itertools.product(NAMES, (True, 3, 2.5, 1j), (0, 1)):
+        expected = torch.result_type(torch.zeros((2,) * dims, dtype=theirs[name]), number)
+        if expected != torch.complex32:
+            assert result_type(tn.zeros(*(2,) * dims, dtype=ours[name]), number) == back[expected]
+
+
+def test_arithmetic_follows_the_promotion_and_wraps_as_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [lambda lib: lib.ones(2) * lib.tensor(2.0, dtype=lib.float64),  # 0-d loses to dims
+             lambda lib: lib.ones(2, dtype=lib.int32) + 5,
+             lambda lib: lib.tensor([250, 3], dtype=lib.uint8) + 10,  # wraps
+             lambda lib: lib.tensor([250, 3], dtype=lib.uint8) + 300,
+             lambda lib: lib.ones(2, dtype=lib.int32) * 2.5,
+             lambda lib: lib.ones(2, dtype=lib.int32) / 2,
+             lambda lib: lib.ones(2, dtype=lib.int16) / lib.tensor(4.0, dtype=lib.float64),
+             lambda lib: lib.ones(2, dtype=lib.float16) * lib.tensor(3.0),
+             lambda lib: lib.tensor([True, False]) + 1,
+             lambda lib: lib.tensor(2.0) * lib.tensor(3.0, dtype=lib.float64)]
+    for case in cases:
+        ours, theirs = case(tn), case(torch)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_float32_gradient_stays_float32_next_to_a_0d_float64():
+    x = tn.ones(3, requires_grad=True)
+    (x * tn.tensor(2.0, dtype=tn.float64, requires_grad=True)).sum().backward()
+    assert x.grad.dtype == np.float32
