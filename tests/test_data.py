@@ -330,7 +330,8 @@ def test_dataloader_batches_len_and_drop_last():
 @given(n=st.integers(0, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(), drop_last=st.booleans(),
        seed=st.integers(0, 2**32))
 def test_dataloader_serves_each_sample_once(n, batch_size, shuffle, drop_last, seed):
-    loader = DataLoader(TensorDataset(tn.arange(n)), batch_size, shuffle, drop_last, seed=seed)
+    loader = DataLoader(TensorDataset(tn.arange(n)), batch_size, shuffle, drop_last=drop_last,
+                        seed=seed)
     served = [int(v) for (b,) in loader for v in b.numpy()]
     assert len(served) == len(loader) * batch_size if drop_last else len(served) == n
     assert len(set(served)) == len(served) and set(served) <= set(range(n))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy
 
 from tinynet import backend
+from tinynet.generator import numpy_generator
 from tinynet.tensor import Tensor, _host_array
 
 
@@ -236,31 +237,35 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
 
 
 # --------------------------------------------------------------------------- random
-def _standard_normal(size: tuple[int, ...], dtype: Any) -> numpy.ndarray:
-    return backend.generator("cpu").standard_normal(size, dtype=numpy.float64).astype(dtype)
+def _standard_normal(size: tuple[int, ...], dtype: Any, rng: Any = None) -> numpy.ndarray:
+    rng = backend.generator("cpu") if rng is None else rng
+    return rng.standard_normal(size, dtype=numpy.float64).astype(dtype)
 
 
-def randn(*size: Any, dtype: Any = None, device: str | None = None,
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: str | None = None,
           requires_grad: bool = False, **keywords: Any) -> Tensor:
-    """Standard normal samples of the given size."""
+    """Standard normal samples of the given size (drawn from ``generator``, a tn.Generator, when
+    given)."""
     dtype = _float_dtype(dtype)
-    array = _standard_normal(_size(size, keywords.pop("size", None)), dtype)
+    array = _standard_normal(_size(size, keywords.pop("size", None)), dtype,
+                             numpy_generator(generator, "randn"))
     _no_unknown("randn", keywords)
     return _finish(array, device, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: str | None = None,
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: str | None = None,
          requires_grad: bool = False, **keywords: Any) -> Tensor:
-    """Uniform samples on [0, 1)."""
+    """Uniform samples on [0, 1) (drawn from ``generator``, a tn.Generator, when given)."""
     dtype = _float_dtype(dtype)
     shape = _size(size, keywords.pop("size", None))
     _no_unknown("rand", keywords)
-    array = backend.generator("cpu").random(shape, dtype=numpy.float64)
+    array = numpy_generator(generator, "rand").random(shape, dtype=numpy.float64)
     return _finish(array.astype(dtype), device, requires_grad)
 
 
-def randint(*args: Any, size: Any = None, dtype: Any = None, device: str | None = None,
-            requires_grad: bool = False, low: int | None = None, high: int | None = None) -> Tensor:
+def randint(*args: Any, size: Any = None, generator: Any = None, dtype: Any = None,
+            device: str | None = None, requires_grad: bool = False, low: int | None = None,
+            high: int | None = None) -> Tensor:
     """Integers in [low, high) as int64: ``randint(high, size)`` or ``randint(low, high, size)``
     (or the same by keyword), as PyTorch."""
     positional = list(args)
@@ -275,14 +280,14 @@ def randint(*args: Any, size: Any = None, dtype: Any = None, device: str | None 
                         f"with low={low}, high={high}, size={size}")
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    array = backend.generator("cpu").integers(low, high, size=_size(tuple(size)))
+    array = numpy_generator(generator, "randint").integers(low, high, size=_size(tuple(size)))
     return _finish(array.astype(dtype or numpy.int64), device, requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, device: str | None = None,
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: str | None = None,
              requires_grad: bool = False) -> Tensor:
-    """A random permutation of 0..n-1 as int64."""
-    array = backend.generator("cpu").permutation(n).astype(dtype or numpy.int64)
+    """A random permutation of 0..n-1 as int64 (drawn from ``generator`` when given)."""
+    array = numpy_generator(generator, "randperm").permutation(n).astype(dtype or numpy.int64)
     return _finish(array, device, requires_grad)
 
 

@@ -10,16 +10,20 @@ one fancy-index per array, so the :class:`~tinynet.data.DataLoader` never loops 
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import math
 import numbers
-from collections.abc import Sequence
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
 import numpy
 
 from tinynet import backend
-from tinynet.tensor import Tensor
+from tinynet.generator import Generator, numpy_generator
+from tinynet.tensor import Tensor, _host_array
 
 
 class Dataset:
@@ -29,8 +33,14 @@ class Dataset:
     ...     def __len__(self): return 10
     ...     def __getitem__(self, i): return float(i), float(i * i)
     >>> Squares().get_batch(numpy.array([2, 3]))
-    (array([2., 3.], dtype=float32), array([4., 9.], dtype=float32))
+    (array([2., 3.]), array([4., 9.]))
+
+    ``Dataset[T]`` is accepted in type hints and base classes, as PyTorch's generic Dataset.
     """
+
+    def __class_getitem__(cls, item: Any) -> type:
+        """``Dataset[tuple[Tensor, int]]``: the class itself (tinynet's datasets are not generic)."""
+        return cls
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
@@ -48,42 +58,238 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-def collate(samples: Sequence[Any]) -> Any:
-    """Stack a list of samples into arrays, field by field.
+class IterableDataset(Dataset):
+    """Base class of datasets that are streams: subclasses define ``__iter__`` (yielding samples),
+    as ``torch.utils.data.IterableDataset``. A DataLoader iterates it and batches what it yields;
+    it takes no ``shuffle``, ``sampler`` or ``batch_sampler``. ``len()`` works only where the
+    subclass defines ``__len__``.
 
-    Tensors and arrays are stacked along a new first dimension; Python ints become int64,
-    floats float32 and bools bool.
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self): return iter(range(5))
+    >>> [b.tolist() for b in DataLoader(Count(), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self) -> int:
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def __add__(self, other: Any) -> ChainDataset:
+        """``a + b``: the samples of ``a``, then those of ``b`` (a ``ChainDataset``)."""
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The samples of several iterable datasets, one stream after another, as PyTorch's.
+
+    >>> class Count(IterableDataset):
+    ...     def __init__(self, n): self.n = n
+    ...     def __iter__(self): return iter(range(self.n))
+    >>> list(ChainDataset([Count(2), Count(3)]))
+    [0, 1, 0, 1, 2]
+    """
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(dataset)
+        return total
+
+
+_STRING_OR_OBJECT = re.compile(r"[SaUO]")  # NumPy dtypes default_collate refuses (dtype.str)
+COLLATE_ERROR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+                 "found {}")
+
+
+def _is_namedtuple(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(value, "_fields")
+
+
+def _check_same_shapes(arrays: Sequence[Any]) -> None:
+    """PyTorch's error for a batch of tensors of different shapes (which torch.stack refuses)."""
+    first = tuple(arrays[0].shape)
+    for entry, array in enumerate(arrays):
+        if tuple(array.shape) != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first)} at "
+                               f"entry 0 and {list(array.shape)} at entry {entry}")
+
+
+def _numpy_scalars(batch: Sequence[Any]) -> numpy.ndarray:
+    """NumPy scalars (maybe with Python numbers among them) as one array, as torch.as_tensor."""
+    if all(isinstance(b, numpy.generic) for b in batch):
+        return numpy.asarray(batch)
+    # Python numbers are "weak" in NumPy 2's promotion, as in PyTorch's: np.float32 + 2.5 -> float32
+    return numpy.asarray(batch, dtype=numpy.result_type(*{type(b): b for b in batch}.values()))
+
+
+def _rebuild_mapping(elem: Mapping, collated: dict) -> Any:
+    """``collated`` in the mapping type of ``elem`` where it can be, as default_collate does."""
+    try:
+        if isinstance(elem, MutableMapping):
+            clone = copy.copy(elem)
+            clone.update(collated)
+            return clone
+        return type(elem)(collated)
+    except TypeError:
+        return collated
+
+
+def _collate(batch: Sequence[Any], arrays: bool) -> Any:
+    """``default_collate``'s rules. With ``arrays`` the leaves are NumPy/CuPy arrays and tuple
+    samples give tuples (tinynet's ``get_batch`` convention); else Tensors and lists, as PyTorch."""
+    if len(batch) == 0:
+        raise IndexError("default_collate: got an empty batch (a list of no samples)")
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        _check_same_shapes(batch)
+        if arrays:
+            parts = [b.array if isinstance(b, Tensor) else b for b in batch]
+            return backend.get_array_module(parts[0]).stack(parts)
+        from tinynet.ops import stack  # keeps the samples' graph, as torch.stack does
+
+        return stack(list(batch))
+    if backend.is_array(elem):
+        if _STRING_OR_OBJECT.search(elem.dtype.str) is not None:
+            raise TypeError(COLLATE_ERROR.format(elem.dtype))
+        parts = [b.array if isinstance(b, Tensor) else b if backend.is_array(b) else numpy.asarray(b)
+                 for b in batch]
+        _check_same_shapes(parts)
+        stacked = backend.get_array_module(parts[0]).stack(parts)
+        return stacked if arrays else Tensor(stacked)
+    if isinstance(elem, (numpy.bool_, numpy.number, numpy.object_)):
+        array = _numpy_scalars(batch)
+    elif isinstance(elem, float):
+        array = numpy.asarray(batch, dtype=numpy.float64)
+    elif isinstance(elem, int):  # and bool: torch.tensor(batch)'s dtype (bool, int64, or float)
+        array = _host_array(list(batch))
+    elif isinstance(elem, (str, bytes)):
+        return batch
+    elif isinstance(elem, Mapping):
+        return _rebuild_mapping(elem, {key: _collate([d[key] for d in batch], arrays) for key in elem})
+    elif _is_namedtuple(elem):
+        return type(elem)(*(_collate(field, arrays) for field in zip(*batch)))
+    elif isinstance(elem, Sequence):
+        size = len(elem)
+        if any(len(sample) != size for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [_collate(field, arrays) for field in zip(*batch)]  # tuples, as PyTorch passes them
+        if isinstance(elem, tuple):
+            return tuple(fields) if arrays else fields
+        try:
+            if isinstance(elem, MutableSequence):
+                clone = copy.copy(elem)
+                for i, field in enumerate(fields):
+                    clone[i] = field
+                return clone
+            return type(elem)(fields)
+        except TypeError:
+            return fields
+    else:
+        raise TypeError(COLLATE_ERROR.format(type(elem)))
+    return array if arrays else Tensor(array)
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Stack a list of samples into a batch, field by field, as ``torch.utils.data.default_collate``.
+
+    Tensors and NumPy arrays are stacked along a new first dimension (all samples need the same
+    shape); Python floats become a float64 Tensor, ints int64, bools bool, NumPy scalars keep their
+    dtype; strings and bytes stay a list. Samples that are dicts give a dict of batches,
+    namedtuples the namedtuple, and tuples or lists a **list** of batches (PyTorch's rule). This is
+    the DataLoader's ``collate_fn`` unless another is given.
+
+    >>> default_collate([(1.5, 0), (2.5, 1)])
+    [tensor([1.5000, 2.5000], dtype=tinynet.float64), tensor([0, 1])]
+    >>> default_collate([{"x": tn.zeros(2), "name": "a"}, {"x": tn.ones(2), "name": "b"}])["name"]
+    ['a', 'b']
+    """
+    return _collate(batch, arrays=False)
+
+
+def default_convert(data: Any) -> Any:
+    """Turn the NumPy arrays and scalars in ``data`` into Tensors (sharing memory), through dicts,
+    namedtuples, tuples (which become lists) and lists, as ``torch.utils.data.default_convert``.
+    Everything else, and arrays of strings or objects, is left as it is. This is the DataLoader's
+    ``collate_fn`` with ``batch_size=None``.
+
+    >>> default_convert((numpy.array([1, 2]), "a"))
+    [tensor([1, 2]), 'a']
+    """
+    if isinstance(data, Tensor):
+        return data
+    if backend.is_array(data) or (type(data).__module__ == "numpy"
+                                  and type(data).__name__ not in ("str_", "bytes_")):
+        if backend.is_array(data) and _STRING_OR_OBJECT.search(data.dtype.str) is not None:
+            return data
+        return Tensor(data if backend.is_array(data) else numpy.asarray(data))
+    if isinstance(data, Mapping):
+        return _rebuild_mapping(data, {key: default_convert(data[key]) for key in data})
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        converted = [default_convert(d) for d in data]
+        try:
+            if isinstance(data, MutableSequence):
+                clone = copy.copy(data)
+                for i, value in enumerate(converted):
+                    clone[i] = value
+                return clone
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    return data
+
+
+def collate(samples: Sequence[Any]) -> Any:
+    """Stack a list of samples into arrays, field by field: :func:`default_collate`'s rules, with
+    NumPy/CuPy arrays for Tensors and a tuple of batches for tuple samples (the form
+    :meth:`Dataset.get_batch` returns; the DataLoader turns it into PyTorch's list of Tensors).
 
     >>> collate([(numpy.zeros(2), 1), (numpy.ones(2), 0)])
     (array([[0., 0.],
            [1., 1.]]), array([1, 0]))
     """
-    if not samples:
-        raise ValueError("collate: got no samples")
-    first = samples[0]
-    if isinstance(first, tuple):
-        if any(not isinstance(s, tuple) or len(s) != len(first) for s in samples):
-            raise TypeError("collate: samples must all be tuples of the same length")
-        return tuple(collate([s[field] for s in samples]) for field in range(len(first)))
-    if isinstance(first, Tensor):
-        arrays = [s.array for s in samples]
-        return backend.get_array_module(arrays[0]).stack(arrays)
-    if backend.is_array(first):
-        return backend.get_array_module(first).stack(samples)
-    if isinstance(first, bool):
-        return numpy.asarray(samples, dtype=numpy.bool_)
-    if isinstance(first, numbers.Integral):
-        return numpy.asarray(samples, dtype=numpy.int64)
-    if isinstance(first, numbers.Real):
-        return numpy.asarray(samples, dtype=numpy.float32)
-    raise TypeError(f"collate: don't know how to batch samples of type {type(first).__name__}; "
-                    "return Tensors, arrays or numbers from __getitem__")
+    return _collate(samples, arrays=True)
+
+
+def _definer(cls: type, name: str) -> type | None:
+    """The class in ``cls``'s MRO that defines ``name``."""
+    return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+
+
+def batches_itself(dataset: Any) -> bool:
+    """Whether ``dataset.get_batch`` gives the samples its ``__getitem__`` gives: true when it has
+    a ``get_batch`` of its own, and no class outside tinynet changed ``__getitem__`` below the
+    class that wrote that ``get_batch`` (a user's subclass of ``TensorDataset`` that changes only
+    ``__getitem__`` must be read sample by sample). tinynet's own classes keep the two in step."""
+    if not callable(getattr(dataset, "get_batch", None)):
+        return False
+    batcher, getter = _definer(type(dataset), "get_batch"), _definer(type(dataset), "__getitem__")
+    if batcher is None or batcher is Dataset:
+        return False
+    return getter is None or issubclass(batcher, getter) or getter.__module__.startswith("tinynet.")
 
 
 def get_batch(dataset: Any, indices: numpy.ndarray) -> Any:
-    """``dataset.get_batch(indices)``, or a sample-by-sample batch for a dataset that is only
-    indexable (any object with ``__getitem__``, not derived from :class:`Dataset`)."""
-    if hasattr(dataset, "get_batch"):
+    """``dataset.get_batch(indices)``, or the batch built sample by sample (with :func:`collate`)
+    for a dataset that has no batch method of its own, or whose ``__getitem__`` was changed in a
+    subclass after its ``get_batch`` was written (see :func:`batches_itself`)."""
+    if batches_itself(dataset):
         return dataset.get_batch(indices)
     return collate([dataset[int(i)] for i in indices])
 
@@ -214,17 +420,25 @@ def _in_order(parts: list[Any], order: numpy.ndarray) -> Any:
     return _take(xp.concatenate(parts), order)
 
 
-def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Generator | None = None, *,
+                 seed: int | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths.
 
     ``lengths`` are counts that sum to ``len(dataset)``, or fractions that sum to 1 (the
     leftover samples go one each to the first subsets, as PyTorch does). The permutation comes
-    from ``seed``, else from tinynet's generator (``tn.manual_seed``).
+    from ``generator`` (a ``tn.Generator``, as PyTorch's argument), or from ``seed`` (tinynet's
+    shortcut), else from tinynet's shared generator (``tn.manual_seed``).
 
     >>> train, val = random_split(TensorDataset(tn.arange(10)), [0.8, 0.2], seed=0)
     >>> len(train), len(val)
     (8, 2)
+    >>> a, b = random_split(range(10), [3, 7], generator=tn.Generator().manual_seed(42))
     """
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"random_split: generator must be a tn.Generator, got {type(generator).__name__}"
+                        + ("; give a seed as seed=" if isinstance(generator, numbers.Integral) else ""))
+    if generator is not None and seed is not None:
+        raise ValueError("random_split: give generator or seed, not both")
     total = len(dataset)
     if all(isinstance(n, numbers.Integral) for n in lengths):
         counts = [int(n) for n in lengths]
@@ -232,11 +446,19 @@ def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None 
         counts = [int(math.floor(total * f)) for f in lengths]
         for i in range(total - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
     else:
         raise ValueError(f"random_split: lengths must be counts or fractions summing to 1, got {lengths}")
     if sum(counts) != total or min(counts, default=0) < 0:
-        raise ValueError(f"random_split: lengths {counts} do not sum to the dataset's {total} samples")
-    rng = numpy.random.default_rng(seed) if seed is not None else backend.generator("cpu")
+        raise ValueError(f"random_split: lengths {counts} do not sum to the dataset's {total} samples "
+                         "(Sum of input lengths does not equal the length of the input dataset!)")
+    if seed is not None:
+        rng = numpy.random.default_rng(seed)
+    else:
+        rng = numpy_generator(generator, "random_split")
     order = rng.permutation(total)
     bounds = numpy.cumsum([0] + counts)
     return [Subset(dataset, order[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
