@@ -3,6 +3,7 @@ layers), ``ParameterList`` and ``ParameterDict`` (hold parameters), registered a
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -54,10 +55,93 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __setitem__(self, idx: int, module: Module) -> None:
+        """Replace the module at position ``idx`` (it keeps its name and place)."""
+        setattr(self, _key_at(self, idx, "Sequential"), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        """Remove the module(s) at ``idx``; the rest are renumbered '0', '1', … as in PyTorch."""
+        _delete_and_renumber(self, idx, "Sequential")
+
+    def pop(self, key: int | slice) -> Module:
+        """Remove and return the module at ``key``."""
+        value = self[key]
+        del self[key]
+        return value
+
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end, named by its position."""
         self.add_module(str(len(self)), module)
         return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` at position ``index``, moving the later ones up by one."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        _insert(self, index + n if index < 0 else index, module)
+        return self
+
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        """Append each module of ``sequential``, in order."""
+        for layer in sequential:
+            self.append(layer)
+        return self
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(list(other))
+
+    def _check_factor(self, other: Any) -> None:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+
+    def __mul__(self, other: int) -> Sequential:
+        """The same modules (shared, not copied) repeated ``other`` times."""
+        self._check_factor(other)
+        return Sequential(*(list(self) * other))
+
+    def __rmul__(self, other: int) -> Sequential:
+        return self.__mul__(other)
+
+    def __imul__(self, other: int) -> Sequential:
+        self._check_factor(other)
+        return self.extend(list(self) * (other - 1))
+
+
+def _key_at(container: Module, idx: int, kind: str) -> str:
+    """The name of the child at position ``idx`` (negative counts from the end)."""
+    keys = list(container._modules)
+    return keys[_index(len(keys), operator.index(idx), kind)]
+
+
+def _delete_and_renumber(container: Module, idx: int | slice, kind: str) -> None:
+    keys = list(container._modules)
+    doomed = keys[idx] if isinstance(idx, slice) else [_key_at(container, idx, kind)]
+    for key in doomed:
+        delattr(container, key)
+    renumbered = {str(i): module for i, module in enumerate(container._modules.values())}
+    container._modules.clear()
+    container._modules.update(renumbered)
+
+
+def _insert(container: Module, index: int, module: Module) -> None:
+    modules = container._modules
+    for i in range(len(modules), index, -1):
+        modules[str(i)] = modules[str(i - 1)]
+    modules[str(index)] = module
 
 
 class ModuleList(Module):
@@ -86,6 +170,20 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __delitem__(self, idx: int | slice) -> None:
+        """Remove the module(s) at ``idx``; the rest are renumbered '0', '1', … as in PyTorch."""
+        _delete_and_renumber(self, idx, "ModuleList")
+
+    def pop(self, key: int | slice) -> Module:
+        """Remove and return the module at ``key``."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index``, moving the later ones up by one."""
+        _insert(self, index, module)
+
     def append(self, module: Module) -> ModuleList:
         """Add ``module`` at the end."""
         self.add_module(str(len(self)), module)
@@ -93,15 +191,25 @@ class ModuleList(Module):
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Add each of ``modules`` at the end, in order."""
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleList.extend should be called with an iterable, but got "
+                            + type(modules).__name__)
         for module in modules:
             self.append(module)
         return self
 
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
     def __repr__(self) -> str:
         """As PyTorch: runs of identical children print once, e.g. ``(0-2): 3 x ReLU()``."""
         reprs = [repr(module) for module in self]
+        name = type(self).__name__
         if not reprs:
-            return "ModuleList()"
+            return name + "()"
         runs: list[list[Any]] = []  # [first index, last index, repr]
         for i, text in enumerate(reprs):
             if runs and runs[-1][2] == text:
@@ -113,7 +221,7 @@ class ModuleList(Module):
             line = f"({first}): {text}" if first == last else \
                 f"({first}-{last}): {last - first + 1} x {text}"
             lines.append(_addindent(line, 2))
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+        return name + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class _RegistryDict(Module):

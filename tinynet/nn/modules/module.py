@@ -9,12 +9,22 @@ A module keeps three ordered registries, filled by plain attribute assignment as
 
 Everything else (``parameters()``, ``state_dict()``, ``to(device)``, ``train()``, the printed
 tree) is a walk over that tree. Registration order is kept, so ``state_dict`` keys and
-``parameters()`` come out in the order the layers were assigned.
+``parameters()`` come out in the order the layers were assigned; reassigning a name
+(``lin.weight = Parameter(...)``, weight tying) keeps its place, as in PyTorch.
+
+Calling a module (``module(x)``, not ``module.forward(x)``) runs its hooks as PyTorch does:
+forward pre-hooks and hooks (``register_forward_pre_hook``/``register_forward_hook``), and full
+backward hooks (``register_full_backward_pre_hook``/``register_full_backward_hook``), which see
+the gradients of the module's tensor inputs and outputs through two identity graph nodes, as
+PyTorch's ``BackwardHook`` does. Each registration returns a ``RemovableHandle``.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
+import os
+import sys
+import warnings
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -22,6 +32,8 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd import no_grad
+from tinynet.autograd.engine import Op, is_grad_enabled
+from tinynet.autograd.hooks import RemovableHandle
 from tinynet.tensor import Tensor, check_can_require_grad
 
 
@@ -54,6 +66,10 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_HOOK_REGISTRIES = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks",
+                    "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs")
+
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -67,6 +83,192 @@ def _addindent(text: str, spaces: int) -> str:
 
 def _host_or_device_array(value: Any) -> Any:
     return value.array if isinstance(value, Tensor) else value
+
+
+_TINYNET_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _warn_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the first frame outside tinynet (the user's ``loss.backward()``)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_TINYNET_DIR + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+# ------------------------------------------------------------------------- full backward hooks
+# PyTorch runs a module's backward hooks from two identity nodes, one on the module's tensor
+# inputs and one on its outputs (torch.utils.hooks.BackwardHook). Here each side is a small
+# graph: a ``_HookJoin`` node takes every tensor that requires grad and makes an empty "token";
+# one ``_HookSelect`` node per tensor gives that tensor back (same memory, same version counter)
+# as a function of the token. In backward each select node records the gradient it got and sends
+# an empty one to the token, so the join node runs after all of them, with every gradient of its
+# side at hand and knowing which outputs got none (PyTorch hands those to the hooks as None).
+# The join node then calls the hooks and returns the (possibly replaced) gradients.
+
+class _HookJoin(Op):
+    saves_inputs = False
+    node_name = "BackwardHookFunctionBackward"
+
+    def forward(self, *arrays: Any) -> Any:
+        return backend.get_array_module(arrays[0]).zeros(0, dtype=arrays[0].dtype)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return self.state.join_backward(self.side)
+
+
+class _HookSelect(Op):
+    saves_inputs = False
+    node_name = "BackwardHookFunctionBackward"
+
+    def forward(self, token: Any) -> Any:
+        return self.data
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        self.state.received[self.side][self.index] = grad
+        return (Tensor(grad.xp.zeros(0, dtype=self.token_dtype)),)
+
+
+def _through_hook_nodes(state: _BackwardHookState, side: str, values: tuple, positions: list[int]
+                        ) -> tuple:
+    """``values`` with the tensors at ``positions`` replaced by the select nodes' outputs."""
+    chosen = [values[i] for i in positions]
+    token = _HookJoin.apply(*chosen, state=state, side=side)
+    replaced = list(values)
+    for i, t in zip(positions, chosen):
+        view = _HookSelect.apply(token, data=t.array, state=state, side=side, index=i,
+                                 token_dtype=token.dtype)
+        view._version_counter = t._version_counter  # a view of t, as PyTorch's are
+        view._is_view = True  # changing it in place while recording raises, as in PyTorch
+        replaced[i] = view
+    return tuple(replaced)
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return Tensor(t.xp.zeros(t.shape, dtype=t.dtype))
+
+
+class _BackwardHookState:
+    """One module call's backward hooks (PyTorch's ``torch.utils.hooks.BackwardHook``)."""
+
+    def __init__(self, module: Module, user_hooks: list[Callable], user_pre_hooks: list[Callable]
+                 ) -> None:
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs: tuple | None = None
+        self.n_inputs = -1
+        self.input_tensors_index: list[int] | None = None
+        self.input_zeros: dict[int, Tensor] = {}
+        self.input_positions: list[int] = []
+        self.n_outputs = -1
+        self.output_tensors_index: list[int] | None = None
+        self.output_positions: list[int] = []
+        self.received: dict[str, dict[int, Tensor]] = {"input": {}, "output": {}}
+
+    def setup_input_hook(self, args: tuple) -> tuple:
+        self.n_inputs = len(args)
+        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        positions = [i for i in tensors if args[i].requires_grad]
+        if not (positions and is_grad_enabled()):
+            return args
+        self.input_tensors_index, self.input_positions = tensors, positions
+        # PyTorch gives zeros for a tensor input that got no gradient, not None
+        self.input_zeros = {i: args[i] for i in tensors}
+        return _through_hook_nodes(self, "input", args, positions)
+
+    def setup_output_hook(self, result: Any) -> Any:
+        is_tuple = isinstance(result, tuple)
+        values = result if is_tuple else (result,)
+        self.n_outputs = len(values)
+        tensors = [i for i, a in enumerate(values) if isinstance(a, Tensor)]
+        positions = [i for i in tensors if values[i].requires_grad]
+        if not (positions and is_grad_enabled()):
+            return result
+        self.output_tensors_index, self.output_positions = tensors, positions
+        replaced = _through_hook_nodes(self, "output", values, positions)
+        if not is_tuple:
+            return replaced[0]
+        return replaced if type(result) is tuple else type(result)(*replaced)
+
+    def join_backward(self, side: str) -> tuple[Tensor | None, ...]:
+        received, self.received[side] = self.received[side], {}
+        if side == "output":
+            return self._output_backward(received)
+        return self._input_backward(received)
+
+    def _output_backward(self, received: dict[int, Tensor]) -> tuple[Tensor | None, ...]:
+        grads = [None] * self.n_outputs
+        for i in self.output_positions:
+            grads[i] = received.get(i)
+        self.grad_outputs = tuple(grads)
+        expected = len(self.grad_outputs)
+        for pre_hook in self.user_pre_hooks:
+            replaced = pre_hook(self.module, self.grad_outputs)
+            if replaced is None:
+                continue
+            if len(replaced) != expected:
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {len(replaced)}, but expected {expected}")
+            self.grad_outputs = replaced
+        local_grad_outputs = self.grad_outputs
+        if self.input_tensors_index is None:  # no input requires grad: the hooks run now
+            _warn_at_caller("Full backward hook is firing when gradients are computed with respect "
+                            "to module outputs since no inputs require gradients. See "
+                            "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                            "#torch.nn.Module.register_full_backward_hook for more details.")
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.user_hooks:
+                result = hook(self.module, grad_inputs, self.grad_outputs)
+                if result is not None and not (isinstance(result, tuple)
+                                               and all(r is None for r in result)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient "
+                                       "should always return None or None for all gradients.")
+            self.grad_outputs = None
+        return tuple(local_grad_outputs[i] for i in self.output_positions)
+
+    def _input_backward(self, received: dict[int, Tensor]) -> tuple[Tensor | None, ...]:
+        grads: list[Any] = [None] * self.n_inputs
+        for i in self.input_tensors_index or ():
+            grads[i] = received[i] if i in received else _zeros_like(self.input_zeros[i])
+        if self.grad_outputs is None:
+            # the gradient reached the inputs without passing through the outputs (a double
+            # backward): PyTorch calls no hook then
+            return tuple(grads[i] for i in self.input_positions)
+        result = tuple(grads)
+        for hook in self.user_hooks:
+            out = hook(self.module, result, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(result):
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(out)}, but expected {len(result)}")
+            result = out
+        self.grad_outputs = None
+        return tuple(result[i] for i in self.input_positions)
+
+
+def _check_legacy_backward_hook(module: Module, args: tuple, result: Any) -> bool:
+    """Whether PyTorch's deprecated ``register_backward_hook`` would see the same gradients as a
+    full backward hook: the output is one tensor made by one graph node whose inputs are exactly
+    the module's inputs. Raises where it would not (PyTorch hands such hooks the gradients of
+    the last operation's inputs instead, and warns); False when the output has no graph node
+    (PyTorch then calls no hook)."""
+    output = result[0] if isinstance(result, tuple) and len(result) == 1 else result
+    if isinstance(output, Tensor) and output.grad_fn is None:
+        return False
+    node = getattr(output, "grad_fn", None)
+    node_inputs = getattr(node, "inputs", None)
+    if (isinstance(output, Tensor) and all(isinstance(a, Tensor) for a in args)
+            and node_inputs is not None and len(node_inputs) == len(args)
+            and all(a is b for a, b in zip(node_inputs, args))):
+        return True
+    raise RuntimeError(
+        f"{type(module).__name__}.register_backward_hook: PyTorch's deprecated non-full backward "
+        "hook receives the gradients of the inputs of the last operation of forward(), which "
+        "differ from the gradients of the module's inputs here (the forward is more than one "
+        "operation, uses parameters, or does not take and return plain tensors); tinynet does "
+        "not reproduce those. Use register_full_backward_hook, which PyTorch recommends.")
 
 
 class Module:
@@ -93,6 +295,9 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers", set())
+        for registry in _HOOK_REGISTRIES:
+            object.__setattr__(self, registry, OrderedDict())
+        object.__setattr__(self, "_is_full_backward_hook", None)
         object.__setattr__(self, "_modules", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -102,7 +307,197 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # No hooks: a call is a forward, and costs nothing more (it runs every layer, every step).
-        return self.forward(*args, **kwargs)
+        members = self.__dict__
+        if not (members.get("_forward_hooks") or members.get("_forward_pre_hooks")
+                or members.get("_backward_hooks") or members.get("_backward_pre_hooks")):
+            return self.forward(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        """A call with hooks, in PyTorch's order: forward pre-hooks (which may replace the
+        arguments), the backward hooks' input nodes, ``forward``, forward hooks (which may replace
+        the output), the backward hooks' output nodes."""
+        result = None
+        called_always: set[int] = set()
+        forward_hooks = self._hook_registry("_forward_hooks")
+        always_called = self._hook_registry("_forward_hooks_always_called")
+        forward_hooks_with_kwargs = self._hook_registry("_forward_hooks_with_kwargs")
+        try:
+            backward_pre_hooks = list(self._hook_registry("_backward_pre_hooks").values())
+            full_hooks: list[Callable] = []
+            legacy_hooks: list[Callable] = []
+            backward_hooks = self._hook_registry("_backward_hooks")
+            if backward_hooks:
+                if self.__dict__.get("_is_full_backward_hook"):
+                    full_hooks = list(backward_hooks.values())
+                else:
+                    legacy_hooks = list(backward_hooks.values())
+            pre_hooks_with_kwargs = self._hook_registry("_forward_pre_hooks_with_kwargs")
+            for hook_id, hook in list(self._hook_registry("_forward_pre_hooks").items()):
+                if hook_id in pre_hooks_with_kwargs:
+                    args_kwargs = hook(self, args, kwargs)
+                    if args_kwargs is not None:
+                        if isinstance(args_kwargs, tuple) and len(args_kwargs) == 2:
+                            args, kwargs = args_kwargs
+                        else:
+                            raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {args_kwargs}.")
+                else:
+                    new_args = hook(self, args)
+                    if new_args is not None:
+                        args = new_args if isinstance(new_args, tuple) else (new_args,)
+
+            bw_hook = None
+            if full_hooks or backward_pre_hooks or legacy_hooks:
+                bw_hook = _BackwardHookState(self, full_hooks + legacy_hooks, backward_pre_hooks)
+                args = bw_hook.setup_input_hook(args)
+
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in list(forward_hooks.items()):
+                if hook_id in always_called:
+                    called_always.add(hook_id)
+                if hook_id in forward_hooks_with_kwargs:
+                    hook_result = hook(self, args, kwargs, result)
+                else:
+                    hook_result = hook(self, args, result)
+                if hook_result is not None:
+                    result = hook_result
+
+            if bw_hook is not None:
+                if legacy_hooks and not _check_legacy_backward_hook(self, args, result):
+                    bw_hook = None  # no graph behind the output: PyTorch calls no hook
+                elif not isinstance(result, (Tensor, tuple)):
+                    _warn_at_caller("For backward hooks to be called, module output should be a "
+                                    f"Tensor or a tuple of Tensors but received {type(result)}")
+            if bw_hook is not None:
+                result = bw_hook.setup_output_hook(result)
+            return result
+        except Exception:
+            # PyTorch: hooks registered with always_call=True run even when forward raised
+            for hook_id, hook in list(forward_hooks.items()):
+                if hook_id in always_called and hook_id not in called_always:
+                    try:
+                        if hook_id in forward_hooks_with_kwargs:
+                            hook_result = hook(self, args, kwargs, result)
+                        else:
+                            hook_result = hook(self, args, result)
+                        if hook_result is not None:
+                            result = hook_result
+                    except Exception as e:
+                        _warn_at_caller("module forward hook with ``always_call=True`` raised an "
+                                        "exception that was silenced as another error was raised "
+                                        f"in forward: {e}")
+                        continue
+            raise
+
+    # ----------------------------------------------------------------- hooks
+    def _hook_registry(self, name: str) -> OrderedDict:
+        """The hook registry ``name``, made on first use for a module that lacks it."""
+        registry = self.__dict__.get(name)
+        if registry is None:
+            registry = OrderedDict()
+            object.__setattr__(self, name, registry)
+        return registry
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward`` (run through ``module(...)``).
+
+        The hook may return new arguments (a tuple, or one value that is wrapped in a tuple).
+        With ``with_kwargs=True`` it is called as ``hook(module, args, kwargs)`` and may return
+        ``(new_args, new_kwargs)``. ``prepend=True`` runs it before the hooks already there.
+        Returns a handle whose ``remove()`` takes it off.
+        """
+        hooks = self._hook_registry("_forward_pre_hooks")
+        with_kwargs_ids = self._hook_registry("_forward_pre_hooks_with_kwargs")
+        handle = RemovableHandle(hooks, extra_dict=with_kwargs_ids)
+        hooks[handle.id] = hook
+        if with_kwargs:
+            with_kwargs_ids[handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every ``forward`` (run through
+        ``module(...)``); a value it returns replaces the output.
+
+        With ``with_kwargs=True`` it is called as ``hook(module, args, kwargs, output)``; with
+        ``always_call=True`` it runs even when ``forward`` raises. ``prepend=True`` runs it before
+        the hooks already there. Returns a handle whose ``remove()`` takes it off.
+
+        >>> features = {}
+        >>> model.fc1.register_forward_hook(lambda m, args, out: features.update(fc1=out))
+        """
+        hooks = self._hook_registry("_forward_hooks")
+        with_kwargs_ids = self._hook_registry("_forward_hooks_with_kwargs")
+        always_ids = self._hook_registry("_forward_hooks_always_called")
+        handle = RemovableHandle(hooks, extra_dict=[with_kwargs_ids, always_ids])
+        hooks[handle.id] = hook
+        if with_kwargs:
+            with_kwargs_ids[handle.id] = True
+        if always_call:
+            always_ids[handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        computed, before they flow into ``forward``'s graph; it may return a replacement tuple.
+
+        ``grad_output`` has one entry per output (None for non-tensors and for outputs that got
+        no gradient). As in PyTorch, the module's forward receives a view of each input tensor and
+        the caller a view of each output tensor; changing those in place raises.
+        """
+        hooks = self._hook_registry("_backward_pre_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs are computed; it may return a replacement for ``grad_input``.
+
+        ``grad_input`` has one entry per positional argument (None for non-tensors; keyword
+        arguments are ignored), ``grad_output`` one per output. When no input requires grad the
+        hook runs once the output gradients are known, with ``grad_input`` all None (PyTorch
+        warns then, and so does tinynet). A module cannot mix these with
+        ``register_backward_hook``.
+        """
+        if self.__dict__.get("_is_full_backward_hook") is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", True)
+        hooks = self._hook_registry("_backward_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's deprecated backward hook: ``hook(module, grad_input, grad_output)``.
+
+        PyTorch hands it the gradients of the inputs of the *last operation* of ``forward``, not
+        of the module's inputs. tinynet runs it where the two agree (a forward that is one
+        operation on the module's input tensors, such as an activation) and raises when the
+        module is called where they would not: use ``register_full_backward_hook`` instead.
+        """
+        if self.__dict__.get("_is_full_backward_hook") is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", False)
+        hooks = self._hook_registry("_backward_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -111,8 +506,10 @@ class Module:
             kind = "parameters" if isinstance(value, Parameter) else "module"
             raise AttributeError(f"cannot assign {kind} before Module.__init__() call: call "
                                  f"super().__init__() first in {type(self).__name__}.__init__")
+        # A name reassigned within its own registry keeps its place there (PyTorch's order of
+        # named_parameters and state_dict: weight before bias even after ``lin.weight = ...``).
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif registries is not None and name in self._parameters:
             if value is not None:
@@ -120,7 +517,7 @@ class Module:
                                 "(nn.Parameter or None expected)")
             self._parameters[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self._modules[name] = value
         elif registries is not None and name in self._modules:
             if value is not None:
@@ -135,11 +532,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from every registry and the instance dict, before it is re-registered."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop ``name`` from the instance dict and from every registry but ``keep`` (where the
+        new value replaces the old in place), before it is registered again."""
         self.__dict__.pop(name, None)
-        for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -205,24 +604,84 @@ class Module:
         self._check_new_name(name, "module")
         self._modules[name] = module
 
+    def register_module(self, name: str, module: Module | None) -> None:
+        """Alias of ``add_module``."""
+        self.add_module(name, module)
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` (``''`` is this module), e.g.
+        ``model.get_submodule("encoder.layers.0")``; AttributeError if there is none."""
+        if target == "":
+            return self
+        module: Module = self
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(module._get_name() + " has no attribute `" + item + "`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target``, replacing what is there (or, with
+        ``strict=True``, only replacing: a missing name raises AttributeError)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError("`module` is not an nn.Module, found " + str(type(module)))
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        if strict and not hasattr(parent, atoms[-1]):
+            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
+        setattr(parent, atoms[-1], module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target``, e.g. ``"encoder.0.weight"``;
+        AttributeError if there is none."""
+        module_path, _, param_name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, param_name):
+            raise AttributeError(module._get_name() + " has no attribute `" + param_name + "`")
+        param = getattr(module, param_name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target``, e.g. ``"bn.running_mean"``;
+        AttributeError if there is none."""
+        module_path, _, buffer_name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, buffer_name):
+            raise AttributeError(module._get_name() + " has no attribute `" + buffer_name + "`")
+        buffer = getattr(module, buffer_name)
+        if buffer_name not in module._buffers:
+            raise AttributeError("`" + buffer_name + "` is not a buffer")
+        return buffer
+
     # ----------------------------------------------------------------- walking the tree
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """This module and every module below it, with dotted names ('' for this one)."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
+        if self in memo:
             return
         if remove_duplicate:
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
                 yield from module.named_modules(memo, prefix + ("." if prefix else "") + name,
                                                 remove_duplicate)
 
-    def modules(self) -> Iterator[Module]:
-        """This module and every module below it, each once."""
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        """This module and every module below it, each once (unless ``remove_duplicate=False``)."""
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -1,5 +1,7 @@
 """``tinynet.nn.utils``: count parameters, flatten them to one vector and back, clip gradients;
-``tinynet.nn.utils.rnn``: pad or pack variable-length sequences for the recurrent layers.
+``tinynet.nn.utils.rnn``: pad or pack variable-length sequences for the recurrent layers;
+``parametrize``, ``parametrizations.weight_norm``/``spectral_norm`` and PyTorch's older
+hook-based ``weight_norm``/``spectral_norm``, with PyTorch's parameter names.
 
 >>> nn.utils.count_parameters(nn.Linear(10, 5))
 55
@@ -16,9 +18,14 @@ from tinynet.nn.modules.module import Module
 from tinynet.ops import cat
 from tinynet.tensor import Tensor
 from tinynet.nn.utils import rnn
+from tinynet.nn.utils import parametrize
+from tinynet.nn.utils import parametrizations
+from tinynet.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
+from tinynet.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "count_parameters", "parameters_to_vector",
-           "rnn", "vector_to_parameters"]
+           "parametrizations", "parametrize", "remove_spectral_norm", "remove_weight_norm", "rnn",
+           "spectral_norm", "vector_to_parameters", "weight_norm"]
 
 
 def count_parameters(module: Module) -> int:
