@@ -599,8 +599,9 @@ class TensorMethods:
     def gather(self, dim: int, index: Any) -> Tensor:
         return ops.gather(self, dim, index)
 
-    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-        return ops.scatter(self, dim, index, src, value=value)
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        return ops.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
         return ops.scatter_add(self, dim, index, src)
@@ -631,6 +632,44 @@ class TensorMethods:
 
     def select(self, dim: int, index: int) -> Tensor:
         return ops.select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        return ops.index_fill(self, dim, index, value)
+
+    def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        return ops.index_copy(self, dim, index, source)
+
+    def argwhere(self) -> Tensor:
+        return ops.argwhere(self)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        return ops.unfold(self, dimension, size, step)
+
+    # ----------------------------------------------------------------- more math and sampling
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def fmod(self, other: Any) -> Tensor:
+        return ops.fmod(self, other)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        return ops.bincount(self, weights, minlength)
+
+    def det(self) -> Tensor:
+        return ops.det(self)
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return ops.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        return ops.multinomial(self, num_samples, replacement, generator=generator)
 
     # ----------------------------------------------------------------- new tensors like this one
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
@@ -707,6 +746,43 @@ class TensorMethods:
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         return ops.inplace.normal_(self, mean, std)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        """In place: ``self.scatter(dim, index, src or value, reduce=reduce)``."""
+        return ops.inplace_more.scatter_(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        """In place: ``self.scatter_add(dim, index, src)``."""
+        return ops.inplace_more.scatter_add_(self, dim, index, src)
+
+    def index_add_(self, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """In place: ``self.index_add(dim, index, source, alpha=alpha)``."""
+        return ops.inplace_more.index_add_(self, dim, index, source, alpha=alpha)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        """In place: ``self.index_fill(dim, index, value)``."""
+        return ops.inplace_more.index_fill_(self, dim, index, value)
+
+    def index_copy_(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        """In place: ``self.index_copy(dim, index, source)``."""
+        return ops.inplace_more.index_copy_(self, dim, index, source)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """In place: ``self += value * tensor1 * tensor2``."""
+        return ops.inplace_more.addcmul_(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """In place: ``self += value * tensor1 / tensor2``."""
+        return ops.inplace_more.addcdiv_(self, tensor1, tensor2, value=value)
+
+    def fmod_(self, other: Any) -> Tensor:
+        """In place: ``self = self.fmod(other)``."""
+        return ops.inplace_more.fmod_(self, other)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """In place: fill with 0s and 1s, each 1 with probability ``p`` (a number or a tensor)."""
+        return ops.sampling.bernoulli_(self, p, generator=generator)
 
     __iadd__ = add_
     __isub__ = sub_

@@ -4,17 +4,18 @@ The Tensor methods and the ``tinynet``/``tinynet.nn.functional`` namespaces are 
 the functions here.
 """
 
-from tinynet.ops import inplace
+from tinynet.ops import inplace, inplace_more
 from tinynet.ops.activation import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax,
                                     softplus, tanh)
 from tinynet.ops.arithmetic import add, div, lerp, linear, matmul, mul, neg, pow, sub
 from tinynet.ops.conv import conv2d, conv_transpose2d
 from tinynet.ops.conv1d import avg_pool1d, conv1d, max_pool1d, max_unpool1d
 from tinynet.ops.elementwise import (abs, cast, clamp, clone, compare, exp, log, maximum, minimum,
-                                     sqrt, to_device, where)
+                                     sqrt, to_device)
 from tinynet.ops.einsum import einsum
-from tinynet.ops.indexing import (chunk, gather, index_select, masked_fill, masked_select, narrow,
-                                  nonzero, scatter, scatter_add, select, split, unbind)
+from tinynet.ops.indexing import (argwhere, chunk, gather, index_add, index_copy, index_fill,
+                                  index_select, masked_fill, masked_select, narrow, nonzero, scatter,
+                                  scatter_add, select, split, unbind, where)
 from tinynet.ops.layout import (broadcast_tensors, column_stack, fliplr, flipud, hstack, ravel,
                                 repeat_interleave, tile, unflatten, vstack)
 from tinynet.ops.linalg import torch_norm as norm
@@ -22,7 +23,7 @@ from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, 
                                  isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
                                  logical_xor, lt, ne)
 from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t, trace, tril, triu
-from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk, unique
+from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk
 from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
 from tinynet.ops.products import addmm, cdist, cross, diff, kron
@@ -33,10 +34,19 @@ from tinynet.ops.rounding import ceil, floor, floor_divide, frac, remainder, rou
 from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, flip, getitem, movedim, pad,
                                permute, repeat, reshape, roll, squeeze, stack, sum_to, transpose,
                                unsqueeze)
+from tinynet.ops.det import det
+from tinynet.ops.more_math import (addcdiv, addcmul, atleast_1d, atleast_2d, atleast_3d, bincount,
+                                   cartesian_prod, fmod)
+from tinynet.ops.sampling import bernoulli, multinomial
+from tinynet.ops.sliding import unfold
+from tinynet.ops.unique import unique
 from tinynet.ops.trig import (acos, acosh, asin, asinh, atan, atan2, atanh, cos, cosh, sin, sinh,
                               tan)
 
 __all__ = [
+    "addcdiv", "addcmul", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "bernoulli",
+    "bincount", "cartesian_prod", "det", "fmod", "index_add", "index_copy", "index_fill",
+    "inplace_more", "multinomial", "unfold",
     "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "addmm", "all", "allclose", "amax",
     "amin", "any", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
     "avg_pool1d", "avg_pool2d", "bitwise", "bitwise_not", "bmm", "broadcast_tensors",

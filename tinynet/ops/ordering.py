@@ -1,5 +1,5 @@
 """Running and whole products and sums along a dim (cumsum, cumprod, prod) and ordering (sort,
-argsort, topk, unique).
+argsort, topk, median; unique lives in unique.py).
 
 Sorted values are ``gather(input, indices)``, so their gradient goes to the elements they came
 from. ``prod`` and ``cumprod`` are exact at zeros and to every order of derivative: their backward
@@ -226,17 +226,3 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
         values, indices = values.squeeze(dim), indices.squeeze(dim)
     return Median(values, Tensor(indices))
 
-
-def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
-           return_counts: bool = False, dim: int | None = None) -> Tensor | tuple:
-    """The distinct elements, sorted; optionally where each input element went and how often each
-    value occurs. Not differentiable, as in PyTorch."""
-    if dim is not None:
-        raise NotImplementedError("unique: dim= is not supported; unique of the flattened tensor only")
-    values, inverse, counts = input.xp.unique(input.array, return_inverse=True, return_counts=True)
-    result = [Tensor(values)]
-    if return_inverse:
-        result.append(Tensor(inverse.reshape(input.shape).astype("int64")))
-    if return_counts:
-        result.append(Tensor(counts.astype("int64")))
-    return result[0] if len(result) == 1 else tuple(result)
