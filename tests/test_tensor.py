@@ -211,3 +211,21 @@ def test_assigned_gradients_must_fit_their_tensor_as_in_pytorch():
     x.grad = tn.full((2,), 5.0)
     x.grad = None
     assert x.grad is None
+
+
+def test_the_tensor_constructor_on_python_data_is_pytorchs_legacy_one():
+    """Custom-layer tutorials write nn.Parameter(torch.Tensor(out, in)): sizes give a float
+    tensor of that shape, a sequence its values in the default float dtype."""
+    torch = pytest.importorskip("torch")
+    for args in ((2, 3), (3,), ([1, 2],), ((2, 3),), ()):
+        ours, theirs = tn.Tensor(*args), torch.Tensor(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == np.float32
+        if args and isinstance(args[0], (list, tuple)):
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tn.Tensor(tn.Size([2, 3])).shape == (2, 3)
+    assert tn.nn.Parameter(tn.Tensor(4, 2)).shape == (4, 2)
+    for bad in ((3.5,), ([1], 2)):
+        with pytest.raises(TypeError):
+            tn.Tensor(*bad)
+        with pytest.raises(TypeError):
+            torch.Tensor(*bad)

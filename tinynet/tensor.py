@@ -59,7 +59,9 @@ def check_can_require_grad(dtype: Any, what: str = "Tensor") -> None:
 class Tensor(TensorMethods):
     """An n-dimensional array that records the ops applied to it when it requires grad.
 
-    Make one with ``tn.tensor``, ``tn.zeros``, ``tn.randn``…; the constructor is for arrays.
+    Make one with ``tn.tensor``, ``tn.zeros``, ``tn.randn``…. The constructor wraps an array as
+it is; given Python data it acts as PyTorch's legacy ``torch.Tensor``: ``Tensor(2, 3)`` is a
+(2, 3) float tensor (of zeros), ``Tensor([1, 2])`` the default float dtype.
 
     >>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> (x * x).sum().backward()
@@ -73,9 +75,17 @@ class Tensor(TensorMethods):
                  "_replaced_grad_fns", "_tensor_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
 
-    def __init__(self, data: Any, requires_grad: bool = False, grad_fn: Any = None) -> None:
+    def __init__(self, data: Any = None, *sizes: int, requires_grad: bool = False,
+                 grad_fn: Any = None) -> None:
         if not isinstance(data, backend.array_types):
-            data = data.array if isinstance(data, Tensor) else numpy.asarray(data)
+            if isinstance(data, Tensor):
+                data = data.array
+            elif isinstance(data, numpy.generic):  # a NumPy scalar, as an array would be
+                data = numpy.asarray(data)
+            else:
+                data = _legacy_data(data, sizes)
+        elif sizes:
+            raise TypeError(f"Tensor: an array comes alone, got sizes {sizes} after it")
         if requires_grad and grad_fn is None:
             check_can_require_grad(data.dtype)
         self.array = data
@@ -398,6 +408,24 @@ class Tensor(TensorMethods):
     def bool(self) -> Tensor:
         """``to(tn.bool)``."""
         return self.to(numpy.bool_)
+
+
+def _legacy_data(data: Any, sizes: tuple) -> numpy.ndarray:
+    """PyTorch's ``torch.Tensor(...)`` on Python data: sizes (ints or a Size) give zeros of the
+    default float dtype, a sequence its values in that dtype, nothing an empty tensor."""
+    default = backend.default_float
+    if data is None and not sizes:
+        return numpy.empty((0,), dtype=default)
+    if isinstance(data, Size) or (isinstance(data, int) and not isinstance(data, bool)):
+        shape = tuple(data) if isinstance(data, Size) else (data, *sizes)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+            raise TypeError(f"Tensor: sizes must be non-negative ints, got {shape}")
+        return numpy.zeros(shape, dtype=default)
+    if sizes or not isinstance(data, (list, tuple)):
+        raise TypeError(f"Tensor: expected sizes (ints) or a sequence of numbers, got "
+                        f"{type(data).__name__}{' and more' if sizes else ''}; use tn.tensor(data) "
+                        "for a number")
+    return numpy.asarray(data, dtype=default)
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:

@@ -61,7 +61,7 @@ def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any)
         raise RuntimeError(f"{op}: a view of another tensor (shape {tuple(tensor.shape)}) is being "
                            "changed in place while the graph is recorded; tinynet records in-place "
                            "ops only on whole tensors. Change the tensor it views, or a clone().")
-    old = Tensor(tensor.array.copy(), tensor.requires_grad, tensor.grad_fn)
+    old = Tensor(tensor.array.copy(), requires_grad=tensor.requires_grad, grad_fn=tensor.grad_fn)
     result = compute(old, *args)
     if result.dtype != tensor.dtype:
         result = elementwise.cast(result, tensor.dtype) if numpy.can_cast(
