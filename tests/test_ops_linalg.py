@@ -256,3 +256,22 @@ def test_eigh_gradient_is_symmetric_like_torch_for_an_unsymmetric_input():
     torch = pytest.importorskip("torch")
     a = np.array([[2.0, 7.0, 0.5], [1.0, 3.0, -1.0], [0.2, 0.4, 5.0]])
     assert_matches_torch(torch, tn.linalg.eigvalsh, torch.linalg.eigvalsh, a)
+
+
+def test_diagonal_is_a_view_and_diag_of_a_matrix_a_copy_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (tn, torch):
+        a = lib.zeros(3, 4)
+        a.diagonal(1).fill_(1)
+        b = lib.zeros(3, 3)
+        lib.diag(b).fill_(1)
+        c = lib.zeros(2, 3, 3)
+        c.diagonal(0, 1, 2).add_(2)
+        np.testing.assert_array_equal(a.numpy(), np.eye(3, 4, 1))
+        assert b.sum().item() == 0 and c.sum().item() == 12
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for offset, dim1, dim2 in [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (5, 1, 2)]:
+        def take(t, arguments=(offset, dim1, dim2)):
+            return t.diagonal(*arguments)
+        assert_matches_torch(torch, take, take, x)
+    assert tn.gradgradcheck(lambda t: t.diagonal(1, 1, 2) ** 2, (tn.tensor(x, requires_grad=True),))

@@ -13,7 +13,7 @@ from typing import Any
 from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.arithmetic import check_same_dtype, matmul
-from tinynet.ops.shape import _normalize_dim, getitem, index_put, permute, transpose
+from tinynet.ops.shape import _normalize_dim, index_put, transpose
 from tinynet.tensor import Tensor
 
 
@@ -130,14 +130,54 @@ def _diagonal_indices(xp: Any, rows: int, cols: int, offset: int) -> tuple[Any, 
     return steps - min(offset, 0), steps + max(offset, 0)
 
 
+def _diagonal_view(a: Any, offset: int, dim1: int, dim2: int) -> Any:
+    """A strided view of ``a``'s diagonal over ``dim1`` and ``dim2`` (a new last axis), writable,
+    where NumPy's ``diagonal`` view is read-only."""
+    start = [slice(None)] * a.ndim
+    start[dim1], start[dim2] = slice(max(-offset, 0), None), slice(max(offset, 0), None)
+    shifted = a[tuple(start)]
+    length = max(0, min(shifted.shape[dim1], shifted.shape[dim2]))
+    rest = [d for d in range(a.ndim) if d not in (dim1, dim2)]
+    shape = tuple(shifted.shape[d] for d in rest) + (length,)
+    strides = tuple(shifted.strides[d] for d in rest) + (shifted.strides[dim1] + shifted.strides[dim2],)
+    return backend.get_array_module(a).lib.stride_tricks.as_strided(shifted, shape, strides)
+
+
+class Diagonal(Op):
+    """The diagonal over ``dim1`` and ``dim2`` as a view of the input (PyTorch's is one too)."""
+
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a):
+        self.in_shape = a.shape
+        return _diagonal_view(a, self.offset, self.dim1, self.dim2)
+
+    def backward(self, g):
+        return (DiagonalBackward.apply(g, offset=self.offset, dim1=self.dim1, dim2=self.dim2,
+                                       shape=self.in_shape),)
+
+
+class DiagonalBackward(Op):
+    """Zeros of ``shape`` with ``g`` on the diagonal: the adjoint of Diagonal."""
+
+    saves_inputs = False
+
+    def forward(self, g):
+        out = backend.get_array_module(g).zeros(self.shape, dtype=g.dtype)
+        _diagonal_view(out, self.offset, self.dim1, self.dim2)[...] = g
+        return out
+
+    def backward(self, gg):
+        return (Diagonal.apply(gg, offset=self.offset, dim1=self.dim1, dim2=self.dim2),)
+
+
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal of the matrices spanned by ``dim1`` and ``dim2``, as the last dim."""
+    """The diagonal of the matrices spanned by ``dim1`` and ``dim2``, as the last dim: a view,
+    so in-place changes of it reach ``input``, as in PyTorch."""
     d1, d2 = _normalize_dim(dim1, input.ndim, "diagonal"), _normalize_dim(dim2, input.ndim, "diagonal")
     _need("diagonal", d1 != d2, f"dim1 and dim2 must differ, got {dim1} and {dim2}")
-    rest = [d for d in range(input.ndim) if d not in (d1, d2)]
-    moved = permute(input, rest + [d1, d2])
-    rows, cols = _diagonal_indices(input.xp, input.shape[d1], input.shape[d2], offset)
-    return getitem(moved, (Ellipsis, rows, cols))
+    return Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
 
 
 _diagonal = diagonal  # diag's parameter is called ``diagonal`` too, as in PyTorch
@@ -146,7 +186,7 @@ _diagonal = diagonal  # diag's parameter is called ``diagonal`` too, as in PyTor
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D tensor -> a square matrix with it on the ``diagonal``; a matrix -> its diagonal."""
     if input.ndim == 2:
-        return _diagonal(input, diagonal)
+        return _diagonal(input, diagonal).clone()  # a copy, as PyTorch's diag
     _need("diag", input.ndim == 1, f"expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
     size = input.shape[0] + abs(diagonal)
     rows, cols = _diagonal_indices(input.xp, size, size, diagonal)
