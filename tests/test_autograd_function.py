@@ -498,3 +498,24 @@ def test_variable_is_a_deprecated_alias_for_tensors():
         Variable([1.0])
     with pytest.warns(UserWarning, match="volatile"):
         Variable(t, volatile=True)
+
+
+def test_an_input_returned_unchanged_and_marked_non_differentiable_requires_no_grad():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tn, torch):
+        class PassMask(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, mask):
+                ctx.mark_non_differentiable(mask)
+                return a * 2, mask
+
+            @staticmethod
+            def backward(ctx, grad, grad_mask):
+                return grad * 2, None
+
+        a = lib.ones(3, requires_grad=True)
+        mask = lib.ones(3, requires_grad=True)
+        out, passed = PassMask.apply(a, mask)
+        results.append((out.requires_grad, passed.requires_grad))
+    assert results[0] == results[1] == (True, False)

@@ -293,7 +293,7 @@ class Function:
             raise RuntimeError(f"{cls.__name__}: ctx.{clash[0]} is used by tinynet's graph; "
                                "store your value under another name")
         single = not isinstance(output, tuple)
-        outputs = tuple(_own_output(o, args) for o in ((output,) if single else output))
+        outputs = tuple(_own_output(o, args, ctx) for o in ((output,) if single else output))
         if is_grad_enabled() and True in ctx.needs_input_grad:
             outputs = _record(cls, ctx, args, outputs)
         else:
@@ -301,13 +301,17 @@ class Function:
         return outputs[0] if single else outputs
 
 
-def _own_output(output: Any, args: tuple[Any, ...]) -> Any:
+def _own_output(output: Any, args: tuple[Any, ...], ctx: FunctionBackward) -> Any:
     """An output that is one of the inputs (or another tensor from outside, already in a graph)
     becomes a new tensor on the same memory, as PyTorch makes it a view, so that the original
-    keeps its own place in the graph."""
+    keeps its own place in the graph (and what ``mark_non_differentiable`` said of it holds for
+    the new one)."""
     if isinstance(output, Tensor) and (output.requires_grad or any(output is a for a in args)):
         alias = Tensor(output.array)
         alias._version_counter = output._version_counter
+        excluded = ctx.__dict__.get("non_differentiable")
+        if excluded and id(output) in excluded:
+            excluded.add(id(alias))
         return alias
     return output
 
