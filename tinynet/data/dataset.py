@@ -188,15 +188,7 @@ def _collate(batch: Sequence[Any], arrays: bool) -> Any:
         fields = [_collate(field, arrays) for field in zip(*batch)]  # tuples, as PyTorch passes them
         if isinstance(elem, tuple):
             return tuple(fields) if arrays else fields
-        try:
-            if isinstance(elem, MutableSequence):
-                clone = copy.copy(elem)
-                for i, field in enumerate(fields):
-                    clone[i] = field
-                return clone
-            return type(elem)(fields)
-        except TypeError:
-            return fields
+        return _same_kind(elem, fields)
     else:
         raise TypeError(COLLATE_ERROR.format(type(elem)))
     return array if arrays else Tensor(array)
@@ -217,6 +209,20 @@ def default_collate(batch: Sequence[Any]) -> Any:
     ['a', 'b']
     """
     return _collate(batch, arrays=False)
+
+
+def _same_kind(sequence: Sequence, items: list[Any]) -> Any:
+    """``items`` in a sequence of ``sequence``'s own type where it can be made (a mutable one is
+    copied and filled, as PyTorch does), else the list."""
+    try:
+        if isinstance(sequence, MutableSequence):
+            clone = copy.copy(sequence)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(sequence)(items)
+    except TypeError:
+        return items
 
 
 def default_convert(data: Any) -> Any:
@@ -242,16 +248,7 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-        converted = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, MutableSequence):
-                clone = copy.copy(data)
-                for i, value in enumerate(converted):
-                    clone[i] = value
-                return clone
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _same_kind(data, [default_convert(d) for d in data])
     return data
 
 

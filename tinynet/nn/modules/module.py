@@ -643,26 +643,24 @@ class Module:
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target``, e.g. ``"encoder.0.weight"``;
         AttributeError if there is none."""
-        module_path, _, param_name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        if not hasattr(module, param_name):
-            raise AttributeError(module._get_name() + " has no attribute `" + param_name + "`")
-        param = getattr(module, param_name)
-        if not isinstance(param, Parameter):
-            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
-        return param
+        return self._member(target, "an nn.Parameter",
+                            lambda module, name, value: isinstance(value, Parameter))
 
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at the dotted path ``target``, e.g. ``"bn.running_mean"``;
         AttributeError if there is none."""
-        module_path, _, buffer_name = target.rpartition(".")
+        return self._member(target, "a buffer", lambda module, name, value: name in module._buffers)
+
+    def _member(self, target: str, kind: str, is_kind: Callable[[Module, str, Any], bool]) -> Any:
+        """The attribute at the dotted path ``target``, checked by ``is_kind`` (PyTorch's errors)."""
+        module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
-        if not hasattr(module, buffer_name):
-            raise AttributeError(module._get_name() + " has no attribute `" + buffer_name + "`")
-        buffer = getattr(module, buffer_name)
-        if buffer_name not in module._buffers:
-            raise AttributeError("`" + buffer_name + "` is not a buffer")
-        return buffer
+        if not hasattr(module, name):
+            raise AttributeError(module._get_name() + " has no attribute `" + name + "`")
+        value = getattr(module, name)
+        if not is_kind(module, name, value):
+            raise AttributeError("`" + name + "` is not " + kind)
+        return value
 
     # ----------------------------------------------------------------- walking the tree
     def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
