@@ -16,6 +16,7 @@ from tinynet.nn import functional as F
 from tinynet.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tinynet.nn.modules.module import Module, Parameter
 from tinynet.nn.utils.parametrize import _read_computed_through_registry
+from tinynet.nn.utils.weight_norm import remove_norm_hook
 from tinynet.tensor import Tensor
 
 __all__ = ["SpectralNorm", "remove_spectral_norm", "spectral_norm"]
@@ -117,10 +118,4 @@ def spectral_norm(module: T_module, name: str = "weight", n_power_iterations: in
 
 def remove_spectral_norm(module: T_module, name: str = "weight") -> T_module:
     """Undo ``spectral_norm``: ``<name>`` is a plain parameter again."""
-    hooks = module._hook_registry("_forward_pre_hooks")
-    for k, hook in hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_norm_hook(module, name, SpectralNorm, "spectral_norm")

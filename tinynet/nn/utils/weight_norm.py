@@ -74,10 +74,16 @@ def weight_norm(module: T_module, name: str = "weight", dim: int | None = 0) -> 
 
 def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
     """Undo ``weight_norm``: ``<name>`` is a plain parameter again."""
+    return remove_norm_hook(module, name, WeightNorm, "weight_norm")
+
+
+def remove_norm_hook(module: T_module, name: str, hook_type: type, what: str) -> T_module:
+    """Take off the ``hook_type`` pre-hook that computes ``module.<name>``, leaving a plain
+    parameter (``remove_weight_norm`` and ``remove_spectral_norm``)."""
     hooks = module._hook_registry("_forward_pre_hooks")
-    for k, hook in hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+    for key, hook in hooks.items():
+        if isinstance(hook, hook_type) and hook.name == name:
             hook.remove(module)
-            del hooks[k]
+            del hooks[key]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
