@@ -57,3 +57,45 @@ def test_a_float32_gradient_stays_float32_next_to_a_0d_float64():
     x = tn.ones(3, requires_grad=True)
     (x * tn.tensor(2.0, dtype=tn.float64, requires_grad=True)).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_comparisons_where_remainder_and_addcmul_promote_as_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [lambda lib: lib.tensor([1, 200, 3], dtype=lib.uint8) % 300,
+             lambda lib: lib.tensor([1, 200, 3], dtype=lib.uint8) // -1,
+             lambda lib: lib.tensor([7, -7], dtype=lib.int8) % 3,
+             lambda lib: lib.tensor([44], dtype=lib.uint8) == 300,
+             lambda lib: lib.tensor([1, 200], dtype=lib.uint8) < -1,
+             lambda lib: lib.tensor([0.1]) == lib.tensor(0.1, dtype=lib.float64),
+             lambda lib: lib.where(lib.tensor([True, False]), lib.tensor([1, 2]), 2.5),
+             lambda lib: lib.where(lib.tensor([True, False]), lib.tensor([1, 2], dtype=lib.int8), 2),
+             lambda lib: lib.where(lib.tensor([True, False]), lib.ones(2),
+                                   lib.tensor(0.0, dtype=lib.float64)),
+             lambda lib: lib.addcmul(lib.ones(2), lib.ones(2), lib.tensor(2.0, dtype=lib.float64))]
+    for case in cases:
+        ours, theirs = case(tn), case(torch)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), case
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_where_and_clamp_take_gradients_through_mixed_and_tensor_arguments():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (tn, torch):
+        x = lib.tensor([1.0, 2.0, -3.0], requires_grad=True)
+        low = lib.tensor(0.5, requires_grad=True)
+        out = lib.where(x > 1.5, x, lib.tensor(0.0, dtype=lib.float64)) + lib.clamp(x, min=low)
+        out.sum().backward()
+        grads.append((x.grad.numpy(), low.grad.numpy(), str(x.grad.dtype)))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+    assert grads[0][2] == grads[1][2].replace("torch.", "")
+
+
+def test_an_empty_batch_reduces_to_empty_results_and_numpy_ints_are_sizes():
+    values, indices = tn.zeros(0, 3).max(dim=1)
+    assert values.shape == (0,) and indices.shape == (0,)
+    with pytest.raises(ValueError, match="over its dim 1 of size 0"):
+        tn.zeros(3, 0).max(dim=1)
+    assert tn.Tensor(np.int64(2), 3).shape == (2, 3) and tn.Tensor(2, np.int64(3)).shape == (2, 3)
+    assert tn.Tensor(np.int64(3)).shape == ()  # a NumPy scalar alone is data, as an array is

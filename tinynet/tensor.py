@@ -80,8 +80,8 @@ it is; given Python data it acts as PyTorch's legacy ``torch.Tensor``: ``Tensor(
         if not isinstance(data, backend.array_types):
             if isinstance(data, Tensor):
                 data = data.array
-            elif isinstance(data, numpy.generic):  # a NumPy scalar, as an array would be
-                data = numpy.asarray(data)
+            elif isinstance(data, numpy.generic) and not sizes:
+                data = numpy.asarray(data)  # a NumPy scalar alone is data, as an array is
             else:
                 data = _legacy_data(data, sizes)
         elif sizes:
@@ -416,16 +416,21 @@ def _legacy_data(data: Any, sizes: tuple) -> numpy.ndarray:
     default = backend.default_float
     if data is None and not sizes:
         return numpy.empty((0,), dtype=default)
-    if isinstance(data, Size) or (isinstance(data, int) and not isinstance(data, bool)):
+    if isinstance(data, Size) or _is_size(data):
         shape = tuple(data) if isinstance(data, Size) else (data, *sizes)
-        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        if not all(_is_size(n) and n >= 0 for n in shape):
             raise TypeError(f"Tensor: sizes must be non-negative ints, got {shape}")
-        return numpy.zeros(shape, dtype=default)
+        return numpy.zeros(tuple(int(n) for n in shape), dtype=default)
     if sizes or not isinstance(data, (list, tuple)):
         raise TypeError(f"Tensor: expected sizes (ints) or a sequence of numbers, got "
                         f"{type(data).__name__}{' and more' if sizes else ''}; use tn.tensor(data) "
                         "for a number")
     return numpy.asarray(data, dtype=default)
+
+
+def _is_size(value: Any) -> bool:
+    """An int or a NumPy integer, not a bool: what may stand for a size."""
+    return isinstance(value, (int, numpy.integer)) and not isinstance(value, (bool, numpy.bool_))
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:

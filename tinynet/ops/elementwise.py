@@ -6,7 +6,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.arithmetic import Masked, binary
+from tinynet.ops.arithmetic import Masked, binary, promoted
 from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
@@ -174,6 +174,9 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     """``a`` limited to [min, max] (either may be None); gradient 1 inside, bounds included."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: differentiable too
+        out = a if min is None else maximum(a, min)
+        return out if max is None else minimum(out, max)
     return Clamp.apply(a, min=min, max=max)
 
 
@@ -189,8 +192,9 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (all three broadcast)."""
-    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
-    a, b = as_tensor(a, like), as_tensor(b, like)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = as_tensor(a)
+    a, b = promoted(a, b)  # PyTorch's dtype for the two branches
     cond = condition.array if isinstance(condition, Tensor) else condition
     xp = a.xp
     cond = xp.asarray(cond, dtype=bool)
@@ -225,8 +229,9 @@ _COMPARISONS = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greate
 
 def compare(name: str, a: Any, b: Any) -> Tensor:
     """Elementwise comparison; the result is a bool tensor with no gradient."""
-    like = a if isinstance(a, Tensor) else b
-    a, b = as_tensor(a, like), as_tensor(b, like)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = as_tensor(a)
+    a, b = promoted(a, b)  # compared in PyTorch's common dtype (uint8 == 300 wraps first)
     if a.device != b.device:
         raise RuntimeError(f"{name}: tensors on different devices: {a.device} and {b.device}")
     try:

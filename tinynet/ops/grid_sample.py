@@ -224,8 +224,9 @@ def _pad_coordinate(coordinate: Tensor, n: int, padding_mode: str, align_corners
     if padding_mode == "reflection":
         value, slope = _reflect(xp, value, n, align_corners)
     clipped = xp.clip(value, 0, n - 1)
-    slope = xp.where((value > 0) & (value < n - 1), slope, 0.0)
-    return coordinate * Tensor(slope) + Tensor(clipped - slope * coordinate.array)
+    slope = xp.where((value > 0) & (value < n - 1), slope, 0.0).astype(value.dtype, copy=False)
+    offset = (clipped - slope * coordinate.array).astype(value.dtype, copy=False)
+    return coordinate * Tensor(slope) + Tensor(offset)
 
 
 def _reflect(xp: Any, value: Any, n: int, align_corners: bool) -> tuple[Any, Any]:
@@ -239,8 +240,9 @@ def _reflect(xp: Any, value: Any, n: int, align_corners: bool) -> tuple[Any, Any
     flips = xp.floor(distance / span)
     extra = xp.fmod(distance, span)
     even = flips % 2 == 0
-    return (xp.where(even, extra + low, span - extra + low),
-            xp.where(even, sign, -sign))
+    dtype = value.dtype
+    return (xp.where(even, extra + low, span - extra + low).astype(dtype, copy=False),
+            xp.where(even, sign, -sign).astype(dtype, copy=False))
 
 
 def _pad_index(xp: Any, index: Any, n: int, padding_mode: str, align_corners: bool) -> Any:

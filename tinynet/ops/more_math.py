@@ -16,6 +16,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.dtypes import result_type
 from tinynet.ops.arithmetic import binary
 from tinynet.ops.indexing import no_derivative
 from tinynet.ops.rounding import _integer_operands, trunc
@@ -31,17 +32,6 @@ def check_tensors(op: str, tensor1: Any, tensor2: Any) -> None:
                             f"not {type(t).__name__}")
 
 
-def _result_dtype(*tensors: Tensor) -> numpy.dtype:
-    """PyTorch's result dtype of an op on ``tensors``: the float dtypes decide when there are
-    any (an integer next to float16 stays float16), else the integer dtypes promote."""
-    floats = [t.dtype for t in tensors if t.dtype.kind in "fc"]
-    dtypes = floats or [t.dtype for t in tensors]
-    out = dtypes[0]
-    for d in dtypes[1:]:
-        out = numpy.promote_types(out, d)
-    return out
-
-
 def _scalar(value: Any, dtype: numpy.dtype) -> Any:
     """A ``value`` argument (a number or a 0-d tensor) as a Python number of ``dtype``'s kind:
     an integer result takes it truncated, as PyTorch casts the scalar to the result dtype."""
@@ -53,7 +43,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     """``input + value * tensor1 * tensor2`` elementwise, with broadcasting; the result dtype is
     that of the three tensors together (``value`` is cast to it)."""
     check_tensors("addcmul", tensor1, tensor2)
-    dtype = _result_dtype(input, tensor1, tensor2)
+    dtype = result_type(input, tensor1, tensor2)
     a, b, c = (t if t.dtype == dtype else t.to(dtype) for t in (input, tensor1, tensor2))
     value = _scalar(value, dtype)
     return a + (b * c if value == 1 else value * b * c)
@@ -71,7 +61,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
             "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
             "tensor2) for float inputs. The future addcdiv behavior is just the latter "
             "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
-    dtype = _result_dtype(input, tensor1, tensor2)
+    dtype = result_type(input, tensor1, tensor2)
     a, b, c = (t if t.dtype == dtype else t.to(dtype) for t in (input, tensor1, tensor2))
     value = _scalar(value, dtype)
     return a + (b / c if value == 1 else value * b / c)

@@ -232,9 +232,10 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     name = "max" if largest else "min"
     if isinstance(dim, Tensor):  # max(a, b) is PyTorch's other spelling of maximum(a, b)
         return (maximum if largest else minimum)(a, dim)
-    if a.numel() == 0:
-        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}")
     axes = _axes(dim, a.ndim, name)
+    if a.numel() == 0 and (dim is None or a.shape[axes[0]] == 0):  # other dims may be empty
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {tuple(a.shape)}"
+                         + ("" if dim is None else f" over its dim {dim} of size 0"))
     if dim is None:
         return Extreme.apply(a, axes=axes, keepdim=keepdim, largest=largest, selects=True,
                              node_name=f"{name.capitalize()}Backward1")

@@ -11,7 +11,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.arithmetic import binary, div
+from tinynet.ops.arithmetic import binary, div, promoted
 from tinynet.ops.shape import sum_to
 from tinynet.tensor import Tensor, as_tensor
 
@@ -106,8 +106,9 @@ def frac(input: Any) -> Tensor:
 def _integer_operands(op: str, input: Any, other: Any) -> tuple[Tensor, Tensor, bool]:
     """Both operands as Tensors, and whether both are integers (then a zero divisor raises the
     RuntimeError PyTorch raises, not NumPy's warning and a 0)."""
-    like = input if isinstance(input, Tensor) else other
-    a, b = as_tensor(input, like), as_tensor(other, like)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = as_tensor(input)
+    a, b = promoted(input, other)  # PyTorch's dtype: int8 % 3 stays int8, uint8 wraps first
     integers = a.dtype.kind in "biu" and b.dtype.kind in "biu"
     if integers and (b.array == 0).any():
         raise RuntimeError(f"ZeroDivisionError: {op}: integer division by zero")
