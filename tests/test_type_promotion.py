@@ -99,3 +99,18 @@ def test_an_empty_batch_reduces_to_empty_results_and_numpy_ints_are_sizes():
         tn.zeros(3, 0).max(dim=1)
     assert tn.Tensor(np.int64(2), 3).shape == (2, 3) and tn.Tensor(2, np.int64(3)).shape == (2, 3)
     assert tn.Tensor(np.int64(3)).shape == ()  # a NumPy scalar alone is data, as an array is
+
+
+def test_bool_subtraction_negation_and_integer_powers_as_pytorch():
+    torch = pytest.importorskip("torch")
+    mask, ints = [True, False], [2, 3]
+    for call in (lambda lib: lib.tensor(mask) - lib.tensor(mask), lambda lib: -lib.tensor(mask),
+                 lambda lib: lib.tensor(ints) - lib.tensor(mask), lambda lib: lib.tensor(ints) ** -1):
+        for lib in (tn, torch):
+            with pytest.raises(RuntimeError):
+                call(lib)
+    for call in (lambda lib: lib.tensor(mask) ** 2, lambda lib: lib.tensor(ints) ** 2,
+                 lambda lib: lib.tensor(ints) ** 2.5):
+        ours, theirs = call(tn), call(torch)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -307,6 +307,9 @@ def add(a: Any, b: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tenso
 
 def sub(a: Any, b: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
     """``a - alpha * b`` elementwise, with broadcasting (``out=`` receives the result)."""
+    if any(isinstance(t, Tensor) and t.dtype.kind == "b" for t in (a, b)):
+        raise RuntimeError("sub: subtracting with a bool tensor is not supported, as in PyTorch; "
+                           "use ^ or logical_xor() for two masks, ~ or logical_not() to invert one")
     result = binary(Sub, a, _times(b, alpha))
     return result if out is None else write_out("sub", result, out)
 
@@ -340,14 +343,20 @@ def lerp(input: Any, end: Any, weight: Any) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """``-a``."""
+    if a.dtype.kind == "b":
+        raise RuntimeError("neg: negating a bool tensor is not supported, as in PyTorch; use ~ or "
+                           "logical_not() to invert a mask")
     return Neg.apply(a)
 
 
 def pow(a: Any, b: Any) -> Tensor:
     """``a ** b``; a Python-number exponent uses the simpler PowScalar op."""
-    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        if a.dtype.kind in "biu" and (isinstance(b, float) or b < 0):
-            a = a.float()
+    if isinstance(a, Tensor) and isinstance(b, (int, float)):
+        dtype = result_type(a, b)  # PyTorch's: bool ** 2 is int64, int ** 2.5 float32
+        if dtype.kind in "iu" and b < 0:
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+        if dtype != a.dtype:
+            a = a.to(dtype)
         return PowScalar.apply(a, exponent=b)
     return binary(Pow, a, b)
 
