@@ -425,3 +425,17 @@ class _FixedDraws:
 
     def draw(self, strategy, label=None):
         return self.values.pop(0)
+
+
+def test_modulo_and_floor_division_assignments_are_in_place_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (tn, torch):
+        x = lib.tensor([7, -7])
+        before = x
+        x %= 3
+        y = lib.tensor([7.0, -7.0])
+        y //= 2
+        z = lib.tensor([7.0, -7.0])
+        z.div_(2, rounding_mode="trunc")
+        assert x is before and x._version == 1
+        assert x.tolist() == [1, 2] and y.tolist() == [3.0, -4.0] and z.tolist() == [3.0, -3.0]

@@ -713,9 +713,17 @@ class TensorMethods:
         """In place: ``self *= other``."""
         return ops.inplace.mul_(self, other)
 
-    def div_(self, other: Any) -> Tensor:
-        """In place: ``self /= other``."""
-        return ops.inplace.div_(self, other)
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In place: ``self /= other`` (``rounding_mode`` as ``div``'s)."""
+        return ops.inplace.div_(self, other, rounding_mode=rounding_mode)
+
+    def remainder_(self, other: Any) -> Tensor:
+        """In place: ``self %= other``."""
+        return ops.inplace.remainder_(self, other)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        """In place: ``self //= other``."""
+        return ops.inplace.floor_divide_(self, other)
 
     def pow_(self, exponent: Any) -> Tensor:
         """In place: ``self **= exponent``."""
@@ -789,6 +797,8 @@ class TensorMethods:
     __imul__ = mul_
     __itruediv__ = div_
     __ipow__ = pow_
+    __imod__ = remainder_
+    __ifloordiv__ = floor_divide_
 
     def __imatmul__(self, other: Any) -> Tensor:
         return ops.inplace.matmul_(self, other)

@@ -97,8 +97,18 @@ def mul_(t: Tensor, other: Any) -> Tensor:
     return inplace("mul_", t, arithmetic.mul, other)
 
 
-def div_(t: Tensor, other: Any) -> Tensor:
-    return inplace("div_", t, arithmetic.div, other)
+def div_(t: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    return inplace("div_", t, lambda a, b: arithmetic.div(a, b, rounding_mode=rounding_mode), other)
+
+
+def remainder_(t: Tensor, other: Any) -> Tensor:
+    from tinynet.ops import rounding  # rounding builds on arithmetic, as this module does
+    return inplace("remainder_", t, rounding.remainder, other)
+
+
+def floor_divide_(t: Tensor, other: Any) -> Tensor:
+    from tinynet.ops import rounding
+    return inplace("floor_divide_", t, rounding.floor_divide, other)
 
 
 def pow_(t: Tensor, exponent: Any) -> Tensor:
