@@ -439,3 +439,16 @@ def test_modulo_and_floor_division_assignments_are_in_place_as_pytorch():
         z.div_(2, rounding_mode="trunc")
         assert x is before and x._version == 1
         assert x.tolist() == [1, 2] and y.tolist() == [3.0, -4.0] and z.tolist() == [3.0, -3.0]
+
+
+def test_bitwise_assignments_are_in_place_and_refuse_a_wider_result():
+    torch = pytest.importorskip("torch")
+    for lib in (tn, torch):
+        mask = lib.tensor([True, False])
+        before = mask
+        mask |= lib.tensor([False, True])
+        mask &= lib.tensor([True, True])
+        mask ^= lib.tensor([True, False])
+        assert mask is before and mask.tolist() == [False, True]
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            mask |= lib.tensor([1, 2])

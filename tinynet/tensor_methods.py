@@ -800,6 +800,15 @@ class TensorMethods:
     __imod__ = remainder_
     __ifloordiv__ = floor_divide_
 
+    def __iand__(self, other: Any) -> Tensor:
+        return ops.inplace.inplace("bitwise_and_", self, lambda a, b: ops.bitwise("and", a, b), other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return ops.inplace.inplace("bitwise_or_", self, lambda a, b: ops.bitwise("or", a, b), other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return ops.inplace.inplace("bitwise_xor_", self, lambda a, b: ops.bitwise("xor", a, b), other)
+
     def __imatmul__(self, other: Any) -> Tensor:
         return ops.inplace.matmul_(self, other)
 
