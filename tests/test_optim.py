@@ -19,33 +19,15 @@ import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
 from tinynet import backend, optim
+from optim_cases import check_against, make_params, run
+from optim_cases import gradient_sequence as draw_gradients
 from tinynet.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR
 
-SHAPES = [(3, 2), (2,), (4,)]
 STEPS = 5
 
 
-def make_params(seed: int = 0, dtype=tn.float64) -> list[tn.Tensor]:
-    rng = numpy.random.default_rng(seed)
-    return [tn.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=True) for shape in SHAPES]
-
-
-def gradient_sequence(seed: int = 1) -> list[list[numpy.ndarray]]:
-    rng = numpy.random.default_rng(seed)
-    return [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(STEPS)]
-
-
-def run(optimizer_factory, grads_per_step, params=None):
-    """Step an optimizer through the given gradients; returns the parameters after each step."""
-    params = make_params() if params is None else params
-    optimizer = optimizer_factory(params)
-    history = []
-    for grads in grads_per_step:
-        for p, g in zip(params, grads):
-            p.grad = None if g is None else tn.tensor(g, dtype=p.dtype)
-        optimizer.step()
-        history.append([p.detach().numpy().copy() for p in params])
-    return history
+def gradient_sequence(seed: int = 1) -> list:
+    return draw_gradients(seed, STEPS)
 
 
 # ---------------------------------------------------------------------------- the formulas
@@ -82,15 +64,6 @@ def adam_reference(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay
             p = p - lr * m_hat / (numpy.sqrt(v_hat) + eps)
         history.append(p)
     return history
-
-
-def check_against(history, reference_fn, grads_per_step, **settings):
-    initial = [p.detach().numpy() for p in make_params()]
-    for i, p0 in enumerate(initial):
-        expected = reference_fn(p0, [grads[i] for grads in grads_per_step], **settings)
-        for step in range(len(grads_per_step)):
-            numpy.testing.assert_allclose(history[step][i], expected[step], rtol=1e-12, atol=1e-14,
-                                          err_msg=f"parameter {i}, step {step + 1}")
 
 
 SGD_SETTINGS = [

@@ -21,22 +21,17 @@ import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
 from tinynet import backend, optim
+from optim_cases import SHAPES, check_against, make_params, run
+from optim_cases import gradient_sequence as draw_gradients
 from tinynet.optim.lr_scheduler import StepLR
 
-SHAPES = [(3, 2), (2,), (4,)]
 STEPS = 8  # RAdam's rectified update starts at step 6 (ρₜ > 5): both regimes run
+
+
+def gradient_sequence(seed: int = 1) -> list:
+    return draw_gradients(seed, STEPS)
 NAMES = ["Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
 FLAGS = ("foreach", "capturable", "differentiable", "fused")
-
-
-def make_params(seed: int = 0, dtype=tn.float64) -> list[tn.Tensor]:
-    rng = numpy.random.default_rng(seed)
-    return [tn.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=True) for shape in SHAPES]
-
-
-def gradient_sequence(seed: int = 1, steps: int = STEPS) -> list[list[numpy.ndarray]]:
-    rng = numpy.random.default_rng(seed)
-    return [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(steps)]
 
 
 def sign_pattern_gradients(seed: int = 2, steps: int = 12) -> list[list[numpy.ndarray]]:
@@ -58,21 +53,6 @@ def sign_pattern_gradients(seed: int = 2, steps: int = 12) -> list[list[numpy.nd
             grads.append(g)
         sequence.append(grads)
     return sequence
-
-
-def run(optimizer_factory, grads_per_step, params=None, after_step=None):
-    """Step an optimizer through the given gradients; returns the parameters after each step."""
-    params = make_params() if params is None else params
-    optimizer = optimizer_factory(params)
-    history = []
-    for grads in grads_per_step:
-        for p, g in zip(params, grads):
-            p.grad = None if g is None else tn.tensor(g, dtype=p.dtype)
-        optimizer.step()
-        if after_step is not None:
-            after_step(optimizer)
-        history.append([p.detach().numpy().copy() for p in params])
-    return history
 
 
 # ---------------------------------------------------------------------------- the formulas
@@ -183,15 +163,6 @@ def asgd_reference(p, grads, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_dec
             averages.append(ax)
         history.append(p)
     return history
-
-
-def check_against(history, reference_fn, grads_per_step, **settings):
-    initial = [p.detach().numpy() for p in make_params()]
-    for i, p0 in enumerate(initial):
-        expected = reference_fn(p0, [grads[i] for grads in grads_per_step], **settings)
-        for step in range(len(grads_per_step)):
-            numpy.testing.assert_allclose(history[step][i], expected[step], rtol=1e-12, atol=1e-14,
-                                          err_msg=f"parameter {i}, step {step + 1}")
 
 
 FORMULAS = {
