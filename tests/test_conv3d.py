@@ -277,3 +277,11 @@ def test_3d_errors_say_what_is_expected():
         F.adaptive_avg_pool3d(tn.ones(1, 1, 4, 4, 4), (2, 2))
     with pytest.raises(ValueError, match="BatchNorm3d: expected 5D input"):
         nn.BatchNorm3d(1)(tn.ones(1, 1, 4, 4))
+
+
+def test_an_empty_batch_gives_empty_results():
+    assert F.max_pool3d(tn.zeros(0, 2, 4, 4, 4), 2).shape == (0, 2, 2, 2, 2)
+    assert F.avg_pool3d(tn.zeros(0, 2, 4, 4, 4), 2).shape == (0, 2, 2, 2, 2)
+    assert F.conv3d(tn.zeros(0, 2, 4, 4, 4), tn.zeros(3, 2, 2, 2, 2)).shape == (0, 3, 3, 3, 3)
+    assert F.grid_sample(tn.zeros(0, 2, 3, 3), tn.zeros(0, 2, 2, 2),
+                         align_corners=False).shape == (0, 2, 2, 2)

@@ -116,7 +116,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     # per input dim, the grid's coordinate in pixels (the grid lists x first: reversed dims)
     coords = [_unnormalize(grid[..., dims - 1 - d], n, align_corners, dims)
               for d, n in enumerate(spatial)]
-    flat = input.reshape(batch, channels, -1)
+    flat = input.reshape(batch, channels, math.prod(spatial))
     flat_points = math.prod(points)
 
     def read(indices: list[Any]) -> Tensor:
