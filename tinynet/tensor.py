@@ -107,13 +107,13 @@ it is; given Python data it acts as PyTorch's legacy ``torch.Tensor``: ``Tensor(
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
-            if value.shape != self.shape:
+            if value.array.shape != self.array.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: grad "
                                    f"{tuple(value.shape)}, tensor {tuple(self.shape)}")
-            if value.dtype != self.dtype:
+            if value.array.dtype != self.array.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: grad "
                                    f"{value.dtype}, tensor {self.dtype}")
-            if value.device != self.device:
+            if type(value.array) is not type(self.array) and value.device != self.device:
                 raise RuntimeError(f"assigned grad has data located on a different device: grad "
                                    f"on {value.device}, tensor on {self.device}")
         self._grad = value

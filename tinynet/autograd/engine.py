@@ -450,7 +450,7 @@ def backward(tensors: Tensor | Sequence[Tensor],
             if not create_graph and g._requires_grad:  # a seed that requires grad, passed through
                 g = g.detach()
             if leaf.grad is None:
-                leaf.grad = _owned(g, given_out)
+                leaf._grad = _owned(g, given_out)  # it fits: the setter's checks are skipped
             else:
                 _accumulate(leaf, g, create_graph)
 
@@ -462,7 +462,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     view or another dtype)."""
     array = leaf.grad.array
     if create_graph or not writable_in_place(array) or array.dtype != g.array.dtype:
-        leaf.grad = leaf.grad + g
+        leaf._grad = leaf._grad + g
         return
     array += g.array
     bump_version(leaf.grad)
