@@ -110,7 +110,8 @@ def test_bool_subtraction_negation_and_integer_powers_as_pytorch():
             with pytest.raises(RuntimeError):
                 call(lib)
     for call in (lambda lib: lib.tensor(mask) ** 2, lambda lib: lib.tensor(ints) ** 2,
-                 lambda lib: lib.tensor(ints) ** 2.5):
+                 lambda lib: lib.tensor(ints) ** 2.5, lambda lib: lib.tensor(mask) ** True,
+                 lambda lib: lib.tensor([2, 1, -1, -1, 0, 3]) ** lib.tensor([-1, -1, -1, -2, -1, 2])):
         ours, theirs = call(tn), call(torch)
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -180,6 +180,16 @@ class PowScalar(Op):
         return (g * self.exponent * a ** (self.exponent - 1),)
 
 
+def _integer_power(a: Any, b: Any) -> Any:
+    """Integers to integer powers, negative ones too, as PyTorch computes them (NumPy refuses):
+    1 and -1 stay on the unit circle, every other base (0 included) gives 0."""
+    xp = backend.get_array_module(a)
+    positive = a ** xp.maximum(b, 0)
+    odd = (b % 2) != 0
+    reciprocal = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(positive.dtype)
+    return xp.where(b >= 0, positive, reciprocal)
+
+
 class Pow(Op):
     """``a ** b`` for two Tensors; d/db = a**b · log a, defined for a > 0.
 
@@ -191,7 +201,10 @@ class Pow(Op):
     node_name = "PowBackward1"
 
     def forward(self, a, b):
-        self.out = a ** b
+        if b.dtype.kind in "iu" and a.dtype.kind in "iu" and (b < 0).any():
+            self.out = _integer_power(a, b)
+        else:
+            self.out = a ** b
         return self.out
 
     def backward(self, g):
@@ -353,6 +366,8 @@ def pow(a: Any, b: Any) -> Tensor:
     """``a ** b``; a Python-number exponent uses the simpler PowScalar op."""
     if isinstance(a, Tensor) and isinstance(b, (int, float)):
         dtype = result_type(a, b)  # PyTorch's: bool ** 2 is int64, int ** 2.5 float32
+        if dtype.kind == "b":  # bool ** bool: True keeps the mask, False gives all True
+            return a.clone() if b else Tensor(a.xp.ones_like(a.array))
         if dtype.kind in "iu" and b < 0:
             raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
         if dtype != a.dtype:
