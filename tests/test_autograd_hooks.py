@@ -107,3 +107,15 @@ def test_a_handle_removes_its_hook_in_a_with_block():
         (x * 2).sum().backward()
     (x * 2).sum().backward()
     assert calls == [1]
+
+
+def test_grad_runs_the_hooks_of_the_inputs_asked_for_only():
+    torch = pytest.importorskip("torch")
+    for lib in (tn, torch):
+        calls = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        w.register_hook(lambda g: calls.append("w"))
+        x.register_hook(lambda g: calls.append("x"))
+        lib.autograd.grad((x * w).sum(), x)
+        assert calls == ["x"]

@@ -378,7 +378,7 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
                 fn.release()
         for leaf, g in grads.items():  # only leaves remain once every op has been walked
             hooks = getattr(leaf, "_tensor_hooks", None)
-            if hooks:
+            if hooks and (targets is None or id(leaf) in target_nodes):  # leaves asked for only
                 grads[leaf] = run_hooks(hooks, g)
     if targets is not None:
         results.update((node, g) for node, g in grads.items() if id(node) in target_nodes)
