@@ -60,8 +60,8 @@ class Tensor(TensorMethods):
     """An n-dimensional array that records the ops applied to it when it requires grad.
 
     Make one with ``tn.tensor``, ``tn.zeros``, ``tn.randn``…. The constructor wraps an array as
-it is; given Python data it acts as PyTorch's legacy ``torch.Tensor``: ``Tensor(2, 3)`` is a
-(2, 3) float tensor (of zeros), ``Tensor([1, 2])`` the default float dtype.
+    it is; given Python data it acts as PyTorch's legacy ``torch.Tensor``: ``Tensor(2, 3)`` is a
+    (2, 3) float tensor (of zeros), ``Tensor([1, 2])`` the default float dtype.
 
     >>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> (x * x).sum().backward()
