@@ -178,6 +178,7 @@ def test_pools_match_pytorch_with_ties_and_nan(kwargs):
     ties[:, :, :, :3] = 0
     with_nan = x.copy()
     with_nan[0, 0, 1, 2, 3] = with_nan[1, 2, 4, 0, 0] = np.nan
+    with_nan[0, 0, 0, 2, 2] = with_nan[0, 0, 2, 3, 3] = np.nan  # NaNs at several depths of a window
     for data in (x, ties, with_nan):
         assert_matches_torch(torch, lambda t: F.max_pool3d(t, **kwargs),
                              lambda t: torch.nn.functional.max_pool3d(t, **kwargs), data, rtol=1e-12)
@@ -204,7 +205,9 @@ def test_adaptive_pools_match_pytorch(size):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(2).standard_normal((2, 3, 5, 6, 7))
     ties = np.maximum(x, 0)
-    for data in (x, ties):
+    with_nan = x.copy()
+    with_nan[0, 0, 0, 0, 0] = with_nan[0, 0, 1, 0, 1] = with_nan[1, 2, 3, 2, 2] = np.nan
+    for data in (x, ties, with_nan):
         assert_matches_torch(torch, lambda t: F.adaptive_avg_pool3d(t, size),
                              lambda t: torch.nn.functional.adaptive_avg_pool3d(t, size), data,
                              rtol=1e-12)

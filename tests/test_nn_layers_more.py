@@ -658,3 +658,13 @@ def test_functional_and_layer_signatures_are_pytorchs():
         if expected is not None and described(ours) != expected:
             mismatches.append(name)
     assert mismatches == ["nn.Hardtanh"]  # PyTorch's deprecated min_value/max_value aliases
+
+
+@pytest.mark.parametrize("size", [3, (2, 4), (4, 3)])
+def test_adaptive_avg_pool_keeps_a_nan_in_its_own_windows(size):
+    """Unequal windows are averaged one by one: an averaging matrix would spread 0 · NaN."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 7))
+    x[0, 0, 0, 0] = np.nan
+    assert_matches_torch(torch, lambda t: F.adaptive_avg_pool2d(t, size),
+                         lambda t: torch.nn.functional.adaptive_avg_pool2d(t, size), x, rtol=1e-12)

@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 from tinynet.ops.conv import conv2d, conv_transpose2d, ints
+from tinynet.ops.indexing import gather
 from tinynet.ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from tinynet.ops.shape import IndexScatter, cat, pad, stack
 from tinynet.tensor import Tensor
@@ -211,19 +212,32 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                          return_indices=return_indices)
               for t in _taps(x, kernel[0], stride[0], dilation[0], out_depth)]
     values = [p[0] for p in pooled] if return_indices else pooled
-    best = stack(values).max(dim=0)  # the first tap holding the max: the least depth
-    out = _as_volume(best.values, batch, out_depth)
+    best, tap = _best_tap(stack(values), 0)
+    out = _as_volume(best, batch, out_depth)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
     xp = x.xp
     plane = xp.stack([p[1].array for p in pooled])  # h·W + w, per tap
-    tap = best.indices.array
     in_plane = xp.take_along_axis(plane, tap[None], axis=0)[0]
     starts = xp.arange(out_depth) * stride[0] - padding[0]
     rows = (xp.tile(starts, batch)[:, None, None, None] + tap * dilation[0])
     indices = _as_volume(Tensor(rows * (height * width) + in_plane), batch, out_depth)
     indices = Tensor(xp.ascontiguousarray(indices.array))
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def _best_tap(candidates: Tensor, dim: int) -> tuple[Tensor, Any]:
+    """The max over ``dim`` and where it was, in PyTorch's scan order: the first of tied maxima
+    (the least depth), but the last NaN, as its pools take them; the gradient goes there only."""
+    xp = candidates.xp
+    values = candidates.array
+    tap = values.argmax(axis=dim)  # NaN counts as the max, its first occurrence
+    if values.dtype.kind == "f":
+        nan = xp.isnan(values)
+        last_nan = values.shape[dim] - 1 - xp.flip(nan, axis=dim).argmax(axis=dim)
+        tap = xp.where(nan.any(axis=dim), last_nan, tap)
+    best = gather(candidates, dim, xp.expand_dims(tap, dim)).squeeze(dim)
+    return best, tap
 
 
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -307,9 +321,8 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any,
     plane_index = plane_index.array.reshape(n, c, depth, *size[1:])
     values, indices = [], []
     for start, end in _depth_windows(depth, size[0]):
-        best = pooled[:, :, start:end].max(dim=2)
-        values.append(best.values)
-        tap = best.indices.array
+        best, tap = _best_tap(pooled[:, :, start:end], 2)
+        values.append(best)
         in_plane = x.xp.take_along_axis(plane_index[:, :, start:end], tap[:, :, None], axis=2)
         indices.append((start + tap) * (height * width) + in_plane[:, :, 0])
     out = stack(values, dim=2)

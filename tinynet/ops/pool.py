@@ -24,7 +24,7 @@ from tinynet.autograd import Op
 from tinynet.ops.conv import batched, check_window, pair
 from tinynet.ops.arithmetic import known_finite, masked_product
 from tinynet.ops.indexing import scatter
-from tinynet.ops.shape import cat
+from tinynet.ops.shape import cat, stack
 from tinynet.tensor import Tensor
 
 
@@ -465,15 +465,6 @@ def avg_pool(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any
     return out.squeeze(0) if unbatched else out
 
 
-def _adaptive_weights(xp: Any, size: int, out: int, dtype: Any) -> Any:
-    """(out, size): row i averages PyTorch's adaptive window floor(i·size/out) … ceil((i+1)·size/out)."""
-    starts = (xp.arange(out) * size) // out
-    ends = -((-(xp.arange(1, out + 1) * size)) // out)
-    positions = xp.arange(size)[None, :]
-    inside = (positions >= starts[:, None]) & (positions < ends[:, None])
-    return (inside / (ends - starts)[:, None]).astype(dtype)
-
-
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed ``output_size`` (an int, a pair, None keeps that side), as
     ``torch.nn.functional.adaptive_avg_pool2d``: window i of a side of length L covers
@@ -488,10 +479,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     h, w = x.shape[2:]
     if h % target[0] == 0 and w % target[1] == 0:  # equal windows: a plain average pool
         out = avg_pool2d(x, (h // target[0], w // target[1]))
-    else:  # windows of unequal sizes: a weighted sum, one matrix per side
-        rows = Tensor(_adaptive_weights(x.xp, h, target[0], x.dtype))
-        cols = Tensor(_adaptive_weights(x.xp, w, target[1], x.dtype))
-        out = rows @ x @ cols.mT
+    else:  # windows of unequal sizes: the mean of each, one side at a time (a product with an
+        # averaging matrix would be shorter, but 0 · NaN would carry a NaN into every window)
+        rows = stack([x[:, :, top:bottom].mean(dim=2) for top, bottom in _adaptive_windows(h, target[0])],
+                     dim=2)
+        out = stack([rows[..., left:right].mean(dim=3) for left, right in _adaptive_windows(w, target[1])],
+                    dim=3)
     return out.squeeze(0) if unbatched else out
 
 
