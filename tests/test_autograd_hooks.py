@@ -119,3 +119,15 @@ def test_grad_runs_the_hooks_of_the_inputs_asked_for_only():
         x.register_hook(lambda g, seen=calls: seen.append("x"))
         lib.autograd.grad((x * w).sum(), x)
         assert calls == ["x"]
+
+
+def test_retain_grad_follows_an_in_place_change_to_the_new_value():
+    def program(lib, calls):
+        x = lib.tensor([0.5, -1.2, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.mul_(3)
+        (y ** 2).sum().backward()
+        calls.append([y.retains_grad])
+        return [y.grad, x.grad]
+    run_both(program)

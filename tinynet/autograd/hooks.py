@@ -105,3 +105,19 @@ def retain_grad(tensor: Any) -> None:
 def retains_grad(tensor: Any) -> bool:
     """True for a non-leaf whose ``retain_grad()`` was called."""
     return tensor.grad_fn is not None and getattr(tensor.grad_fn, "_retains_grad", False)
+
+
+def move_retained_grad(old_node: Any, new_node: Any) -> None:
+    """An in-place op gave a tensor a new node: its ``retain_grad`` follows (``.grad`` is then
+    the new value's gradient, as in PyTorch); its other hooks stay with the old value."""
+    hooks = getattr(old_node, "_tensor_hooks", None)
+    if not hooks or new_node is None:
+        return
+    for key, hook in list(hooks.items()):
+        if getattr(hook, "_keeps_grad", False):
+            del hooks[key]
+            targets = getattr(new_node, "_tensor_hooks", None)
+            if targets is None:
+                targets = new_node._tensor_hooks = _Hooks()
+            targets[key] = hook
+            old_node._retains_grad, new_node._retains_grad = False, True

@@ -69,6 +69,8 @@ def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any)
     _write(op, tensor, result)
     replaced = getattr(tensor, "_replaced_grad_fns", [])
     tensor._replaced_grad_fns = replaced + [(tensor._version_counter[1], tensor.grad_fn or tensor)]
+    if tensor.grad_fn is not None:
+        autograd.hooks.move_retained_grad(tensor.grad_fn, result.grad_fn)
     tensor.grad_fn = result.grad_fn
     tensor._requires_grad = result.requires_grad
     return tensor
