@@ -22,6 +22,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd import no_grad
+from tinynet.generator import numpy_generator
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -81,15 +82,7 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def _rng(generator: Any, function: str) -> numpy.random.Generator:
-    """The NumPy generator to draw from: tinynet's shared one (``tn.manual_seed``) for None."""
-    if generator is None:
-        return backend.generator("cpu")
-    try:
-        from tinynet.generator import numpy_generator
-    except ImportError:  # pragma: no cover - a tinynet without tn.Generator
-        raise NotImplementedError(f"nn.init.{function}: generator= is not supported by this "
-                                  "tinynet; pass generator=None and seed with tn.manual_seed"
-                                  ) from None
+    """The NumPy generator to draw from: ``generator``'s, or the shared one (``tn.manual_seed``)."""
     return numpy_generator(generator, f"nn.init.{function}")
 
 

@@ -399,6 +399,21 @@ class Module:
             object.__setattr__(self, name, registry)
         return registry
 
+    def _add_hook(self, registry: str, hook: Callable[..., Any], prepend: bool = False,
+                  **flags: bool) -> RemovableHandle:
+        """Put ``hook`` in the hook registry ``registry`` (first with ``prepend``) and its id in
+        each registry named in ``flags`` whose flag is set; returns its handle."""
+        hooks = self._hook_registry(registry)
+        flag_registries = {name: self._hook_registry(name) for name in flags}
+        handle = RemovableHandle(hooks, extra_dict=list(flag_registries.values()))
+        hooks[handle.id] = hook
+        for name, on in flags.items():
+            if on:
+                flag_registries[name][handle.id] = True
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before every ``forward`` (run through ``module(...)``).
@@ -408,15 +423,8 @@ class Module:
         ``(new_args, new_kwargs)``. ``prepend=True`` runs it before the hooks already there.
         Returns a handle whose ``remove()`` takes it off.
         """
-        hooks = self._hook_registry("_forward_pre_hooks")
-        with_kwargs_ids = self._hook_registry("_forward_pre_hooks_with_kwargs")
-        handle = RemovableHandle(hooks, extra_dict=with_kwargs_ids)
-        hooks[handle.id] = hook
-        if with_kwargs:
-            with_kwargs_ids[handle.id] = True
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return self._add_hook("_forward_pre_hooks", hook, prepend,
+                              _forward_pre_hooks_with_kwargs=with_kwargs)
 
     def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                               with_kwargs: bool = False, always_call: bool = False
@@ -431,18 +439,9 @@ class Module:
         >>> features = {}
         >>> model.fc1.register_forward_hook(lambda m, args, out: features.update(fc1=out))
         """
-        hooks = self._hook_registry("_forward_hooks")
-        with_kwargs_ids = self._hook_registry("_forward_hooks_with_kwargs")
-        always_ids = self._hook_registry("_forward_hooks_always_called")
-        handle = RemovableHandle(hooks, extra_dict=[with_kwargs_ids, always_ids])
-        hooks[handle.id] = hook
-        if with_kwargs:
-            with_kwargs_ids[handle.id] = True
-        if always_call:
-            always_ids[handle.id] = True
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return self._add_hook("_forward_hooks", hook, prepend,
+                              _forward_hooks_with_kwargs=with_kwargs,
+                              _forward_hooks_always_called=always_call)
 
     def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
                                         ) -> RemovableHandle:
@@ -453,12 +452,7 @@ class Module:
         no gradient). As in PyTorch, the module's forward receives a view of each input tensor and
         the caller a view of each output tensor; changing those in place raises.
         """
-        hooks = self._hook_registry("_backward_pre_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
 
     def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
                                     ) -> RemovableHandle:
@@ -475,12 +469,7 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
                                "single Module. Please use only one of them.")
         object.__setattr__(self, "_is_full_backward_hook", True)
-        hooks = self._hook_registry("_backward_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """PyTorch's deprecated backward hook: ``hook(module, grad_input, grad_output)``.
@@ -494,10 +483,7 @@ class Module:
             raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
                                "single Module. Please use only one of them.")
         object.__setattr__(self, "_is_full_backward_hook", False)
-        hooks = self._hook_registry("_backward_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return self._add_hook("_backward_hooks", hook)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
