@@ -4,6 +4,7 @@ a loop that steps an optimizer through a sequence, and the comparison with a for
 import numpy
 
 import tinynet as tn
+import tinynet.nn.functional as F
 
 SHAPES = [(3, 2), (2,), (4,)]
 
@@ -42,3 +43,11 @@ def check_against(history, reference_fn, grads_per_step, **settings):
         for step in range(len(grads_per_step)):
             numpy.testing.assert_allclose(history[step][i], expected[step], rtol=1e-12, atol=1e-14,
                                           err_msg=f"parameter {i}, step {step + 1}")
+
+
+def train_steps(model, optimizer, batches):
+    """Train ``model`` on (x, y) ``batches`` with MSE, one optimizer step each."""
+    for x, y in batches:
+        optimizer.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        optimizer.step()

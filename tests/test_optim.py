@@ -19,7 +19,7 @@ import tinynet as tn
 import tinynet.nn as nn
 import tinynet.nn.functional as F
 from tinynet import backend, optim
-from optim_cases import check_against, make_params, run
+from optim_cases import check_against, make_params, run, train_steps
 from optim_cases import gradient_sequence as draw_gradients
 from tinynet.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR
 
@@ -248,13 +248,6 @@ def test_step_with_a_closure_returns_the_loss():
 
 
 # ---------------------------------------------------------------------------- saving and resuming
-def train_steps(model, optimizer, batches):
-    for x, y in batches:
-        optimizer.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        optimizer.step()
-
-
 def small_model(seed):
     tn.manual_seed(seed)
     return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))

@@ -19,9 +19,8 @@ import pytest
 
 import tinynet as tn
 import tinynet.nn as nn
-import tinynet.nn.functional as F
 from tinynet import backend, optim
-from optim_cases import SHAPES, check_against, make_params, run
+from optim_cases import SHAPES, check_against, make_params, run, train_steps
 from optim_cases import gradient_sequence as draw_gradients
 from tinynet.optim.lr_scheduler import StepLR
 
@@ -430,13 +429,6 @@ def test_parameter_groups_are_checked_too_and_implementation_flags(name):
 
 
 # ---------------------------------------------------------------------------- saving and resuming
-def train_steps(model, optimizer, batches):
-    for x, y in batches:
-        optimizer.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        optimizer.step()
-
-
 def small_model(seed):
     tn.manual_seed(seed)
     return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)).double()
