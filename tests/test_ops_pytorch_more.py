@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from tinynet.testing import (InplaceSpec, OpSpec, away_from_zero, broadcast_cases, cases,
                              check_inplace, check_op, op_settings, per_input, shapes, unchanged)
 
 import tinynet as tn
+from test_ops_indexing import np_scatter, scatter_cases
 from torch_oracle import assert_matches_torch
 
 
@@ -61,34 +61,6 @@ def np_index_copy(a, src, dim, index):
 def np_index_fill(a, dim, index, value):
     out = a.copy()
     out[(slice(None),) * (dim % a.ndim) + (index,)] = value
-    return out
-
-
-@st.composite
-def scatter_cases(draw, unique=True):
-    """An index of the input's number of dims; distinct targets along ``dim`` when ``unique``."""
-    shape = draw(shapes(min_dims=1))
-    dim = draw(st.integers(0, len(shape) - 1))
-    rows = draw(st.integers(1, shape[dim]))
-    index_shape = tuple(rows if d == dim else draw(st.integers(1, n)) for d, n in enumerate(shape))
-    if unique:
-        columns = [draw(st.permutations(range(shape[dim])))[:rows]
-                   for _ in range(int(np.prod(index_shape)) // rows)]
-        index = np.moveaxis(np.array(columns).T.reshape((rows,) + tuple(
-            n for d, n in enumerate(index_shape) if d != dim)), 0, dim)
-    else:
-        index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))
-    return (shape, index_shape), {"dim": dim, "index": np.ascontiguousarray(index, dtype=np.int64)}
-
-
-def np_scatter(a, src, dim, index, add=False):
-    out = a.copy()
-    grid = list(np.indices(index.shape, sparse=True))
-    grid[dim] = index
-    if add:
-        np.add.at(out, tuple(grid), src)
-    else:
-        out[tuple(grid)] = src
     return out
 
 
