@@ -160,14 +160,39 @@ def blas_summary(info: dict[str, Any]) -> str:
         or "no BLAS found by threadpoolctl"
 
 
+# OpenBLAS kernels by the widest vector unit they use; OPENBLAS_CORETYPE can force any of them.
+AVX512_KERNELS = ("skylakex", "cooperlake", "sapphirerapids")
+
+
+def forced_kernel(blas: dict[str, Any], vector: dict[str, Any]) -> dict[str, Any] | None:
+    """When ``OPENBLAS_CORETYPE`` picks OpenBLAS's kernel instead of OpenBLAS itself: the
+    variable, the kernel running, and whether that kernel leaves the CPU's AVX-512 unused.
+
+    Some machines set it so that old OpenBLAS builds do not crash; on a CPU with AVX-512 a
+    current OpenBLAS then runs an AVX2 kernel at half its own SGEMM speed (a 2-core EPYC: 125
+    GFLOP/s against 240), and every ratio measures that setting rather than the library."""
+    value = os.environ.get("OPENBLAS_CORETYPE")
+    pools = blas.get("threadpools")
+    if not value or not isinstance(pools, list):
+        return None
+    kernels = [p.get("architecture") or "" for p in pools if p.get("internal_api") == "openblas"]
+    if not kernels:
+        return None
+    narrower = vector.get("widest") == "AVX-512" and any(
+        k.lower() not in AVX512_KERNELS for k in kernels)
+    return {"OPENBLAS_CORETYPE": value, "kernels": kernels, "avx512_unused": narrower}
+
+
 def environment() -> dict[str, Any]:
     """Everything about where and with what the figures were measured."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     blas = blas_info()
     blas["summary"] = blas_summary(blas)
+    vector = cpu_flags()
+    blas["forced_kernel"] = forced_kernel(blas, vector)
     return {
         "machine": {"platform": platform.platform(), "arch": platform.machine(),
-                    "cpu_model": cpu_model(), "vector": cpu_flags(), "cpu_count": os.cpu_count(),
+                    "cpu_model": cpu_model(), "vector": vector, "cpu_count": os.cpu_count(),
                     "usable_cores": cores, "gpu": tinynet.cuda.is_available()},
         "blas": blas,
         "versions": versions(),

@@ -46,6 +46,13 @@ def machine_lines(env: dict[str, Any] | None) -> list[str]:
              f"{' '.join(vector.get('flags', [])) or '?'}), {machine.get('usable_cores')} usable "
              f"cores of {machine.get('cpu_count')}",
              f"BLAS: {env.get('blas', {}).get('summary', '?')}"]
+    forced = env.get("blas", {}).get("forced_kernel")
+    if forced:
+        lines.append(f"Note: OPENBLAS_CORETYPE={forced['OPENBLAS_CORETYPE']} chose the BLAS kernel, "
+                     f"not OpenBLAS" + (
+                         "; it leaves this CPU's AVX-512 unused, so the figures measure that "
+                         "setting: unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for this command "
+                         "to measure the library's own choice" if forced["avx512_unused"] else ""))
     variables = " ".join(f"{k}={v}" for k, v in threads.get("env", {}).items() if v is not None)
     lines.append(f"Thread variables: {variables or 'none set'}")
     peak = env.get("sgemm_peak")

@@ -185,6 +185,21 @@ def test_targets_reduce_and_compare_per_thread_setting():
     assert found["conv-peak", "default"]["met"]  # 0.6 >= 0.65 / 1.1
 
 
+def test_a_kernel_forced_by_openblas_coretype_is_named_in_the_table(monkeypatch):
+    blas = {"threadpools": [{"internal_api": "openblas", "architecture": "Haswell"}]}
+    avx512, avx2 = {"widest": "AVX-512"}, {"widest": "AVX2"}
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    assert record.forced_kernel(blas, avx512) is None
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert record.forced_kernel(blas, avx2)["avx512_unused"] is False
+    forced = record.forced_kernel(blas, avx512)
+    assert forced == {"OPENBLAS_CORETYPE": "Haswell", "kernels": ["Haswell"], "avx512_unused": True}
+    text = "\n".join(table.machine_lines({"blas": {"forced_kernel": forced}}))
+    assert "OPENBLAS_CORETYPE=Haswell chose the BLAS kernel" in text and "AVX-512 unused" in text
+    skylake = {"threadpools": [{"internal_api": "openblas", "architecture": "SkylakeX"}]}
+    assert record.forced_kernel(skylake, avx512)["avx512_unused"] is False
+
+
 def test_busy_meter_reports_a_fraction_or_none():
     busy = record.BusyMeter().others_busy()
     assert busy is None or 0.0 <= busy <= 1.0

@@ -269,7 +269,7 @@ def convolve(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, stride
     if bias is not None and tuple(bias.shape) != (c_out,):
         raise ValueError(f"{op}: bias has shape {tuple(bias.shape)}, expected ({c_out},) for "
                          f"weight {tuple(weight.shape)}")
-    if any(pads) or not x.array.transpose(1, 2, 3, 0).flags.c_contiguous:
+    if any(pads) or not conv_kernels.is_batch_inner(x.array):
         x = ConvolutionInput.apply(x, padding=pads)
     args = (x, weight) if bias is None else (x, weight, bias)
     out = Convolution.apply(*args, stride=stride, dilation=dilation, groups=groups)
