@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.nn.functional as F
@@ -284,6 +286,32 @@ def test_set_num_threads_sets_blas_and_the_pool_and_restores():
         tn.set_num_threads(before)
     with pytest.raises(ValueError, match="set_num_threads: expected a positive"):
         tn.set_num_threads(0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 20), st.integers(1, 5), st.integers(1, 3),
+       st.integers(1, 3), st.integers(1, 40), st.integers(100, 100_000))
+def test_input_gradient_bands_cover_the_output_and_every_other_band_keeps_apart(
+        ho, wo, kh, sh, dh, channels, l2):
+    """Each output position is in one block of one band; bands two apart add onto disjoint
+    image rows, so a round's bands can run at once; whole bands are single blocks."""
+    geo = conv_kernels.Geometry(channels, 3, 1, (kh, 2), (sh, 1), (dh, 1),
+                                ((ho - 1) * sh + (kh - 1) * dh + 1, wo + 1), (ho, wo), 4)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_kernels, "l2_bytes", lambda: l2)
+        bands = conv_kernels._bands(geo, np.dtype(np.float32), "cpu")
+    covered = np.zeros((ho, wo), int)
+    for band in bands:
+        for h0, h1, w0, w1 in band:
+            covered[h0:h1, w0:w1] += 1
+    assert (covered == 1).all()
+
+    def image_rows(band):
+        first, last = min(b[0] for b in band), max(b[1] for b in band)
+        return first * sh, (last - 1) * sh + (kh - 1) * dh  # inclusive
+
+    for before, after in zip(bands, bands[2:]):
+        assert image_rows(before)[1] < image_rows(after)[0]
 
 
 def test_conv_gradients_are_the_same_floats_for_any_thread_count(monkeypatch):
