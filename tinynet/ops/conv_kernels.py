@@ -264,6 +264,10 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     output rows (``_bands``), in two rounds: first every other band, whose image rows never
     overlap, shared among the threads; then the bands between them. Each image row receives
     its sums in the same order on any number of threads, so the gradient is the same floats.
+    Measured on a 2-core EPYC, 2 threads: the 3→64, 32→64 and 64→128-channel layers' input
+    gradients in 2.1, 2.0 and 8.3 ms, against 4.3, 2.4 and 10.1 when the threads split the input
+    channels instead (each thread's product then had a fraction of the rows, and read all of
+    the gradient).
     """
     xp, device = backend.get_array_module(grad), backend.device_of(grad)
     (kh, kw), (sh, sw), (dh, dw), g = geo.kernel, geo.stride, geo.dilation, geo.groups
@@ -294,13 +298,6 @@ def input_grad(grad: Any, weight: Any, geo: Geometry) -> Any:
     return image
 
 
-# The input gradient's bands: at least this many when the output has the rows for them, so that
-# two threads each have a band in both rounds. Measured on a 2-core EPYC, 2 threads: the 3→64
-# and 64→128-channel layers' input gradients in 1.9 and 7.5 ms, against 4.2 and 10.2 when the
-# threads split the input channels (each thread's product then has a fraction of the rows).
-MIN_BANDS = 4
-
-
 def _bands(geo: Geometry, dtype: Any, device: str) -> list[list[tuple[int, ...]]]:
     """The output's blocks grouped in bands of whole rows: each band is high enough that the
     image rows of the bands on either side of it never overlap, so every other band can run at
@@ -312,7 +309,7 @@ def _bands(geo: Geometry, dtype: Any, device: str) -> list[list[tuple[int, ...]]
     budget = BLOCK_L2_MULTIPLE * l2_bytes()
     per_row = wo * (geo.rows + geo.out_channels) * geo.batch * dtype.itemsize
     least = max(1, ((kh - 1) * dh - sh) // sh + 1)  # rows r with r·sh > (kh-1)·dh - sh
-    rows = max(least, min(max(1, int(budget // per_row)), -(-ho // MIN_BANDS)))
+    rows = max(least, int(budget // per_row))
     step = max(least, -(-ho // -(-ho // rows)))  # equal bands, no thin tail
     whole = step * per_row <= 2 * budget  # else one row at a time, in pieces if need be
     pieces = [b[2:] for b in _blocks(geo._replace(out_hw=(1, wo)), geo.batch, dtype.itemsize,
@@ -334,11 +331,12 @@ def _bands(geo: Geometry, dtype: Any, device: str) -> list[list[tuple[int, ...]]
 # The weight gradient of a layer with few rows of columns and few output channels (a first
 # layer: 9 or 25 rows, 16 or 32 channels) goes in blocks of whole rows that hold each product to
 # this many multiply-adds when one row allows it: OpenBLAS's small-matrix kernels take products
-# up to about 1M of them. Measured on a 2-core EPYC (OpenBLAS 0.3.31, SkylakeX kernel): the
-# weight gradients of the 1→32 (k3) and 1→16 (k5) layers in 0.39 and 0.34 ms instead of 0.96
-# and 0.49. The Haswell kernel, which has no such path, ran them as fast in these blocks as in
-# larger ones. The forward keeps its larger blocks: on two threads, one-row blocks (about 13 µs
-# of work each) took 0.55 ms instead of 0.35.
+# up to about 1M of them. Measured on a 2-core EPYC (OpenBLAS 0.3.31), alternating: the weight
+# gradients of the 1→32 (k3) and 1→16 (k5) layers took 0.40 and 0.33 ms instead of 0.90 and
+# 0.48 with the SkylakeX kernel; the Haswell kernel, which has no such path, took 0.76 and 0.56
+# instead of 0.66 and 0.49 (more blocks, each with its array calls). The forward keeps its
+# larger blocks: on two threads, one-row blocks (about 13 µs of work each) took 0.55 ms
+# instead of 0.35.
 SMALL_PRODUCT = 1_000_000
 
 # The weight gradient sums the blocks' products in this many fixed parts (runs of consecutive
