@@ -195,25 +195,33 @@ def test_batch_inner_copies_equal_a_plain_transpose(shape, dtype):
     assert staged == (shape == (16, 4, 16, 16) or shape == (16, 2, 8, 8) and dtype == np.float64)
 
 
-def test_outputs_whose_channels_would_share_cache_sets_lie_apart_and_feed_the_next_conv():
-    """(16, 4, 16, 16) outputs are 16 KiB per channel: the forward spaces the channels out, and
-    an unpadded conv reads that layout as it is, without a ConvolutionInput copy."""
+@pytest.mark.parametrize("groups", [1, 2])
+def test_outputs_whose_channels_would_share_cache_sets_lie_apart_and_feed_the_next_conv(groups):
+    """(16, 4, 16, 16) float64 outputs are 16 KiB per channel: the forward spaces the channels
+    out; an unpadded conv reads that layout as it is, without a ConvolutionInput copy, and so do
+    the gradient kernels when such an output comes back as a gradient."""
     rng = np.random.default_rng(5)
-    x = tn.tensor(rng.standard_normal((16, 3, 16, 16)), requires_grad=True)
-    w1 = tn.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
-    w2 = tn.tensor(rng.standard_normal((2, 4, 1, 1)), requires_grad=True)
-    hidden = F.conv2d(x, w1, padding=1)
+    x = tn.tensor(rng.standard_normal((16, 4, 16, 16)), requires_grad=True)
+    w1 = tn.tensor(rng.standard_normal((4, 4 // groups, 3, 3)), requires_grad=True)
+    w2 = tn.tensor(rng.standard_normal((4, 4 // groups, 1, 1)), requires_grad=True)
+    hidden = F.conv2d(x, w1, padding=1, groups=groups)
     inner = hidden.array.transpose(1, 2, 3, 0)
     assert inner.strides[0] > inner[0].nbytes and conv_kernels.is_batch_inner(hidden.array)
-    out = F.conv2d(hidden, w2)
+    out = F.conv2d(hidden, w2, groups=groups)
     assert sorted(type(fn).__name__ for fn in graph_nodes(out)) == [
         "Convolution", "Convolution", "ConvolutionInput"]  # the first conv's padding only
-    out.sum().backward()
-    plain_hidden = plain_conv(x.detach().numpy(), w1.detach().numpy(), np.zeros(4),
-                              np.zeros(hidden.shape), (1, 1), (1, 1, 1, 1), (1, 1), 1)[0]
-    np.testing.assert_allclose(hidden.detach().numpy(), plain_hidden, rtol=1e-12, atol=1e-12)
-    expected = np.einsum("nchw,oc->nohw", plain_hidden, w2.detach().numpy()[:, :, 0, 0])
-    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
+    seed = F.conv2d(x.detach(), w1.detach(), padding=1, groups=groups)  # laid out like hidden
+    out.backward(seed)
+    theirs = [a.detach().numpy().copy() for a in (x, w1, w2)]
+    mine = [x.grad.numpy(), w1.grad.numpy(), w2.grad.numpy()]
+    x.grad = w1.grad = w2.grad = None
+    F.conv2d(F.conv2d(x, w1, padding=1, groups=groups), w2, groups=groups).backward(
+        tn.tensor(seed.numpy().copy()))  # the same seed, NCHW and contiguous
+    for a, b in zip(mine, (x.grad, w1.grad, w2.grad)):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-12, atol=1e-12)
+    expected = plain_conv(theirs[0], theirs[1], np.zeros(4), np.zeros(hidden.shape), (1, 1),
+                          (1, 1, 1, 1), (1, 1), groups)[0]
+    np.testing.assert_allclose(hidden.detach().numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_grad_fn_names_are_pytorchs():
