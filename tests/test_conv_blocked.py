@@ -282,11 +282,15 @@ def test_set_num_threads_sets_blas_and_the_pool_and_restores():
         assert tn.get_num_threads() == 1 and parallel.blas_threads() in (1,)
         tn.set_num_threads(3)
         assert tn.get_num_threads() == 3
-        if parallel._blas_controllers():
-            assert parallel.blas_threads() == 3
+        if parallel._blas_controllers():  # BLAS never gets more threads than cores
+            assert parallel.blas_threads() == min(3, parallel.usable_cores())
             with parallel.single_threaded_blas():
                 assert parallel.blas_threads() == 1
-            assert parallel.blas_threads() == 3
+            assert parallel.blas_threads() == min(3, parallel.usable_cores())
+            tn.set_num_threads(parallel.usable_cores() + 2)
+            assert parallel.blas_threads() == parallel.usable_cores()
+            assert tn.get_num_threads() == parallel.usable_cores() + 2
+            tn.set_num_threads(3)
         results = parallel.share(list(range(7)), lambda take: [i * i for i in iter(take, None)])
         assert 1 <= len(results) <= 3
         assert sorted(x for part in results for x in part) == [0, 1, 4, 9, 16, 25, 36]

@@ -189,10 +189,12 @@ def _blocks_of(geo: Geometry, dtype: Any, device: str,
     if device != "cpu":
         return [(0, geo.out_hw[0], 0, geo.out_hw[1])]
     budget = BLOCK_L2_MULTIPLE * l2_bytes()
-    positions = SMALL_PRODUCT * geo.groups ** 2 // (geo.rows * geo.out_channels * geo.batch)
-    if small_products and positions >= geo.out_hw[1]:
-        per_position = (geo.rows + geo.out_channels) * geo.batch * dtype.itemsize
-        budget = min(budget, positions // geo.out_hw[1] * geo.out_hw[1] * per_position)
+    per_position = (geo.rows + geo.out_channels) * geo.batch * dtype.itemsize
+    if small_products and per_position:
+        wo, product = geo.out_hw[1], geo.rows * geo.out_channels * geo.batch // geo.groups ** 2
+        positions = SMALL_PRODUCT // max(1, product)  # of each group's product
+        if positions >= wo:
+            budget = min(budget, positions // wo * wo * per_position)
     return _blocks(geo, geo.batch, dtype.itemsize, budget)
 
 
@@ -311,22 +313,19 @@ def _bands(geo: Geometry, dtype: Any, device: str) -> list[list[tuple[int, ...]]
     least = max(1, ((kh - 1) * dh - sh) // sh + 1)  # rows r with r·sh > (kh-1)·dh - sh
     rows = max(least, int(budget // per_row))
     step = max(least, -(-ho // -(-ho // rows)))  # equal bands, no thin tail
-    whole = step * per_row <= 2 * budget  # else one row at a time, in pieces if need be
+    if step * per_row <= 2 * budget:  # a band is one block
+        return [[(h, min(h + step, ho), 0, wo)] for h in range(0, ho, step)]
     pieces = [b[2:] for b in _blocks(geo._replace(out_hw=(1, wo)), geo.batch, dtype.itemsize,
-                                     budget)]
-    bands = []
-    for h in range(0, ho, step):
-        end = min(h + step, ho)
-        bands.append([(h, end, 0, wo)] if whole else
-                     [(r, r + 1, w0, w1) for r in range(h, end) for w0, w1 in pieces])
-    return bands
+                                     budget)]  # of one row: the whole row when it fits
+    return [[(r, r + 1, w0, w1) for r in range(h, min(h + step, ho)) for w0, w1 in pieces]
+            for h in range(0, ho, step)]
 
 
 # The weight gradient of a layer with one input channel per group (a first layer on a grey image)
-# is computed on one thread, as its input gradient: its products stream long, thin matrices, and
-# two threads took 25-40% longer than one on a quiet 2-core EPYC (k3 and k5 layers) and no less
-# on a 2-core Xeon. From three channels on (an RGB image) two threads were faster on the Xeon:
-# the 3->64-channel layer's fwd+bwd 13.1 ms against 15.6.
+# is computed on one thread: its products stream long, thin matrices, and two threads took
+# 25-40% longer than one on a quiet 2-core EPYC (k3 and k5 layers) and no less on a 2-core Xeon.
+# From three channels on (an RGB image) two threads were faster on the Xeon: the 3->64-channel
+# layer's fwd+bwd 13.1 ms against 15.6.
 
 # The weight gradient of a layer with few rows of columns and few output channels (a first
 # layer: 9 or 25 rows, 16 or 32 channels) goes in blocks of whole rows that hold each product to
