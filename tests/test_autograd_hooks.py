@@ -131,3 +131,33 @@ def test_retain_grad_follows_an_in_place_change_to_the_new_value():
         calls.append([y.retains_grad])
         return [y.grad, x.grad]
     run_both(program)
+
+
+@pytest.mark.parametrize("same_shape", [
+    lambda x: x.view(2, 3), lambda x: x.reshape(2, 3), lambda x: x.view_as(x),
+    lambda x: x.squeeze(), lambda x: x.squeeze(0), lambda x: x.expand(2, 3),
+    lambda x: x.expand_as(x), lambda x: x.unflatten(1, (3,)), lambda x: x.reshape(3, 2)], ids=[
+    "view", "reshape", "view_as", "squeeze", "squeeze_dim", "expand", "expand_as", "unflatten",
+    "another_shape"])
+def test_a_view_in_the_same_shape_is_a_new_tensor_whose_hooks_stay_its_own(same_shape):
+    """Its retained gradient is its own copy too: the leaf's .grad, a view of the same
+    gradient, takes the second backward in place."""
+    def program(lib, calls):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        y = same_shape(x)
+        assert y is not x and not y.is_leaf and y.grad_fn is not None
+        y.register_hook(lambda g: g * 3)  # on y's gradient only, not on x's other uses
+        y.retain_grad()
+        (y * y).sum().backward(retain_graph=True)
+        x.sum().backward()
+        with lib.no_grad():
+            y.add_(1)  # a view: the write reaches x
+        return [x.grad, y.grad, x.detach()]
+    run_both(program)
+
+
+def test_flatten_with_nothing_to_merge_hands_back_the_tensor_itself():
+    torch = pytest.importorskip("torch")
+    for lib in (tn, torch):
+        x = lib.ones(2, 3, requires_grad=True)
+        assert x.flatten(1) is x and x.flatten(0, 0) is x and x.flatten() is not x

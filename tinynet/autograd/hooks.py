@@ -95,7 +95,9 @@ def retain_grad(tensor: Any) -> None:
         kept = ref()
         if kept is not None:
             value = grad if grad.requires_grad else grad.detach()
-            kept.grad = value if kept.grad is None else kept.grad + value
+            # a copy, as PyTorch keeps: the gradient flowing on may become a leaf's .grad (through
+            # a view) that later backwards add into in place
+            kept.grad = value.clone() if kept.grad is None else kept.grad + value
 
     keep._keeps_grad = True  # type: ignore[attr-defined]
     register_hook(tensor, keep)

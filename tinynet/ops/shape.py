@@ -56,6 +56,8 @@ class BroadcastTo(Op):
     is_view = True
 
     def forward(self, a):
+        if a.shape == self.shape:  # nothing broadcast: a writable view, as PyTorch's
+            return a[...]
         return backend.get_array_module(a).broadcast_to(a, self.shape)
 
     def backward(self, g):
@@ -288,10 +290,10 @@ def index_put(a: Tensor, index: Any, value: Any) -> Tensor:
 
 
 def reshape(a: Tensor, shape: Sequence[int] | int) -> Tensor:
-    """The same elements in ``shape`` (one entry may be -1); a view where NumPy can give one."""
+    """The same elements in ``shape`` (one entry may be -1); a view where NumPy can give one.
+    Always a new tensor, as PyTorch's, even in the same shape: a hook, ``retain_grad`` or
+    ``requires_grad_`` on it must not reach ``a``."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if shape == a.shape:
-        return a
     try:
         return Reshape.apply(a, shape=shape)
     except ValueError:
@@ -320,8 +322,6 @@ def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """``a`` seen with ``shape`` by NumPy's broadcasting rules (a view; its gradient sums back
     over the broadcast dims)."""
     shape = tuple(shape)
-    if shape == a.shape:
-        return a
     try:
         return BroadcastTo.apply(a, shape=shape)
     except ValueError:
@@ -349,6 +349,8 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(a, (1,))
     start = _normalize_dim(start_dim, a.ndim, "flatten")
     end = _normalize_dim(end_dim, a.ndim, "flatten")
+    if start == end:  # nothing to merge: PyTorch hands back the tensor itself
+        return a
     middle = 1
     for n in a.shape[start:end + 1]:
         middle *= n
@@ -364,7 +366,7 @@ def squeeze(a: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
         return reshape(a, tuple(n for i, n in enumerate(a.shape) if i not in drop or n != 1))
     dim = _normalize_dim(dim, a.ndim, "squeeze")
     if a.ndim == 0 or a.shape[dim] != 1:
-        return a
+        return reshape(a, a.shape)
     return reshape(a, a.shape[:dim] + a.shape[dim + 1:])
 
 
