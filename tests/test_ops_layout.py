@@ -1,6 +1,6 @@
 """einsum, the layout helpers (hstack, vstack, column_stack, broadcast_tensors, tile, unflatten,
-ravel, fliplr, flipud, repeat_interleave), lerp, inner and median: through the op factory and
-against torch."""
+ravel, fliplr, flipud, repeat_interleave), lerp, inner, median and nanmedian: through the op
+factory and against torch."""
 
 import numpy as np
 import pytest
@@ -70,6 +70,11 @@ SPECS = [
         a.ravel())[(a.size - 1) // 2], values=distinct()),
     OpSpec("median_dim", lambda a: tn.median(a, 0, keepdim=True).values, cases(shapes(min_dims=1)),
            lambda a: np.take(np.sort(a, axis=0), [(a.shape[0] - 1) // 2], axis=0), values=distinct()),
+    OpSpec("nanmedian", lambda a: a.nanmedian(), cases(shapes(min_dims=1)), lambda a: np.sort(
+        a.ravel())[(a.size - 1) // 2], values=distinct()),
+    OpSpec("nanmedian_dim", lambda a: tn.nanmedian(a, -1).values, cases(shapes(min_dims=1)),
+           lambda a: np.take(np.sort(a, axis=-1), (a.shape[-1] - 1) // 2, axis=-1),
+           values=distinct()),
 ]
 
 
@@ -102,6 +107,28 @@ def test_median_with_nan_and_ties_matches_torch():
         if not np.isnan(data).any():
             np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
     assert np.isnan(tn.zeros(0).median().item())
+
+
+def test_nanmedian_skips_nan_and_matches_torch_with_its_gradients():
+    torch = pytest.importorskip("torch")
+    nan = float("nan")
+    for data in [np.array([[nan, nan, nan], [3.0, nan, 1.0], [2.0, 2.0, nan]]),
+                 np.array([4.0, nan, 1.0, 3.0, 2.0]), np.array([[1.0, 2.0], [2.0, 1.0]]),
+                 np.array([nan, nan])]:
+        for call in (lambda lib, t: lib.nanmedian(t), lambda lib, t: t.nanmedian(-1).values,
+                     lambda lib, t: lib.nanmedian(t, 0, keepdim=True).values):
+            results = []
+            for lib in (tn, torch):
+                t = lib.tensor(data, requires_grad=True)
+                out = call(lib, t)
+                out.sum().backward()
+                results.append((out.detach().numpy(), t.grad.numpy()))
+            for ours, theirs in zip(*results):
+                np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(tn.tensor(data).nanmedian(-1).indices.numpy(),
+                                      torch.tensor(data).nanmedian(-1).indices.numpy())
+    assert tn.nanmedian(tn.tensor([3, 1, 2])).item() == 2
+    assert np.isnan(tn.zeros(0).nanmedian().item())
 
 
 def test_layouts_and_einsum_match_torch():

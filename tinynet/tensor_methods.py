@@ -483,6 +483,9 @@ class TensorMethods:
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return ops.median(self, dim, keepdim)
 
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return ops.nanmedian(self, dim, keepdim)
+
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         return ops.topk(self, k, dim, largest, sorted)
 

@@ -23,7 +23,7 @@ from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, 
                                  isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
                                  logical_xor, lt, ne)
 from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t, trace, tril, triu
-from tinynet.ops.ordering import argsort, cumprod, cumsum, median, prod, sort, topk
+from tinynet.ops.ordering import argsort, cumprod, cumsum, median, nanmedian, prod, sort, topk
 from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
 from tinynet.ops.products import addmm, cdist, cross, diff, kron
@@ -60,6 +60,7 @@ __all__ = [
     "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "max_pool1d",
     "max_pool2d", "max_unpool1d", "max_unpool2d", "maximum", "mean", "median", "min", "minimum",
+    "nanmedian",
     "mm", "movedim", "mul", "mv",
     "nanmean", "nansum", "narrow", "ne", "neg", "nonzero", "norm", "outer", "pad", "permute", "pow",
     "prod", "ravel", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",

@@ -19,6 +19,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from tinynet.ops.conv1d import adaptive_avg_pool1d
+from tinynet.ops.conv3d import adaptive_avg_pool3d
+from tinynet.ops.pool import adaptive_avg_pool2d
 from tinynet.ops.shape import along, getitem
 from tinynet.tensor import Tensor
 
@@ -37,10 +40,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     by default, as in PyTorch, pixels are areas and the output's centres map into the input.
     """
     spatial = input.ndim - 2
-    if mode not in ("nearest", "nearest-exact") and mode not in _LINEAR:
+    if mode not in ("nearest", "nearest-exact", "area") and mode not in _LINEAR:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not built in tinynet; use "
-                                  "'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic' "
-                                  "or 'trilinear'")
+                                  "'nearest', 'nearest-exact', 'area', 'linear', 'bilinear', "
+                                  "'bicubic' or 'trilinear'")
     if mode in _LINEAR and input.ndim != _LINEAR[mode]:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                   f"{_LINEAR[mode]}D input")
@@ -63,10 +66,17 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         factors = _per_dim(scale_factor, spatial, "scale_factor")
         sizes = [math.floor(n * f) for n, f in zip(sizes_in, factors)]
         scales = [None if recompute_scale_factor else 1 / f for f in factors]
+    if any(n_out <= 0 for n_out in sizes):
+        raise ValueError(f"interpolate: output size {tuple(sizes)} must be positive")
+    if mode == "area":  # PyTorch's: each output the mean of its adaptive pooling window
+        pooling = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d,
+                   3: adaptive_avg_pool3d}.get(spatial)
+        if pooling is None:
+            raise NotImplementedError(f"interpolate: mode 'area' takes 3-D, 4-D or 5-D input, "
+                                      f"got shape {tuple(input.shape)}")
+        return pooling(input, tuple(int(n) for n in sizes))
     out = input
     for i, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes, scales)):
-        if n_out <= 0:
-            raise ValueError(f"interpolate: output size {tuple(sizes)} must be positive")
         out = _resize(out, 2 + i, n_in, int(n_out), scale, mode, bool(align_corners))
     return out
 

@@ -207,18 +207,36 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     """The lower of the two middle values (of all elements, or along ``dim`` with its index); a
     NaN anywhere makes the median NaN, as in PyTorch. With ``dim`` the gradient goes to the
     chosen element; without, the elements equal to the median share it, as in PyTorch."""
+    return _median(input, dim, keepdim, "median")
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Median:
+    """``median`` of the values that are not NaN, as ``torch.nanmedian``: NaN only where every
+    value is (along ``dim``: index 0 then).
+
+    >>> tn.nanmedian(tn.tensor([3.0, float("nan"), 1.0, 2.0]))
+    tensor(2.)
+    """
+    return _median(input, dim, keepdim, "nanmedian")
+
+
+def _median(input: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor | Median:
     if dim is None:
         if input.numel() == 0:
             return Tensor(input.xp.asarray(float("nan"), dtype=input.dtype))
-        chosen = median(input.detach().reshape(-1), 0).values.array
-        return MedianOfAll.apply(input, value=chosen)
-    dim = _normalize_dim(dim, input.ndim, "median")
+        chosen = _median(input.detach().reshape(-1), 0, False, name).values.array
+        node = "MedianBackward0" if name == "median" else "NanmedianBackward0"
+        return MedianOfAll.apply(input, value=chosen, node_name=node)
+    dim = _normalize_dim(dim, input.ndim, name)
     xp, n = input.xp, input.shape[dim] if input.ndim else 1
     if input.ndim == 0:
         return Median(input, Tensor(xp.zeros((), dtype="int64")))
     order = _argsort(input.array, dim, descending=False)  # NaNs last
     nan_count = xp.isnan(input.array).sum(axis=dim, keepdims=True) if input.dtype.kind == "f" else 0
-    position = xp.where(nan_count > 0, n - nan_count, (n - 1) // 2)  # the first NaN, if any
+    if name == "median":
+        position = xp.where(nan_count > 0, n - nan_count, (n - 1) // 2)  # the first NaN, if any
+    else:  # the middle of the values before the NaNs; the first NaN when all are
+        position = xp.maximum((n - nan_count - 1) // 2, 0)
     shape = order.shape[:dim] + (1,) + order.shape[dim + 1:]
     indices = xp.take_along_axis(order, xp.broadcast_to(position, shape), axis=dim)
     values = gather(input, dim, indices)
