@@ -229,3 +229,38 @@ def test_the_tensor_constructor_on_python_data_is_pytorchs_legacy_one():
             tn.Tensor(*bad)
         with pytest.raises(TypeError):
             torch.Tensor(*bad)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+                                  "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+                                  "BoolTensor"])
+def test_legacy_typed_constructors_are_pytorchs(name):
+    """Older tutorials write torch.LongTensor(labels) and torch.FloatTensor(2, 3): the same
+    dtypes and shapes (values where data is given), isinstance and .type() as PyTorch."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(tn, name), getattr(torch, name)
+    for args in ((2, 3), (3,), ([1, 0, 2],), ((1, 0),), (), (tn.Size([2, 2]),),
+                 (np.array([1.0, 0.0], dtype=np.float32),), (np.array([2, 1]),)):
+        made = ours(*args)
+        expected = theirs(*[torch.Size(a) if isinstance(a, tn.Size) else a for a in args])
+        assert tuple(made.shape) == tuple(expected.shape) and made.type() == expected.type()
+        if args and not isinstance(args[0], (int, tn.Size)):
+            np.testing.assert_array_equal(made.numpy(), expected.numpy())
+        assert isinstance(made, ours) and isinstance(made, tn.Tensor)
+        assert not isinstance(made.to(tn.complex64), ours)
+    assert tn.ones(2).type(ours).type() == torch.ones(2).type(theirs).type()
+    same = tn.zeros(2).type(ours)
+    assert ours(same).array is same.array  # an alias of a tensor of its own type
+    assert repr(ours) == f"<class 'tinynet.{name}'>" and repr(tn.cuda.FloatTensor) == \
+        "<class 'tinynet.cuda.FloatTensor'>"
+
+
+def test_legacy_typed_constructors_refuse_what_pytorch_refuses():
+    with pytest.raises(TypeError, match="FloatTensor: expected a cpu tensor of dtype float32, "
+                                        "got cpu int64"):
+        tn.FloatTensor(tn.tensor([1, 2]))
+    with pytest.raises(TypeError, match="LongTensor: expected sizes"):
+        tn.LongTensor(2.5)
+    with pytest.raises(RuntimeError, match="expects device type cpu but got cuda"):
+        tn.FloatTensor([1.0], device="cuda")
+    assert not isinstance(tn.zeros(2), tn.cuda.FloatTensor)

@@ -30,6 +30,7 @@ from tinynet.factories import (arange, as_tensor, empty, empty_like, eye, from_n
                                rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                                tensor, zeros, zeros_like)
 from tinynet.generator import Generator
+from tinynet.tensor_types import CPU_TYPES
 from tinynet.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinynet.ops import (abs, acos, acosh, add, addcdiv, addcmul, addmm, all, allclose, amax, amin,
                          any, argmax, argmin, argsort, argwhere, asin, asinh, atan, atan2, atanh,
@@ -62,6 +63,9 @@ absolute, multiply, divide, subtract, negative, true_divide = abs, mul, div, sub
 swapaxes = swapdims = transpose
 moveaxis = movedim
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+globals().update(CPU_TYPES)  # FloatTensor, LongTensor…: PyTorch's legacy typed constructors
 
 
 def is_tensor(obj: object) -> bool:
@@ -117,5 +121,5 @@ __all__ = [
     "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "Tensor", "tensor", "tile",
     "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "uint8", "unbind",
     "unflatten", "unique", "unsqueeze", "utils", "var", "var_mean", "viz", "vstack", "where",
-    "zeros", "zeros_like",
+    "zeros", "zeros_like", *sorted(CPU_TYPES),
 ]

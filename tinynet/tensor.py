@@ -83,7 +83,7 @@ class Tensor(TensorMethods):
             elif isinstance(data, numpy.generic) and not sizes:
                 data = numpy.asarray(data)  # a NumPy scalar alone is data, as an array is
             else:
-                data = _legacy_data(data, sizes)
+                data = legacy_array(data, sizes, backend.default_float, "Tensor")
         elif sizes:
             raise TypeError(f"Tensor: an array comes alone, got sizes {sizes} after it")
         if requires_grad and grad_fn is None:
@@ -371,6 +371,8 @@ class Tensor(TensorMethods):
         if isinstance(dtype, str):
             dtype, target = parse_tensor_type_name(dtype)
             return self.to(target, dtype)
+        if isinstance(getattr(dtype, "device", None), str):  # tn.FloatTensor, tn.cuda.LongTensor…
+            return self.to(dtype.device, dtype.dtype)
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -410,22 +412,22 @@ class Tensor(TensorMethods):
         return self.to(numpy.bool_)
 
 
-def _legacy_data(data: Any, sizes: tuple) -> numpy.ndarray:
-    """PyTorch's ``torch.Tensor(...)`` on Python data: sizes (ints or a Size) give zeros of the
-    default float dtype, a sequence its values in that dtype, nothing an empty tensor."""
-    default = backend.default_float
+def legacy_array(data: Any, sizes: tuple, dtype: Any, name: str) -> numpy.ndarray:
+    """PyTorch's legacy constructors (``torch.Tensor(...)``, ``torch.LongTensor(...)``, named
+    ``name`` in errors) on Python data: sizes (ints or a Size) give zeros of ``dtype``, a
+    sequence its values in that dtype, nothing an empty tensor."""
     if data is None and not sizes:
-        return numpy.empty((0,), dtype=default)
+        return numpy.empty((0,), dtype=dtype)
     if isinstance(data, Size) or _is_size(data):
         shape = tuple(data) if isinstance(data, Size) else (data, *sizes)
         if not all(_is_size(n) and n >= 0 for n in shape):
-            raise TypeError(f"Tensor: sizes must be non-negative ints, got {shape}")
-        return numpy.zeros(tuple(int(n) for n in shape), dtype=default)
+            raise TypeError(f"{name}: sizes must be non-negative ints, got {shape}")
+        return numpy.zeros(tuple(int(n) for n in shape), dtype=dtype)
     if sizes or not isinstance(data, (list, tuple)):
-        raise TypeError(f"Tensor: expected sizes (ints) or a sequence of numbers, got "
+        raise TypeError(f"{name}: expected sizes (ints) or a sequence of numbers, got "
                         f"{type(data).__name__}{' and more' if sizes else ''}; use tn.tensor(data) "
                         "for a number")
-    return numpy.asarray(data, dtype=default)
+    return numpy.asarray(data, dtype=dtype)
 
 
 def _is_size(value: Any) -> bool:
