@@ -43,13 +43,13 @@ from tinynet.ops import (abs, acos, acosh, add, addcdiv, addcmul, addmm, all, al
                          inner, isclose, isfinite, isinf, isnan, kron, le, lerp, log, log10, log1p,
                          log2, log_softmax, logical_and, logical_not, logical_or, logical_xor,
                          logsumexp, lt, masked_fill, masked_select, matmul, max, maximum, mean,
-                         median, min, minimum, mm, movedim, mul, multinomial, mv, nanmean, nanmedian, nansum,
-                         narrow, ne, neg, nonzero, norm, outer, permute, pow, prod, ravel,
-                         reciprocal, relu, remainder, repeat_interleave, reshape, roll, round,
-                         rsqrt, scatter, scatter_add, select, sigmoid, sign, sin, sinh, softmax,
-                         sort, split, sqrt, square, squeeze, stack, std, std_mean, sub, sum, t, tan,
-                         tanh, tile, topk, trace, transpose, tril, triu, trunc, unbind, unflatten,
-                         unique, unsqueeze, var, var_mean, vstack, where)
+                         median, min, minimum, mm, movedim, mul, multinomial, mv, nanmean,
+                         nanmedian, nansum, narrow, ne, neg, nonzero, norm, outer, permute, pow,
+                         prod, ravel, reciprocal, relu, remainder, repeat_interleave, reshape, roll,
+                         round, rsqrt, scatter, scatter_add, select, sigmoid, sign, sin, sinh,
+                         softmax, sort, split, sqrt, square, squeeze, stack, std, std_mean, sub,
+                         sum, t, tan, tanh, tile, topk, trace, transpose, tril, triu, trunc, unbind,
+                         unflatten, unique, unsqueeze, var, var_mean, vstack, where)
 from tinynet.printing import get_printoptions, printoptions, set_printoptions
 from tinynet import hessian, linalg, utils, viz
 from tinynet import nn, optim
@@ -109,8 +109,8 @@ __all__ = [
     "less_equal", "linalg", "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax",
     "logical_and", "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "long",
     "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
-    "median", "nanmedian", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multinomial",
-    "multiply", "mv", "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad",
+    "median", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multinomial",
+    "multiply", "mv", "nanmean", "nanmedian", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad",
     "nonzero", "norm", "normal", "not_equal", "numel", "ones", "ones_like", "optim", "outer",
     "permute", "pow", "printoptions", "prod", "promote_types", "rand", "rand_like", "randint",
     "randint_like", "randn", "randn_like", "randperm", "ravel", "reciprocal", "relu", "remainder",

@@ -29,7 +29,7 @@ dtype = numpy.dtype  # a tensor's .dtype is one: isinstance(x.dtype, tn.dtype) h
 finfo, iinfo = numpy.finfo, numpy.iinfo  # tn.finfo(tn.float32).eps, as PyTorch's
 
 # The legacy names of ``Tensor.type()``: 'torch.FloatTensor' for float32 on the CPU.
-_TENSOR_TYPE_NAMES = {numpy.dtype(dtype): name for dtype, name in [
+TENSOR_TYPE_NAMES = {numpy.dtype(dtype): name for dtype, name in [
     (float32, "FloatTensor"), (float64, "DoubleTensor"), (float16, "HalfTensor"),
     (uint8, "ByteTensor"), (int8, "CharTensor"), (int16, "ShortTensor"), (int32, "IntTensor"),
     (int64, "LongTensor"), (bool_, "BoolTensor"), (complex64, "ComplexFloatTensor"),
@@ -62,7 +62,7 @@ def tensor_type_name(dtype: numpy.dtype, device: str) -> str:
 
     The ``torch.`` prefix is kept because programs compare these strings with PyTorch's literals.
     """
-    name = _TENSOR_TYPE_NAMES.get(numpy.dtype(dtype))
+    name = TENSOR_TYPE_NAMES.get(numpy.dtype(dtype))
     if name is None:
         raise TypeError(f"type(): tensors of dtype {dtype} have no legacy type name")
     return ("torch.cuda." if device == "cuda" else "torch.") + name
@@ -74,10 +74,10 @@ def parse_tensor_type_name(name: str) -> tuple[numpy.dtype, str]:
     parts = name.split(".")
     device = "cuda" if len(parts) == 3 and parts[1] == "cuda" else "cpu"
     if parts[0] in ("torch", "tinynet") and len(parts) in (2, 3):
-        for dtype, type_name in _TENSOR_TYPE_NAMES.items():
+        for dtype, type_name in TENSOR_TYPE_NAMES.items():
             if type_name == parts[-1]:
                 return dtype, device
-    known = ", ".join(sorted(_TENSOR_TYPE_NAMES.values()))
+    known = ", ".join(sorted(TENSOR_TYPE_NAMES.values()))
     raise ValueError(f"type(): invalid type {name!r}; expected 'torch.<Name>' or "
                      f"'torch.cuda.<Name>' with <Name> one of {known}")
 

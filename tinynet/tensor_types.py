@@ -19,7 +19,7 @@ from typing import Any
 import numpy
 
 from tinynet import backend
-from tinynet.dtypes import _TENSOR_TYPE_NAMES
+from tinynet.dtypes import TENSOR_TYPE_NAMES
 from tinynet.tensor import Tensor, legacy_array
 
 
@@ -60,7 +60,7 @@ def _types(device: str) -> dict[str, TensorType]:
     return {name: TensorType(name, (), {"dtype": dtype, "device": device,
                                         "__qualname__": prefix + name,
                                         "__doc__": f"{dtype} tensors on the {device.upper()}"})
-            for dtype, name in _TENSOR_TYPE_NAMES.items()
+            for dtype, name in TENSOR_TYPE_NAMES.items()
             if dtype.kind != "c"}  # PyTorch names complex types in .type() only
 
 
