@@ -45,8 +45,7 @@ class TensorType(type):
             array = data.astype(cls.dtype, copy=False)
         else:
             array = legacy_array(args[0] if args else None, args[1:], cls.dtype, cls.__qualname__)
-        tensor = Tensor(array)
-        return tensor if cls.device == "cpu" else tensor.to(cls.device)
+        return Tensor(array).to(cls.device)  # a CuPy array into a CPU type moves too
 
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == cls.device
