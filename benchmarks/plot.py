@@ -37,7 +37,8 @@ def history(case: str, directory: Path = record.RESULTS_DIR, out: Path | None = 
         cpu = rec["environment"].get("machine", {}).get("cpu_model", "?")
         busy = rec.get("others_busy")
         labels.append(f"{rec['started'][:16]}\n{git['commit'][:7]}{'*' if git.get('dirty') else ''}"
-                      f" {cpu[:24]}" + ("" if busy is None else f"\nbusy {100 * busy:.0f}%"))
+                      f" {cpu[:24]}{_kernel(rec)}"
+                      + ("" if busy is None else f"\nbusy {100 * busy:.0f}%"))
         for row in rows:
             for peer, value in row["ratio"].items():
                 points.setdefault((row["phase"], peer), []).append((x, value))
@@ -69,6 +70,20 @@ def history(case: str, directory: Path = record.RESULTS_DIR, out: Path | None = 
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def _kernel(rec: dict) -> str:
+    """'\nBLAS SkylakeX' from a record's thread pools (a kernel can halve a GEMM's time), with
+    'forced' when OPENBLAS_CORETYPE chose it; '' for records that don't say."""
+    blas = rec["environment"].get("blas", {})
+    pools = blas.get("threadpools")
+    kernels = [p.get("architecture") for p in pools if p.get("architecture")] \
+        if isinstance(pools, list) else []
+    if not kernels:
+        return ""
+    forced = blas.get("forced_kernel") or rec["environment"].get("threads", {}).get(
+        "env", {}).get("OPENBLAS_CORETYPE")
+    return f"\nBLAS {kernels[0]}" + (" (forced)" if forced else "")
 
 
 def _row_threads(row: dict, rec: dict) -> str:

@@ -200,6 +200,14 @@ def test_a_kernel_forced_by_openblas_coretype_is_named_in_the_table(monkeypatch)
     assert record.forced_kernel(skylake, avx512)["avx512_unused"] is False
 
 
+def test_history_labels_name_the_blas_kernel_and_whether_it_was_forced():
+    pools = {"threadpools": [{"internal_api": "openblas", "architecture": "Haswell"}]}
+    forced = {"environment": {"blas": {**pools, "forced_kernel": {"OPENBLAS_CORETYPE": "Haswell"}}}}
+    assert plot._kernel(forced) == "\nBLAS Haswell (forced)"
+    assert plot._kernel({"environment": {"blas": pools}}) == "\nBLAS Haswell"
+    assert plot._kernel({"environment": {"blas": {"threadpools": "threadpoolctl not installed"}}}) == ""
+
+
 def test_busy_meter_reports_a_fraction_or_none():
     busy = record.BusyMeter().others_busy()
     assert busy is None or 0.0 <= busy <= 1.0
