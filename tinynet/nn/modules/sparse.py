@@ -45,18 +45,10 @@ class Embedding(Module):
                            self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
-        text = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.padding_idx is not None:
-            text += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            text += ", scale_grad_by_freq=True"
-        if self.sparse:
-            text += ", sparse=True"
-        return text
+        padding = [] if self.padding_idx is None else [f"padding_idx={self.padding_idx}"]
+        return ", ".join([f"{self.num_embeddings}, {self.embedding_dim}"] + padding
+                         + _norm_options(self)
+                         + (["sparse=True"] if self.sparse else []))
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
@@ -105,6 +97,13 @@ def _reset_table(layer: Embedding | EmbeddingBag) -> None:
             layer.weight[layer.padding_idx].fill_(0)
 
 
+def _norm_options(layer: Embedding | EmbeddingBag) -> list[str]:
+    """The max_norm, norm_type and scale_grad_by_freq parts of a table's repr, where not default."""
+    return ([] if layer.max_norm is None else [f"max_norm={layer.max_norm}"]) \
+        + ([] if layer.norm_type == 2 else [f"norm_type={layer.norm_type}"]) \
+        + (["scale_grad_by_freq=True"] if layer.scale_grad_by_freq else [])
+
+
 def _check_pretrained(embeddings: Any) -> tuple[int, int]:
     if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
         shape = tuple(embeddings.shape) if isinstance(embeddings, Tensor) else None
@@ -147,17 +146,9 @@ class EmbeddingBag(Module):
                                self.include_last_offset, self.padding_idx)
 
     def extra_repr(self) -> str:
-        text = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            text += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            text += ", scale_grad_by_freq=True"
-        text += f", mode={self.mode!r}"
-        if self.padding_idx is not None:
-            text += f", padding_idx={self.padding_idx}"
-        return text
+        padding = [] if self.padding_idx is None else [f"padding_idx={self.padding_idx}"]
+        return ", ".join([f"{self.num_embeddings}, {self.embedding_dim}"] + _norm_options(self)
+                         + [f"mode={self.mode!r}"] + padding)
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
