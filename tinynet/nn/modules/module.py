@@ -25,7 +25,7 @@ import os
 import sys
 import warnings
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy
@@ -129,6 +129,14 @@ class _HookSelect(Op):
         return (Tensor(grad.xp.zeros(0, dtype=self.token_dtype)),)
 
 
+def _tensors_and_differentiable(values: Sequence[Any]) -> tuple[list[int], list[int]] | None:
+    """The positions of the Tensors among ``values`` and of those requiring grad; None when
+    none does or gradients are off (the backward hooks then have nothing to follow)."""
+    tensors = [i for i, a in enumerate(values) if isinstance(a, Tensor)]
+    positions = [i for i in tensors if values[i].requires_grad]
+    return (tensors, positions) if positions and is_grad_enabled() else None
+
+
 def _through_hook_nodes(state: _BackwardHookState, side: str, values: tuple, positions: list[int]
                         ) -> tuple:
     """``values`` with the tensors at ``positions`` replaced by the select nodes' outputs."""
@@ -168,25 +176,23 @@ class _BackwardHookState:
 
     def setup_input_hook(self, args: tuple) -> tuple:
         self.n_inputs = len(args)
-        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        positions = [i for i in tensors if args[i].requires_grad]
-        if not (positions and is_grad_enabled()):
+        found = _tensors_and_differentiable(args)
+        if found is None:
             return args
-        self.input_tensors_index, self.input_positions = tensors, positions
+        self.input_tensors_index, self.input_positions = found
         # PyTorch gives zeros for a tensor input that got no gradient, not None
-        self.input_zeros = {i: args[i] for i in tensors}
-        return _through_hook_nodes(self, "input", args, positions)
+        self.input_zeros = {i: args[i] for i in found[0]}
+        return _through_hook_nodes(self, "input", args, self.input_positions)
 
     def setup_output_hook(self, result: Any) -> Any:
         is_tuple = isinstance(result, tuple)
         values = result if is_tuple else (result,)
         self.n_outputs = len(values)
-        tensors = [i for i, a in enumerate(values) if isinstance(a, Tensor)]
-        positions = [i for i in tensors if values[i].requires_grad]
-        if not (positions and is_grad_enabled()):
+        found = _tensors_and_differentiable(values)
+        if found is None:
             return result
-        self.output_tensors_index, self.output_positions = tensors, positions
-        replaced = _through_hook_nodes(self, "output", values, positions)
+        self.output_tensors_index, self.output_positions = found
+        replaced = _through_hook_nodes(self, "output", values, self.output_positions)
         if not is_tuple:
             return replaced[0]
         return replaced if type(result) is tuple else type(result)(*replaced)
