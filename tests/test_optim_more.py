@@ -72,6 +72,11 @@ def adamax_reference(p, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_dec
     return history
 
 
+def weight_decayed(p, g, lr, weight_decay, decoupled):
+    """Decoupled (AdamW's): the parameter shrinks; else L2: the decay joins the gradient."""
+    return (p * (1 - lr * weight_decay), g) if decoupled else (p, g + weight_decay * p)
+
+
 def nadam_reference(p, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                     momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
     """Dozat's Nesterov-accelerated Adam with PyTorch's momentum schedule μₜ."""
@@ -81,10 +86,7 @@ def nadam_reference(p, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
         if g is not None:
             t += 1
             g = -g if maximize else g
-            if decoupled_weight_decay:
-                p = p * (1 - lr * weight_decay)
-            else:
-                g = g + weight_decay * p
+            p, g = weight_decayed(p, g, lr, weight_decay, decoupled_weight_decay)
             mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
             mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
             product = product * mu
@@ -107,10 +109,7 @@ def radam_reference(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
         if g is not None:
             t += 1
             g = -g if maximize else g
-            if decoupled_weight_decay:
-                p = p * (1 - lr * weight_decay)
-            else:
-                g = g + weight_decay * p
+            p, g = weight_decayed(p, g, lr, weight_decay, decoupled_weight_decay)
             m = beta1 * m + (1 - beta1) * g
             v = beta2 * v + (1 - beta2) * g * g
             m_hat = m / (1 - beta1 ** t)
