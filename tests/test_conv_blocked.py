@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.nn.functional as F
-from tinynet import parallel
+from tinynet import backend, parallel
 from tinynet.autograd import graph_nodes
 from tinynet.ops import conv, conv_kernels, pool
 
@@ -81,6 +81,7 @@ GEOMETRIES = [  # n, c_in, c_out, groups, (h, w), kernel, stride, padding, dilat
     (2, 2, 3, 1, (6, 9), (2, 2), 1, "same", 1),  # asymmetric 'same' padding
     (3, 6, 4, 2, (5, 6), (1, 1), (2, 1), "valid", 1),
     (1, 1, 2, 1, (4, 4), (4, 4), 1, 0, 1),  # one output pixel
+    (40, 2, 3, 1, (5, 8), (3, 3), 1, 1, 1),  # image rows of 320 numbers: col2im adds unbuffered
 ]
 
 
@@ -229,6 +230,18 @@ def test_grad_fn_names_are_pytorchs():
     assert F.conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
     assert F.conv_transpose2d(x, w).grad_fn.name() == "ConvolutionBackward0"
     assert F.max_pool2d(x, 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+
+
+def test_unbuffered_ufuncs_restore_numpys_buffer_and_leave_short_runs_buffered():
+    before = np.getbufsize()
+    with backend.unbuffered_ufuncs(np, backend.UNBUFFERED_RUN):
+        assert np.getbufsize() < before
+    assert np.getbufsize() == before
+    with pytest.raises(KeyError), backend.unbuffered_ufuncs(np, backend.UNBUFFERED_RUN):
+        raise KeyError
+    assert np.getbufsize() == before
+    with backend.unbuffered_ufuncs(np, backend.UNBUFFERED_RUN - 1):
+        assert np.getbufsize() == before
 
 
 def test_conv_errors_name_the_argument():
