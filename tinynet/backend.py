@@ -204,9 +204,11 @@ def unbuffered_ufuncs(xp: Any, run: int) -> Any:
 
 @contextlib.contextmanager
 def _smallest_ufunc_buffer() -> Any:
-    with numpy.errstate():  # restores the buffer size on leaving
-        numpy.setbufsize(16)
+    before = numpy.setbufsize(16)  # per thread (NumPy 1.x) or per context (2.x)
+    try:
         yield
+    finally:
+        numpy.setbufsize(before)
 
 
 def to_numpy(array: Any) -> numpy.ndarray:
