@@ -197,9 +197,49 @@ def test_indexing_with_lists_ints_none_and_ellipsis():
     x = tn.tensor(data, requires_grad=True)
     for index in [1, -1, (0, 2), (slice(None), 1), (Ellipsis, 2), (None, 1, Ellipsis, None),
                   (slice(None, None, 2),), ([0, 0, 1],),
-                  (slice(None), [2, 2], [3, 0]), (data[..., 0] > 5,), (1, slice(1, None), [0, 3])]:
+                  (slice(None), [2, 2], [3, 0]), (data[..., 0] > 5,), (1, [0, 2], slice(1, None))]:
         check_case(OpSpec("getitem", take, cases(), take), [data], {"index": index})
         assert x[index].shape == data[index].shape
+
+
+@pytest.mark.parametrize("index", [(0, slice(None), [1, 2]), (slice(None), 1, [0, 3]),
+                                   (1, slice(1, None), [0, 3]), (None, 1, Ellipsis, [2, 0]),
+                                   (0, [True, False, True], 2), (1, slice(None), [[0, 1], [3, 3]])],
+                         ids=str)
+def test_ints_select_before_index_tensors_as_in_pytorch(index):
+    """NumPy would count the ints among the advanced indices and move the result's dims when a
+    slice stands between an int and a list; PyTorch selects first."""
+    torch = pytest.importorskip("torch")
+    data = np.arange(24.0).reshape(2, 3, 4)
+
+    def as_lib(lib):
+        return tuple(lib.tensor(i) if isinstance(i, list) else i for i in index)
+
+    x, tx = tn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, tout = x[as_lib(tn)], tx[as_lib(torch)]
+    np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())
+    upstream = np.arange(1.0, tout.numel() + 1).reshape(tuple(tout.shape))
+    out.backward(tn.tensor(upstream))
+    tout.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    y, ty = tn.zeros(2, 3, 4, dtype=tn.float64), torch.zeros(2, 3, 4, dtype=torch.float64)
+    y[as_lib(tn)] = tn.tensor(upstream)
+    ty[as_lib(torch)] = torch.tensor(upstream)
+    np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
+def test_an_element_picked_by_ints_is_a_view_as_in_pytorch():
+    b = tn.arange(6.0).reshape(2, 3)
+    b[0, 0].fill_(42)
+    b[1][2].add_(100)
+    assert b.tolist() == [[42.0, 1.0, 2.0], [3.0, 4.0, 105.0]]
+    element = b[0, 1]
+    b.zero_()
+    assert b[0, 0].ndim == 0 and element.item() == 0
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    with tn.no_grad():
+        x[0].mul_(5)
+    assert x.tolist() == [5.0, 2.0]
 
 
 def test_integer_index_backward_matches_pytorch():

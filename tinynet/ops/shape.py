@@ -88,7 +88,8 @@ class GetItem(Op):
     saves_inputs = False
 
     def forward(self, a):
-        return a[self.index]
+        first, rest = _selects_first(self.index)
+        return a[first][rest]
 
     def backward(self, g):
         return (IndexScatter.apply(g, index=self.index, shape=self.inputs[0].shape),)
@@ -99,6 +100,12 @@ class Slice(GetItem):
 
     node_name = "SliceBackward0"
     is_view = True
+
+    def forward(self, a):
+        # with ints alone NumPy returns a scalar, a copy; an Ellipsis makes it a 0-d view, so
+        # that x[0, 1].add_(1) changes x as in PyTorch
+        index = self.index
+        return a[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
 
     def name(self) -> str:
         """PyTorch's name for the node: that of the last step its indexing applies (an int
@@ -141,7 +148,8 @@ class IndexScatter(Op):
         if _is_basic(self.index):
             out[self.index] = g
         else:
-            backend.scatter_add(out, self.index, g)
+            first, rest = _selects_first(self.index)
+            backend.scatter_add(out[first], rest, g)  # into a view of out
         return out
 
     def backward(self, gg):
@@ -155,7 +163,8 @@ class IndexPut(Op):
 
     def forward(self, a, b):
         out = a.copy()
-        out[self.index] = b
+        first, rest = _selects_first(self.index)
+        out[first][rest] = b  # into a view of out
         return out
 
     def backward(self, g):
@@ -239,6 +248,28 @@ class Repeat(Op):
 def _is_basic(index: tuple) -> bool:
     """True when ``index`` uses only ints, slices, None and Ellipsis (so no element repeats)."""
     return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in index)
+
+
+def _selects_first(index: tuple) -> tuple[tuple, tuple]:
+    """``index`` as two steps, ``a[first][rest]``: the ints first, then the arrays.
+
+    PyTorch applies an index's ints as selects before its index tensors; NumPy counts them among
+    the advanced indices, which moves the result's dims when a slice stands between an int and
+    an array: ``x[0, :, idx]`` of a (2, 3, 4) tensor is (3, len(idx)) in PyTorch, (len(idx), 3)
+    in NumPy. Without ints or without arrays, ``first`` applies nothing."""
+    if not any(isinstance(i, int) for i in index) or _is_basic(index):
+        return (Ellipsis,), index
+    first, rest = [], []
+    for i in index:
+        if isinstance(i, int):
+            first.append(i)
+        elif backend.is_array(i):
+            first += [slice(None)] * (i.ndim if i.dtype == bool else 1)
+            rest.append(i)
+        else:  # a slice, None or Ellipsis: applied in the first step, its dims kept after
+            first.append(i)
+            rest.append(i if i is Ellipsis else slice(None))
+    return tuple(first), tuple(rest)
 
 
 def _as_index(index: Any, device: str) -> tuple:
