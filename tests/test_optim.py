@@ -616,7 +616,7 @@ def test_every_step_updates_parameters_in_place_and_bumps_their_version(factory)
     optimizer = factory(params)
     for p in params:
         p.grad = tn.ones(p.shape, dtype=p.dtype)
-    optimizer.step()  # Adam's first step moves each parameter into its flat buffer (see below)
+    optimizer.step()
     arrays, shared = [p.array for p in params], [p.data for p in params]
     optimizer.step()
     for p, array, data, version in zip(params, arrays, shared, versions):
@@ -624,20 +624,38 @@ def test_every_step_updates_parameters_in_place_and_bumps_their_version(factory)
         numpy.testing.assert_array_equal(data.numpy(), p.detach().numpy())
 
 
-def test_adam_keeps_a_group_in_one_flat_buffer_its_parameters_view():
-    params = make_params()
-    optimizer = optim.Adam(params, lr=0.1)
-    for p in params:
-        p.grad = tn.ones(p.shape, dtype=p.dtype)
-    optimizer.step()
-    flat = optimizer._flat[0].param
-    assert all(numpy.shares_memory(p.array, flat) for p in params)
-    assert sum(p.numel() for p in params) == flat.size
+def test_adam_steps_a_group_as_one_flat_array_and_parameters_keep_their_memory():
+    """As in PyTorch, what shares a parameter's storage (a state_dict, a detach, a NumPy view)
+    sees every step, also on the flat path, which updates the whole group at once."""
+    model = tn.nn.Sequential(tn.nn.Linear(3, 4), tn.nn.Linear(4, 2)).double()
+    reference = tn.nn.Sequential(tn.nn.Linear(3, 4), tn.nn.Linear(4, 2)).double()
+    reference.load_state_dict(model.state_dict())
+    adam = optim.Adam(model.parameters(), lr=0.1)
+    shared, detached = model.state_dict(), model[0].weight.detach()
+    arrays = [p.array for p in model.parameters()]
+    x = tn.ones(5, 3).double()
+    for _ in range(3):
+        adam.zero_grad()
+        model(x).sum().backward()
+        adam.step()
+    assert 0 in adam._flat  # the group took the flat path
+    assert all(p.array is a for p, a in zip(model.parameters(), arrays))
+    numpy.testing.assert_array_equal(shared["0.weight"].numpy(), model[0].weight.detach().numpy())
+    numpy.testing.assert_array_equal(detached.numpy(), model[0].weight.detach().numpy())
+    per_parameter = [optim.Adam([p], lr=0.1) for p in reference.parameters()]
+    for _ in range(3):
+        for opt in per_parameter:
+            opt.zero_grad()
+        reference(x).sum().backward()
+        for opt in per_parameter:
+            opt.step()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        numpy.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12)
 
 
-def test_adam_readopts_a_parameter_whose_storage_was_replaced():
+def test_adam_steps_a_parameter_whose_storage_was_replaced():
     """``p.data = t``, a load_state_dict or a move replaces a parameter's storage; the next step
-    updates the new values, not the flat buffer's stale copy, and the parameter stays itself."""
+    updates the new values, in their memory, and the parameter stays itself."""
     params, reference = make_params(), make_params()
     adam, adam_ref = optim.Adam(params, lr=0.1), optim.Adam(reference, lr=0.1)
     for step in range(3):
@@ -652,7 +670,8 @@ def test_adam_readopts_a_parameter_whose_storage_was_replaced():
         first = params[0]
         adam.step()
         adam_ref.step()
-        assert params[0] is first and numpy.shares_memory(params[0].array, adam._flat[0].param)
+        assert params[0] is first
+    numpy.testing.assert_array_equal(replacement.numpy(), params[0].detach().numpy())
     for p, q in zip(params, reference):
         numpy.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12)
     model = tn.nn.Linear(3, 2).double()

@@ -154,16 +154,13 @@ class _FlatMoments:
 
     Why: updating parameter by parameter costs about a dozen array calls each, and for small
     models (an 8-layer MLP has 16 parameters of at most 100 numbers) those calls, not the
-    arithmetic, are the optimizer's whole cost. Here the parameters themselves live in one flat
-    array: each parameter stays the same Tensor, but its ``array`` becomes a view of its slice.
-    A step gathers the gradients into a second flat array (one ``concatenate``) and runs the
-    update once, in place, on the parameters' own memory. Each parameter's ``exp_avg`` etc. in
-    ``optimizer.state`` is a view into flat arrays too, so the state looks exactly as with
-    per-parameter updates, and the two paths can take turns.
-
-    A parameter whose storage was replaced since (``p.data = t``, ``Module.to``…) is noticed
-    at the next step: its current values are copied into its slice and it is viewed again, so
-    no update is ever lost (its storage is then no longer shared with ``t``'s).
+    arithmetic, are the optimizer's whole cost. A step gathers the parameters and their
+    gradients into two flat arrays (one ``concatenate`` each), runs the update once, and writes
+    each parameter's slice back into the parameter's own memory: as in PyTorch, a parameter
+    keeps its storage, so what shares it (a ``state_dict()``, a ``detach()``, a NumPy view)
+    sees every step. Each parameter's ``exp_avg`` etc. in ``optimizer.state`` is a view into
+    the flat moments, so the state looks exactly as with per-parameter updates, and the two
+    paths can take turns.
     """
 
     def __init__(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> None:
@@ -186,14 +183,6 @@ class _FlatMoments:
         self.param = xp.empty(offset, dtype=params[0].dtype)
         self.grad = xp.empty(offset, dtype=params[0].dtype)
         self.param_views = [self.param[a:b].reshape(p.shape) for (a, b), p in zip(bounds, params)]
-        self.adopt(params)
-
-    def adopt(self, params: list[Tensor]) -> None:
-        """Make each parameter's array its view of the flat array again, where it is not."""
-        for p, view in zip(params, self.param_views):
-            if p.array is not view:
-                view[...] = p.array
-                p.array = view
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
@@ -204,7 +193,7 @@ class _FlatMoments:
                    for p, state in zip(params, states))
 
     def backs(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
-        """True while these are the same parameters, unmoved, and their state is still ours."""
+        """True while these are the same parameters, of one dtype, and their state is still ours."""
         if len(params) != len(self.params) or any(p is not q for p, q in zip(params, self.params)):
             return False
         if ("max_exp_avg_sq" in self.keys) != amsgrad:
@@ -220,7 +209,9 @@ class _FlatMoments:
 
     def step(self, params: list[Tensor], step: int, **settings: Any) -> None:
         xp = backend.get_array_module(self.param)
-        self.adopt(params)
+        xp.concatenate([p.array.reshape(-1) for p in params], out=self.param)
         xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.grad)
         adam_update(self.param, self.grad, self.moments["exp_avg"], self.moments["exp_avg_sq"],
                     self.moments.get("max_exp_avg_sq"), step=step, **settings)
+        for p, view in zip(params, self.param_views):
+            p.array[...] = view
