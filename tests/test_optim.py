@@ -226,7 +226,7 @@ def test_zero_grad_to_none_or_to_zeros():
     old = params[0].grad
     optimizer.zero_grad(set_to_none=False)
     assert all(float(abs(p.grad).sum()) == 0 and p.grad.shape == p.shape for p in params)
-    assert float(old.sum()) == 6  # fresh zeros: the old gradient tensor is untouched
+    assert params[0].grad is old  # zeroed in place, as in PyTorch
     optimizer.zero_grad()
     assert all(p.grad is None for p in params)
 
@@ -928,3 +928,17 @@ def test_scheduler_step_with_an_epoch_is_pytorchs_deprecated_jump():
         scheduler.step()
         rates.append(scheduler.get_last_lr())
     assert rates[0] == rates[1]
+
+
+def test_zero_grad_without_none_zeroes_the_same_gradient_in_place_as_in_pytorch():
+    model = tn.nn.Linear(3, 2)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    for clear in (model.zero_grad, optimizer.zero_grad):
+        model(tn.ones(4, 3)).sum().backward()
+        held = model.weight.grad
+        clear(set_to_none=False)
+        assert model.weight.grad is held and not held.detach().numpy().any()
+        model(tn.ones(4, 3)).sum().backward()
+        assert model.weight.grad is held and held.detach().numpy().all()
+        clear()
+        assert model.weight.grad is None

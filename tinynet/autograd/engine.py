@@ -468,6 +468,23 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
     bump_version(leaf.grad)
 
 
+def clear_grad(t: Tensor, set_to_none: bool = True) -> None:
+    """``t.grad`` set to None, or zeroed in place as PyTorch's ``zero_grad(set_to_none=False)``
+    does it: the same tensor stays ``.grad`` (at a new version), so a reference to it sees the
+    zeros and the next backward adds into it. A gradient that is a graph node (``create_graph``)
+    or whose memory can't take the zeros (a broadcast view) is replaced by fresh zeros."""
+    g = t.grad
+    if g is None:
+        return
+    if set_to_none:
+        t.grad = None
+    elif g.grad_fn is not None or g._requires_grad or not writable_in_place(g.array):
+        t._grad = Tensor(g.xp.zeros_like(g.array))
+    else:
+        g.array[...] = 0
+        bump_version(g)
+
+
 def writable_in_place(array: Any) -> bool:
     """Whether ``array`` can take an in-place update element by element: writeable (CuPy
     arrays have no such flag and always are) and no broadcast view, whose elements share

@@ -14,6 +14,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import enable_grad
+from tinynet.autograd.engine import clear_grad
 from tinynet.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -82,11 +83,10 @@ class Optimizer:
         """Validate a group's settings (each optimizer checks its own); raise ValueError."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of every parameter: to ``None`` (default), or to fresh zeros."""
+        """Clear the gradients of every parameter: to ``None`` (default), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = None if set_to_none else Tensor(p.grad.xp.zeros_like(p.grad.array))
+                clear_grad(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (optional) recomputes the

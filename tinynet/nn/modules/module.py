@@ -32,7 +32,7 @@ import numpy
 
 from tinynet import backend
 from tinynet.autograd import no_grad
-from tinynet.autograd.engine import Op, is_grad_enabled
+from tinynet.autograd.engine import Op, clear_grad, is_grad_enabled
 from tinynet.autograd.hooks import RemovableHandle
 from tinynet.tensor import Tensor, check_can_require_grad
 
@@ -748,10 +748,9 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's ``.grad``: to ``None`` (default) or to fresh zeros."""
+        """Clear every parameter's ``.grad``: to ``None`` (default) or to zeros, in place."""
         for param in self.parameters():
-            if param.grad is not None:
-                param.grad = None if set_to_none else Tensor(param.grad.xp.zeros_like(param.grad.array))
+            clear_grad(param, set_to_none)
 
     def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Module:
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
