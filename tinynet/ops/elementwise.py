@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet import backend
+from tinynet.dtypes import result_type
 from tinynet.autograd import Op
 from tinynet.ops.arithmetic import Masked, binary, promoted
 from tinynet.ops.shape import sum_to
@@ -175,9 +176,11 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):  # tensor bounds: differentiable too
-        out = a if min is None else maximum(a, min)
-        return out if max is None else minimum(out, max)
-    return Clamp.apply(a, min=min, max=max)
+        # where, not maximum/minimum: at a tie the gradient goes to ``a``, as in PyTorch
+        out = a if min is None else where(a < min, min, a)
+        return out if max is None else where(out > max, max, out)
+    dtype = result_type(a, *(bound for bound in (min, max) if bound is not None))
+    return Clamp.apply(a if a.dtype == dtype else cast(a, dtype), min=min, max=max)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -197,6 +200,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     a, b = promoted(a, b)  # PyTorch's dtype for the two branches
     cond = condition.array if isinstance(condition, Tensor) else condition
     xp = a.xp
+    if backend.is_array(cond) and cond.dtype != bool:
+        raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}; "
+                        "compare it first (cond != 0) or convert it with .bool()")
     cond = xp.asarray(cond, dtype=bool)
     try:
         shape = xp.broadcast_shapes(cond.shape, a.shape, b.shape)

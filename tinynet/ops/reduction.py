@@ -16,14 +16,17 @@ from tinynet.tensor import MinMax, Tensor
 
 
 def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
-    if dim is None:
+    dims = (dim,) if isinstance(dim, int) or dim is None else tuple(dim)
+    if dim is None or not dims:  # an empty list of dims reduces them all, as in PyTorch
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
     rank = ndim or 1  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
     for d in dims:
         if not -rank <= d < rank:
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims")
-    return tuple(sorted({d % rank for d in dims})) if ndim else ()
+    axes = sorted({d % rank for d in dims})
+    if len(axes) < len(dims):
+        raise RuntimeError(f"{op}: a dim appears more than once in dim={tuple(dims)}")
+    return tuple(axes) if ndim else ()
 
 
 def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

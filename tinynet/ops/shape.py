@@ -7,6 +7,7 @@ sum over the broadcast dims, scatter into zeros), so every order of derivative c
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -282,6 +283,9 @@ def _as_index(index: Any, device: str) -> tuple:
         if isinstance(i, Tensor):
             # a 0-d integer tensor indexes as its int does: a view, as in PyTorch
             i = int(i.array) if i.ndim == 0 and i.dtype.kind in "iu" else i.array
+        if isinstance(i, slice) and i.step is not None and operator.index(i.step) <= 0:
+            raise ValueError(f"getitem: step must be greater than zero, got {i.step} in {i}; "
+                             "flip the tensor to reverse it (x.flip(0))")
         if isinstance(i, list) or backend.is_array(i):
             i = xp.asarray(backend.to_device(i, device) if backend.is_array(i) else i)
             if i.dtype.kind not in "biu":

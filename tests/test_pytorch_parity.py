@@ -1,0 +1,102 @@
+"""Small programs run on tinynet and on PyTorch, each written once for a library ``L``: the
+values, dtypes, gradients and errors must agree. Each checks a behaviour that a side-by-side
+comparison once found different (a silent difference is the worst kind: code that runs, and
+gives another answer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "").replace("tinynet.", "")
+
+
+def _plain(value):
+    """Tensors as (values, dtype name), recursively; other values as they are."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "detach"):
+        return np.asarray(value.detach().numpy()), _dtype_name(value.dtype)
+    return value
+
+
+def _agree(ours, theirs, path="result"):
+    if isinstance(theirs, list):
+        assert isinstance(ours, list) and len(ours) == len(theirs), path
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            _agree(a, b, f"{path}[{i}]")
+    elif isinstance(theirs, tuple) and len(theirs) == 2 and isinstance(theirs[0], np.ndarray):
+        assert ours[1] == theirs[1], f"{path}: dtype {ours[1]}, PyTorch {theirs[1]}"
+        assert ours[0].shape == theirs[0].shape, f"{path}: shape {ours[0].shape}, PyTorch {theirs[0].shape}"
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-7, err_msg=path)
+    else:
+        assert ours == theirs, path
+
+
+def run_both(program):
+    """``program(L)`` on both libraries: both raise (RuntimeError or the same type, as tinynet
+    raises ValueError for shape errors on purpose), or both return the same."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (tn, torch):
+        try:
+            outcomes.append(("returns", _plain(program(lib))))
+        except Exception as err:  # noqa: BLE001 - the type is what is compared
+            outcomes.append(("raises", type(err)))
+    (ours_kind, ours), (theirs_kind, theirs) = outcomes
+    assert ours_kind == theirs_kind, f"tinynet {ours_kind} {ours}, PyTorch {theirs_kind} {theirs}"
+    if ours_kind == "raises":
+        assert ours is theirs or (ours is ValueError and theirs is RuntimeError), (ours, theirs)
+    else:
+        _agree(ours, theirs)
+
+
+def _clamp_tie_gradients(L):
+    x = L.tensor([0.0, 1.0, 2.0, 0.5], requires_grad=True)
+    low = L.tensor([0.0, 0.0, 0.0, 0.5], requires_grad=True)
+    high = L.full((4,), 2.0, requires_grad=True)
+    x.clamp(min=low, max=high).sum().backward()
+    return [x.grad, low.grad, high.grad]
+
+
+def _crossed_clamp_bounds(L):
+    x = L.tensor([-1.0, 0.5, 3.0], requires_grad=True)
+    low, high = L.full((3,), 1.0, requires_grad=True), L.full((3,), 0.0, requires_grad=True)
+    out = L.clamp(x, low, high)
+    out.sum().backward()
+    return [out, x.grad, low.grad, high.grad]
+
+
+def _element_views(L):
+    b = L.arange(6.0).reshape(2, 3)
+    b[0, 0].fill_(42)
+    b[1][2].add_(100)
+    a = L.zeros(3)
+    a[1][...] = 5
+    return [b, a]
+
+
+PROGRAMS = {
+    "clamp with tensor bounds: a tie's gradient goes to the input": _clamp_tie_gradients,
+    "clamp with crossed tensor bounds gives max": _crossed_clamp_bounds,
+    "clamp of an int tensor by float bounds is float32": lambda L: L.tensor([-2, 0, 3]).clamp(-1.5, 1.5),
+    "clamp of an int32 tensor by int bounds stays int32":
+        lambda L: L.tensor([-2, 0, 3], dtype=L.int32).clamp(-1, 1),
+    "where wants a boolean condition": lambda L: L.where(L.tensor([1, 0, 1]), L.ones(3), 0.0),
+    "an element picked by ints is a view": _element_views,
+    "a negative slice step is refused": lambda L: L.arange(4.0)[::-1],
+    "a zero slice step is refused": lambda L: L.arange(4.0)[::0],
+    "sum over dim=() reduces every dim": lambda L: L.arange(6.0).reshape(2, 3).sum(()),
+    "amax over dim=() reduces every dim": lambda L: L.arange(6.0).reshape(2, 3).amax(()),
+    "a dim given twice is refused": lambda L: L.arange(6.0).reshape(2, 3).sum((0, 0)),
+    "a dim given twice, once negative, is refused": lambda L: L.ones(2, 3).mean((1, -1)),
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_program_agrees_with_pytorch(name):
+    run_both(PROGRAMS[name])
