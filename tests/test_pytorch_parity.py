@@ -94,6 +94,22 @@ PROGRAMS = {
     "amax over dim=() reduces every dim": lambda L: L.arange(6.0).reshape(2, 3).amax(()),
     "a dim given twice is refused": lambda L: L.arange(6.0).reshape(2, 3).sum((0, 0)),
     "a dim given twice, once negative, is refused": lambda L: L.ones(2, 3).mean((1, -1)),
+    "cat promotes an int and a float tensor to float32":
+        lambda L: L.cat([L.tensor([1, 2]), L.tensor([1.5])]),
+    "stack promotes bool and int to int64": lambda L: L.stack([L.tensor([1, 2]), L.tensor([True, False])]),
+    "cat of float32 and float64 gives float64":
+        lambda L: L.cat([L.ones(2), L.ones(1, dtype=L.float64)]),
+    "cat refuses a 0-d tensor": lambda L: L.cat([L.tensor(1.0), L.tensor(2.0)]),
+    "cat skips the legacy empty tensor of shape (0,)": lambda L: L.cat([L.zeros(0), L.ones(2, 3)]),
+    "uint8 sums to int64": lambda L: L.tensor([200, 100], dtype=L.uint8).sum(),
+    "nansum of an int tensor is int64": lambda L: L.nansum(L.tensor([1, 2], dtype=L.int32)),
+    "arange of a 0-d int tensor is int64": lambda L: L.arange(L.tensor(3)),
+    "arange in int64 truncates float bounds": lambda L: L.arange(-2.5, 1, dtype=L.int64),
+    "arange in int64 truncates the end too": lambda L: L.arange(0.5, 3.7, dtype=L.int64),
+    "arange refuses a step that truncates to 0": lambda L: L.arange(0, 1, 0.3, dtype=L.int64),
+    "arange refuses a step of the wrong sign": lambda L: L.arange(0, 5, -1),
+    "arange in float32 counts in float64": lambda L: L.arange(0, 1, 0.1),
+    "arange down by a float step": lambda L: L.arange(5, 0, -1.5),
 }
 
 

@@ -170,11 +170,23 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     """Values from ``start`` up to (not including) ``end``; ``arange(5)`` is 0..4 as int64."""
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must be non-zero")
-    integral = all(isinstance(v, int) for v in (start, end, step))
-    dtype = dtype or (numpy.int64 if integral else backend.default_float)
-    return _finish(numpy.arange(start, end, step, dtype=dtype), device, requires_grad)
+    bounds = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    integral = all(isinstance(v, (int, numpy.integer)) for v in bounds)
+    dtype = numpy.dtype(dtype or (numpy.int64 if integral else backend.default_float))
+    if bounds[2] == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype.kind in "iu":  # PyTorch counts in the integer type: the bounds are truncated
+        bounds = [int(v) for v in bounds]
+        if bounds[2] == 0:
+            raise ValueError(f"arange: step must be nonzero, and step {step} truncates to 0 in "
+                             f"{dtype}")
+    start, end, step = bounds
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start {start}, end {end}, step {step})")
+    # float values as PyTorch computes them: start + i·step in float64, then rounded
+    values = numpy.arange(start, end, step, dtype=dtype if dtype.kind in "iub" else numpy.float64)
+    return _finish(values.astype(dtype, copy=False), device, requires_grad)
 
 
 def _linspace64(start: float, end: float, steps: int, dtype: numpy.dtype) -> numpy.ndarray:

@@ -106,8 +106,8 @@ class Extreme(Op):
 
 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Sum over ``dim`` (all dims when None). Booleans and ints sum to int64, as in PyTorch."""
-    if a.dtype.kind in "bi":
+    """Sum over ``dim`` (all dims when None). Booleans, ints and uint8 sum to int64, as in PyTorch."""
+    if a.dtype.kind in "bi" or a.dtype == "uint8":
         a = Tensor(a.array.astype("int64"))
     return Sum.apply(a, axes=_axes(dim, a.ndim, "sum"), keepdim=keepdim, **_node_name("Sum", dim))
 
@@ -327,6 +327,8 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def nansum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """``sum`` with NaN counted as 0; NaN elements get gradient 0, as in PyTorch."""
+    if a.dtype.kind not in "fc":  # no NaN to skip: an int tensor sums to int64
+        return sum(a, dim, keepdim)
     return sum(where(a != a, 0.0, a), dim, keepdim)
 
 

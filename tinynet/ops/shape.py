@@ -6,6 +6,7 @@ sum over the broadcast dims, scatter into zeros), so every order of derivative c
 
 from __future__ import annotations
 
+import functools
 import numbers
 import operator
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.dtypes import promote_types
 from tinynet.ops.small_kernels import sum_leading
 from tinynet.tensor import Tensor, as_tensor
 
@@ -416,6 +418,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated; stack them, or unsqueeze it first")
+    dtype = functools.reduce(promote_types, (t.dtype for t in tensors))
+    tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]  # PyTorch's promotion
+    if any(t.ndim > 1 for t in tensors):  # PyTorch skips the legacy empty tensor of shape (0,)
+        tensors = [t for t in tensors if tuple(t.shape) != (0,)] or tensors
     dim = _normalize_dim(dim, tensors[0].ndim, "cat")
     first = tensors[0].shape
     for t in tensors[1:]:
