@@ -80,6 +80,24 @@ def _element_views(L):
     return [b, a]
 
 
+def _put_other_dtype(L):
+    t = L.zeros(3, dtype=L.int32)
+    t[L.tensor([0, 1])] = L.tensor([1.9, -1.9])
+    return t
+
+
+def _put_number_at_mask(L):
+    t = L.zeros(3)
+    t[L.tensor([True, False, True])] = 2
+    return t
+
+
+def _put_at_slice(L):
+    t = L.zeros(3)
+    t[0:2] = L.tensor([1, 2])
+    return t
+
+
 PROGRAMS = {
     "clamp with tensor bounds: a tie's gradient goes to the input": _clamp_tie_gradients,
     "clamp with crossed tensor bounds gives max": _crossed_clamp_bounds,
@@ -110,6 +128,9 @@ PROGRAMS = {
     "arange refuses a step of the wrong sign": lambda L: L.arange(0, 5, -1),
     "arange in float32 counts in float64": lambda L: L.arange(0, 1, 0.1),
     "arange down by a float step": lambda L: L.arange(5, 0, -1.5),
+    "setitem at index tensors refuses a value of another dtype": _put_other_dtype,
+    "setitem at a mask takes a number of another kind": _put_number_at_mask,
+    "setitem at a slice converts a tensor of another dtype": _put_at_slice,
 }
 
 

@@ -316,6 +316,10 @@ def index_put(a: Tensor, index: Any, value: Any) -> Tensor:
     """A copy of ``a`` with ``value`` (broadcast) written at ``index``; ``t[index] = value``
     is its in-place form."""
     index = _as_index(index, a.device)
+    if isinstance(value, Tensor) and value.dtype != a.dtype and not _is_basic(index):
+        raise RuntimeError(f"setitem: index put requires the source and destination dtypes "
+                           f"match, got {value.dtype} for a {a.dtype} tensor; convert the value "
+                           f"with .to({a.dtype})")
     value = as_tensor(value, a)
     if value.dtype != a.dtype:
         value = value.to(a.dtype)
