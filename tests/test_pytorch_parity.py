@@ -98,6 +98,17 @@ def _put_at_slice(L):
     return t
 
 
+def _parameter_dict_keys(L):
+    from collections import OrderedDict
+
+    def entries():
+        return [("b", L.nn.Parameter(L.ones(1))), ("a", L.nn.Parameter(L.ones(1)))]
+
+    return [list(L.nn.ParameterDict(dict(entries())).state_dict()),
+            list(L.nn.ParameterDict(OrderedDict(entries())).keys()),
+            list(L.nn.ModuleDict({"b": L.nn.ReLU(), "a": L.nn.ReLU()}).keys())]
+
+
 PROGRAMS = {
     "clamp with tensor bounds: a tie's gradient goes to the input": _clamp_tie_gradients,
     "clamp with crossed tensor bounds gives max": _crossed_clamp_bounds,
@@ -131,6 +142,31 @@ PROGRAMS = {
     "setitem at index tensors refuses a value of another dtype": _put_other_dtype,
     "setitem at a mask takes a number of another kind": _put_number_at_mask,
     "setitem at a slice converts a tensor of another dtype": _put_at_slice,
+    "einsum refuses operands of two dtypes":
+        lambda L: L.einsum("i,i->", L.tensor([1, 2]), L.tensor([1.0, 2.0])),
+    "cross refuses inputs of different ranks": lambda L: L.cross(L.ones(2, 3), L.ones(3), dim=1),
+    "cross refuses an int and a float input":
+        lambda L: L.cross(L.ones(3, dtype=L.int64), L.ones(3), dim=0),
+    "lerp refuses an end of another dtype":
+        lambda L: L.lerp(L.ones(2), L.ones(2, dtype=L.float64), 0.5),
+    "lerp refuses int tensors": lambda L: L.lerp(L.ones(2, dtype=L.int64), L.ones(2, dtype=L.int64), 0.5),
+    "lerp with a tensor weight": lambda L: L.lerp(L.ones(2), L.zeros(2), L.full((2,), 0.25)),
+    "expand refuses -1 in a new leading dim": lambda L: L.tensor([[1.0], [2.0]]).expand(-1, 2, 3),
+    "expand refuses fewer sizes than dims": lambda L: L.ones(2, 3).expand(3),
+    "chunk of an empty dim gives that many empty pieces": lambda L: list(L.zeros(2, 0).chunk(3, dim=1)),
+    "a random init of an int tensor is refused": lambda L: L.nn.init.normal_(L.zeros(3, dtype=L.int64)),
+    "kaiming init of an int tensor is refused":
+        lambda L: L.nn.init.kaiming_uniform_(L.zeros(3, 3, dtype=L.int64)),
+    "constant init of an int tensor works": lambda L: L.nn.init.constant_(L.zeros(3, dtype=L.int64), 2),
+    "ParameterDict sorts the keys of a plain dict": _parameter_dict_keys,
+    "BCE refuses a weight that grows the input's shape": lambda L: L.nn.functional.binary_cross_entropy(
+        L.full((4,), 0.5), L.ones(4), weight=L.ones(3, 4)),
+    "BCE with logits refuses a pos_weight that grows the input's shape":
+        lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+            L.zeros(4), L.ones(4), pos_weight=L.ones(3, 4), reduction="none"),
+    "BCE with logits broadcasts a per-class pos_weight":
+        lambda L: L.nn.functional.binary_cross_entropy_with_logits(
+            L.zeros(2, 3), L.ones(2, 3), pos_weight=L.tensor([1.0, 2.0, 3.0]), reduction="none"),
 }
 
 

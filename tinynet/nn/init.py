@@ -81,8 +81,12 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _rng(generator: Any, function: str) -> numpy.random.Generator:
-    """The NumPy generator to draw from: ``generator``'s, or the shared one (``tn.manual_seed``)."""
+def _rng(generator: Any, function: str, tensor: Tensor) -> numpy.random.Generator:
+    """The NumPy generator to draw from: ``generator``'s, or the shared one (``tn.manual_seed``).
+    Random fills are for floating tensors, as in PyTorch: an integer one is refused."""
+    if tensor.dtype.kind not in "fc":
+        raise NotImplementedError(f"nn.init.{function}: random fills are not implemented for "
+                                  f"{tensor.dtype} tensors; use a floating tensor")
     return numpy_generator(generator, f"nn.init.{function}")
 
 
@@ -100,12 +104,12 @@ def _shape(tensor: Tensor) -> tuple[int, ...]:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from U(a, b)."""
-    return _fill(tensor, _rng(generator, "uniform_").uniform(a, b, size=_shape(tensor)))
+    return _fill(tensor, _rng(generator, "uniform_", tensor).uniform(a, b, size=_shape(tensor)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with values drawn from N(mean, std²)."""
-    return _fill(tensor, _rng(generator, "normal_").normal(mean, std, size=_shape(tensor)))
+    return _fill(tensor, _rng(generator, "normal_", tensor).normal(mean, std, size=_shape(tensor)))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
@@ -119,7 +123,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    rng = _rng(generator, "trunc_normal_")
+    rng = _rng(generator, "trunc_normal_", tensor)
     shape, dtype = _shape(tensor), tensor.dtype
     lo, hi = numpy.asarray(a).astype(dtype), numpy.asarray(b).astype(dtype)  # the bounds as stored
     p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
@@ -247,7 +251,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
         return tensor
     rows = int(tensor.shape[0])
     cols = tensor.numel() // rows
-    flattened = _rng(generator, "orthogonal_").normal(0.0, 1.0, size=(rows, cols))
+    flattened = _rng(generator, "orthogonal_", tensor).normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
         flattened = flattened.T
     q, r = numpy.linalg.qr(flattened)
@@ -264,7 +268,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = _shape(tensor)
     num_zeros = math.ceil(sparsity * rows)
-    rng = _rng(generator, "sparse_")
+    rng = _rng(generator, "sparse_", tensor)
     values = rng.normal(0.0, std, size=(rows, cols))
     for col in range(cols):
         values[rng.permutation(rows)[:num_zeros], col] = 0

@@ -160,6 +160,22 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 # ---------------------------------------------------------------------------- binary
+def _fits_input(input: Tensor, op: str, **weights: Tensor | None) -> None:
+    """Each weight broadcasts to the input's shape without growing it (PyTorch writes the
+    product into a tensor of the input's shape)."""
+    for name, weight in weights.items():
+        if weight is None:
+            continue
+        shape = tuple(input.shape)
+        try:
+            fits = numpy.broadcast_shapes(tuple(weight.shape), shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"{op}: {name} of shape {tuple(weight.shape)} does not broadcast "
+                               f"to the input's shape {shape}")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
@@ -173,6 +189,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between "
                                f"0 and 1, got values in [{float(t.array.min())}, "
                                f"{float(t.array.max())}]")
+    _fits_input(input, "binary_cross_entropy", weight=weight)
     loss = _binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
@@ -187,6 +204,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     ``pos_weight`` p: (1 - y)·x + (1 + (p - 1)·y)·softplus(-x)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
+    _fits_input(input, "binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     if pos_weight is None:
         loss = softplus(input, threshold=float("inf")) - input * target
     else:

@@ -350,7 +350,12 @@ def div(a: Any, b: Any, *, rounding_mode: str | None = None, out: Tensor | None 
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:
-    """``input + weight * (end - input)``: linear interpolation (the moving averages of EMA)."""
+    """``input + weight * (end - input)``: linear interpolation (the moving averages of EMA).
+    Of floating tensors of one dtype, as in PyTorch (a weight may also be a number)."""
+    if input.dtype.kind not in "fc":
+        raise NotImplementedError(f"lerp: expected a floating point input, got {input.dtype}")
+    check_same_dtype("lerp", input=input, end=end,
+                     weight=weight if isinstance(weight, Tensor) else None)
     return add(input, mul(weight, sub(end, input)))
 
 

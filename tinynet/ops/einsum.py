@@ -16,6 +16,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.ops.arithmetic import check_same_dtype
 from tinynet.ops.shape import broadcast_to, reshape
 from tinynet.tensor import Tensor
 
@@ -116,6 +117,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     terms, output = _parse(equation, operands)
+    check_same_dtype("einsum", **{f"operand {i}": t for i, t in enumerate(operands)})
     sizes: dict[str, int] = {}
     for term, t in zip(terms, operands):
         for c, n in zip(term, t.shape):

@@ -429,7 +429,10 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """``chunks`` views of (nearly) equal size along ``dim``; fewer when the size doesn't allow."""
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
-    size = input.shape[_normalize_dim(dim, input.ndim, "chunk")]
+    dim = _normalize_dim(dim, input.ndim, "chunk")
+    size = input.shape[dim]
+    if size == 0:  # PyTorch gives ``chunks`` empty pieces
+        return tuple(getitem(input, along(dim, slice(0, 0))) for _ in range(chunks))
     return split(input, max(1, -(-size // chunks)), dim)
 
 

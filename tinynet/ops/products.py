@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+from tinynet.ops.arithmetic import check_same_dtype
 from tinynet.ops.layout import broadcast_tensors
 from tinynet.ops.linalg import vector_norm
 from tinynet.ops.shape import _normalize_dim, along, cat, getitem, reshape
@@ -30,6 +31,10 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (broadcast together). Without ``dim``,
     the first dim of size 3, with PyTorch's deprecation warning."""
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"cross: inputs must have the same number of dimensions, got shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
+    check_same_dtype("cross", input=input, other=other)
     input, other = broadcast_tensors(input, other)
     if dim is None:
         sizes = [d for d, n in enumerate(input.shape) if n == 3]

@@ -374,6 +374,12 @@ def expand(a: Tensor, sizes: Sequence[int]) -> Tensor:
     """PyTorch's ``expand``: -1 keeps a dimension's size."""
     sizes = tuple(sizes)
     lead = len(sizes) - a.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least the "
+                           f"number of dims of the tensor of shape {tuple(a.shape)}")
+    if -1 in sizes[:lead]:
+        raise RuntimeError(f"expand: -1 is not allowed in a new leading dim (sizes {sizes} for "
+                           f"a tensor of shape {tuple(a.shape)})")
     shape = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(a, shape)
 

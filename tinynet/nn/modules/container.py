@@ -4,6 +4,7 @@ layers), ``ParameterList`` and ``ParameterDict`` (hold parameters), registered a
 from __future__ import annotations
 
 import operator
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -227,6 +228,8 @@ class ModuleList(Module):
 class _RegistryDict(Module):
     """A dict view of one of the module's registries (``_modules`` or ``_parameters``)."""
 
+    _sorts_plain_dicts = False  # ParameterDict.update sorts a plain dict's keys, as PyTorch
+
     _registry: str
 
     def _entries(self) -> dict[str, Any]:
@@ -270,6 +273,8 @@ class _RegistryDict(Module):
         """Add (or replace) entries from a mapping or from (name, value) pairs."""
         if isinstance(entries, (Mapping, _RegistryDict)):
             pairs = list(entries.items())
+            if self._sorts_plain_dicts and not isinstance(entries, (OrderedDict, _RegistryDict)):
+                pairs.sort(key=lambda pair: pair[0])  # PyTorch's ParameterDict sorts a dict
         else:
             pairs = []
             for i, pair in enumerate(entries):
@@ -365,6 +370,8 @@ class ParameterList(Module):
 
 class ParameterDict(_RegistryDict):
     """A dict of parameters a module registers under their keys; tensors become Parameters."""
+
+    _sorts_plain_dicts = True
 
     _registry = "_parameters"
 
