@@ -164,6 +164,20 @@ PROGRAMS = {
     "BCE with logits refuses a pos_weight that grows the input's shape":
         lambda L: L.nn.functional.binary_cross_entropy_with_logits(
             L.zeros(4), L.ones(4), pos_weight=L.ones(3, 4), reduction="none"),
+    "kl_div of a negative target is NaN, of a zero target 0": lambda L: L.nn.functional.kl_div(
+        L.tensor([-1.0, -2.0, -0.5]), L.tensor([-0.5, 0.0, 0.3]), reduction="none"),
+    "cross_entropy refuses int32 class indices": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(2, 3), L.tensor([0, 1], dtype=L.int32)),
+    "cross_entropy takes uint8 class indices": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(2, 3), L.tensor([0, 2], dtype=L.uint8)),
+    "cross_entropy refuses a weight of another dtype": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(2, 3, dtype=L.float64), L.tensor([0, 1]), weight=L.ones(3)),
+    "a list holding lists indexes as a tuple": lambda L: L.arange(24.0).reshape(2, 3, 4)[[[0, 1], [1, 2]]],
+    "a list of 0-d tensors indexes as a tuple":
+        lambda L: L.arange(24.0).reshape(2, 3, 4)[[L.tensor(0), L.tensor(1)]],
+    "a list with a slice indexes as a tuple": lambda L: L.arange(24.0).reshape(2, 3, 4)[[0, slice(1, 3)]],
+    "an empty list selects nothing": lambda L: L.arange(24.0).reshape(2, 3, 4)[[]],
+    "a complex number makes a complex64 tensor": lambda L: [L.tensor([1 + 2j]), L.tensor(1j)],
     "BCE with logits broadcasts a per-class pos_weight":
         lambda L: L.nn.functional.binary_cross_entropy_with_logits(
             L.zeros(2, 3), L.ones(2, 3), pos_weight=L.tensor([1.0, 2.0, 3.0]), reduction="none"),
@@ -171,5 +185,19 @@ PROGRAMS = {
 
 
 @pytest.mark.parametrize("name", list(PROGRAMS))
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
 def test_program_agrees_with_pytorch(name):
     run_both(PROGRAMS[name])
+
+
+def test_a_uint8_index_is_a_mask_with_pytorchs_warning():
+    x = tn.arange(6.0).reshape(2, 3)
+    with pytest.warns(UserWarning, match="uint8 is now deprecated"):
+        picked = x[tn.tensor([1, 0], dtype=tn.uint8)]
+    assert picked.tolist() == [[0.0, 1.0, 2.0]]
+
+
+def test_a_list_read_as_a_tuple_index_warns_as_in_pytorch():
+    x = tn.arange(24.0).reshape(2, 3, 4)
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        assert x[[0, slice(1, 3)]].shape == (2, 4)

@@ -455,10 +455,14 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
 
 
 def _host_array(data: Any, dtype: Any = None) -> numpy.ndarray:
-    """A NumPy array from Python data, with PyTorch's defaults: floats become float32."""
+    """A NumPy array from Python data, with PyTorch's defaults: floats become float32, complex
+    numbers complex64 (with the default float dtype float32)."""
     array = numpy.asarray(data, dtype=dtype)
-    if dtype is None and array.dtype == numpy.float64 and not isinstance(data, numpy.generic):
-        array = array.astype(backend.default_float)
+    if dtype is None and not isinstance(data, numpy.generic):
+        if array.dtype == numpy.float64:
+            array = array.astype(backend.default_float)
+        elif array.dtype == numpy.complex128 and backend.default_float == numpy.float32:
+            array = array.astype(numpy.complex64)
     return array
 
 

@@ -220,8 +220,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
            reduce: bool | None = None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target ‖ q) pointwise, with ``input`` = log q: target·(log target - input), 0 where
-    target = 0 (where the gradient with respect to the target is taken as -input; PyTorch's is
-    NaN); with ``log_target=True`` the target is given as log-probabilities too.
+    target = 0 and NaN where it is negative, as in PyTorch (where target = 0 the gradient with
+    respect to the target is taken as -input; PyTorch's is NaN); with ``log_target=True`` the
+    target is given as log-probabilities too.
 
     'batchmean' (sum / batch size) is the KL divergence; 'mean' divides by every element, and
     warns as PyTorch does.
@@ -238,8 +239,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
     if log_target:
         loss = exp(target) * (target - input)
     else:
-        positive = target.array > 0
-        loss = where(positive, target * log(where(positive, target, 1.0)), 0.0) - target * input
+        zero = target.array == 0  # 0·log 0 counts as 0; a negative target gives NaN, as in PyTorch
+        loss = where(zero, 0.0, target * log(where(zero, 1.0, target))) - target * input
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
@@ -368,7 +369,10 @@ def _class_weights(weight: Tensor | None, classes: int, like: Tensor, op: str) -
         raise RuntimeError(f"{op}: weight tensor should be defined either for all {classes} "
                            f"classes or no classes but got weight tensor of shape: "
                            f"{list(weight.shape)}")
-    return weight if weight.dtype == like.dtype else weight.to(like.dtype)
+    if weight.dtype != like.dtype:
+        raise RuntimeError(f"{op}: weight is {weight.dtype} but the input is {like.dtype}; "
+                           "give both one dtype (.to(input.dtype))")
+    return weight
 
 
 def _rows(log_probs: Tensor) -> Tensor:
@@ -392,6 +396,9 @@ def _class_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore
         raise TypeError(f"{op}: target must be a tensor of integer class indices (or, for "
                         f"cross_entropy, of probabilities shaped like the input "
                         f"{tuple(log_probs.shape)}), got {kind}")
+    if target.dtype not in ("int64", "uint8"):
+        raise RuntimeError(f"{op}: class indices must be int64 (or uint8), as in PyTorch, got "
+                           f"{target.dtype}; convert them with .long()")
     classes = log_probs.shape[0 if log_probs.ndim == 1 else 1]
     expected = () if log_probs.ndim == 1 else (log_probs.shape[0],) + tuple(log_probs.shape[2:])
     if tuple(target.shape) != expected:
@@ -402,7 +409,7 @@ def _class_loss(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore
     weight = _class_weights(weight, classes, log_probs, op)
     rows = _rows(log_probs)
     xp = rows.xp
-    labels = target.array.reshape(-1)
+    labels = target.array.reshape(-1).astype("int64", copy=False)  # uint8 ones index as ints
     keep = labels != ignore_index
     # Reading the labels is free on the CPU; on a GPU every read is a sync, so there nothing is
     # read: ignored entries are assumed, and the range check waits for the next read anyway.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import numbers
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -276,6 +277,12 @@ def _selects_first(index: tuple) -> tuple[tuple, tuple]:
 
 
 def _as_index(index: Any, device: str) -> tuple:
+    if isinstance(index, list) and any(isinstance(i, (list, tuple, slice, Tensor)) or i is None
+                                       or i is Ellipsis or backend.is_array(i) for i in index):
+        index = tuple(index)  # PyTorch (as NumPy once did) reads such a list as a tuple
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
+                      "use x[tuple(seq)] instead of x[seq] (PyTorch gives the same warning)",
+                      UserWarning, stacklevel=3)
     items = index if isinstance(index, tuple) else (index,)
     xp = backend.xp_of(device)
     out = []
@@ -289,9 +296,14 @@ def _as_index(index: Any, device: str) -> tuple:
             raise ValueError(f"getitem: step must be greater than zero, got {i.step} in {i}; "
                              "flip the tensor to reverse it (x.flip(0))")
         if isinstance(i, list) or backend.is_array(i):
-            i = xp.asarray(backend.to_device(i, device) if backend.is_array(i) else i)
+            i = xp.asarray(backend.to_device(i, device) if backend.is_array(i) else i,
+                           dtype="int64" if isinstance(i, list) and not i else None)
             if i.dtype.kind not in "biu":
                 raise IndexError(f"getitem: index arrays must be integer or bool, got {i.dtype}")
+            if i.dtype == "uint8":  # a mask in PyTorch, with its deprecation warning
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
+                              "dtype torch.bool instead.", UserWarning, stacklevel=3)
+                i = i.astype(bool)
         out.append(i)
     return tuple(out)
 
