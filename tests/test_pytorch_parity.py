@@ -98,6 +98,15 @@ def _put_at_slice(L):
     return t
 
 
+def _module_to_calls(L):
+    model = L.nn.Linear(2, 2)
+    return [model.to(device="cpu").weight.dtype == L.float32,
+            model.to("cpu", non_blocking=True).weight.dtype == L.float32,
+            model.to(dtype=L.float64).weight.dtype == L.float64,
+            model.to(L.ones(1)).weight.dtype == L.float32,
+            type(model.state_dict()).__name__]
+
+
 def _parameter_dict_keys(L):
     from collections import OrderedDict
 
@@ -159,6 +168,8 @@ PROGRAMS = {
         lambda L: L.nn.init.kaiming_uniform_(L.zeros(3, 3, dtype=L.int64)),
     "constant init of an int tensor works": lambda L: L.nn.init.constant_(L.zeros(3, dtype=L.int64), 2),
     "ParameterDict sorts the keys of a plain dict": _parameter_dict_keys,
+    "Module.to by keyword, with non_blocking, or like a tensor; state_dict is an OrderedDict":
+        _module_to_calls,
     "BCE refuses a weight that grows the input's shape": lambda L: L.nn.functional.binary_cross_entropy(
         L.full((4,), 0.5), L.ones(4), weight=L.ones(3, 4)),
     "BCE with logits refuses a pos_weight that grows the input's shape":

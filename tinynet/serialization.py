@@ -30,6 +30,7 @@ import math
 import os
 import secrets
 import zipfile
+from collections import OrderedDict
 from typing import IO, Any
 
 import numpy
@@ -120,7 +121,7 @@ def _encode(obj: Any, path: str, arrays: dict[str, numpy.ndarray], depth: int = 
                 raise TypeError(f"tn.save: dict keys must be str or int, got {key!r} "
                                 f"({type(key).__name__}) at {path or 'the top level'!r}")
             items.append([key, _encode(value, _join(path, key), arrays, depth + 1)])
-        return {"dict": items}
+        return {"ordered_dict" if isinstance(obj, OrderedDict) else "dict": items}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(value, _join(path, i), arrays, depth + 1) for i, value in enumerate(obj)]}
@@ -160,8 +161,9 @@ def _decode(node: dict[str, Any], arrays: dict[str, numpy.ndarray], device: str,
         return Tensor(backend.to_device(arrays[content], device))
     if kind == "array":
         return arrays[content]
-    if kind == "dict":
-        return {key: _decode(value, arrays, device, depth + 1) for key, value in content}
+    if kind in ("dict", "ordered_dict"):  # a state_dict() is an OrderedDict, as in PyTorch
+        kind_of_dict = OrderedDict if kind == "ordered_dict" else dict
+        return kind_of_dict((key, _decode(value, arrays, device, depth + 1)) for key, value in content)
     if kind == "list":
         return [_decode(value, arrays, device, depth + 1) for value in content]
     if kind == "tuple":

@@ -752,20 +752,28 @@ class Module:
         for param in self.parameters():
             clear_grad(param, set_to_none)
 
-    def to(self, device_or_dtype: Any = None, dtype: Any = None) -> Module:
+    def to(self, *args: Any, device: Any = None, dtype: Any = None,
+           non_blocking: bool = False) -> Module:
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
 
-        The same Parameter objects are kept (only their data moves), so do this before
-        building the optimizer or after: both work. Returns ``self``.
+        As in PyTorch: ``to('cuda')``, ``to(tn.float64)``, ``to('cpu', tn.float64)``,
+        ``to(a_tensor)`` (its device and dtype) or by keyword; ``non_blocking`` is accepted (the
+        copies are ordinary ones). The same Parameter objects are kept (only their data moves),
+        so do this before building the optimizer or after: both work. Returns ``self``.
 
         >>> model = nn.Linear(3, 1).to("cuda")
         >>> model.double()  # float64, e.g. for gradcheck
         """
-        device = None
-        if isinstance(device_or_dtype, str):
-            device = backend.check_device(device_or_dtype)
-        elif device_or_dtype is not None:
-            dtype = device_or_dtype
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):  # a tn.device is a str too
+                device = arg
+            elif isinstance(arg, bool):  # PyTorch's positional non_blocking: copies block here
+                continue
+            elif arg is not None:
+                dtype = arg
+        device = None if device is None else backend.check_device(device)
         dtype = None if dtype is None else numpy.dtype(dtype)
         if dtype is not None and dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
@@ -808,7 +816,7 @@ class Module:
         ``copy.deepcopy(model.state_dict())`` for a snapshot that later training won't change.
         ``tn.save(model.state_dict(), "model.npz")`` writes one to disk.
         """
-        state: dict[str, Tensor] = {}
+        state: dict[str, Tensor] = OrderedDict()  # PyTorch's type for it
         self._save_to_state_dict(state, prefix, keep_vars)
         return state
 
