@@ -212,3 +212,16 @@ def test_a_list_read_as_a_tuple_index_warns_as_in_pytorch():
     x = tn.arange(24.0).reshape(2, 3, 4)
     with pytest.warns(UserWarning, match="non-tuple sequence"):
         assert x[[0, slice(1, 3)]].shape == (2, 4)
+
+
+@pytest.mark.parametrize("name", tn.tensor_methods.IN_PLACE_UNARY)
+def test_in_place_unary_methods_hold_the_op_and_its_gradient_as_in_pytorch(name):
+    def program(L):
+        x = L.tensor([0.25, 0.5, 0.75], dtype=L.float64, requires_grad=True)
+        y = x * 1  # a non-leaf, which in-place ops may change while recording
+        out = getattr(y, f"{name}_")()
+        assert out is y
+        (y * L.tensor([1.0, 2.0, 3.0], dtype=L.float64)).sum().backward()
+        return [y, x.grad]
+
+    run_both(program)

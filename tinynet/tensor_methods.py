@@ -816,6 +816,27 @@ class TensorMethods:
         return ops.inplace.matmul_(self, other)
 
 
+# The unary ops whose in-place form PyTorch's Tensor has (``x.relu_()``, ``x.exp_()``…): each
+# makes ``x`` hold ``x.op()``, recorded in the graph as the other in-place ops are.
+IN_PLACE_UNARY = ("neg", "abs", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt",
+                  "square", "reciprocal", "sign", "floor", "ceil", "trunc", "frac", "sin", "cos",
+                  "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu")
+
+
+def _in_place_unary(name: str) -> Any:
+    def method(self: Tensor) -> Tensor:
+        return ops.inplace.inplace(f"{name}_", self, lambda a: getattr(a, name)())
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"In place: ``self`` holds ``self.{name}()``."
+    return method
+
+
+for _name in IN_PLACE_UNARY:
+    if not hasattr(TensorMethods, f"{_name}_"):
+        setattr(TensorMethods, f"{_name}_", _in_place_unary(_name))
+
+
 def bind(ops_module: Any, factories_module: Any) -> None:
     """Bind ``tinynet.ops`` and ``tinynet.factories`` for the methods above, and give each method
     without a docstring the docstring of the op it calls."""
