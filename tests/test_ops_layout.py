@@ -1,6 +1,6 @@
 """einsum, the layout helpers (hstack, vstack, column_stack, broadcast_tensors, tile, unflatten,
-ravel, fliplr, flipud, repeat_interleave), lerp, inner, median and nanmedian: through the op
-factory and against torch."""
+ravel, fliplr, flipud, repeat_interleave, rot90, tensor_split, take_along_dim), lerp, inner,
+median, nanmedian and nan_to_num: through the op factory and against torch."""
 
 import numpy as np
 import pytest
@@ -75,7 +75,33 @@ SPECS = [
     OpSpec("nanmedian_dim", lambda a: tn.nanmedian(a, -1).values, cases(shapes(min_dims=1)),
            lambda a: np.take(np.sort(a, axis=-1), (a.shape[-1] - 1) // 2, axis=-1),
            values=distinct()),
+    OpSpec("rot90", lambda a, k, dims: tn.rot90(a, k, dims),
+           cases(shapes(min_dims=2), k=st.integers(-5, 5), dims=st.sampled_from([(0, 1), (1, 0), (0, -1)])),
+           lambda a, k, dims: np.rot90(a, k, dims)),
+    OpSpec("tensor_split", lambda a, sections, dim: tn.cat(
+        [p * (i + 1) for i, p in enumerate(a.tensor_split(sections, dim))], dim),
+           cases(shapes(min_dims=1), sections=st.sampled_from([1, 2, 3, [1], [0, 2], [-1, 5]]),
+                 dim=st.just(-1)),
+           lambda a, sections, dim: np.concatenate([p * (i + 1) for i, p in enumerate(
+               np.array_split(a, sections, axis=dim))], axis=dim)),
+    OpSpec("take_along_dim", lambda a, dim: tn.take_along_dim(a, tn.tensor(_picks(a.shape, dim)), dim),
+           cases(shapes(min_dims=1), dim=st.sampled_from([0, -1, None])),
+           lambda a, dim: np.take_along_axis(a.ravel() if dim is None else a, _picks(a.shape, dim),
+                                             0 if dim is None else dim)),
+    OpSpec("nan_to_num", lambda a: tn.nan_to_num(a, nan=1.0), cases(shapes()), np.nan_to_num),
 ]
+
+
+def _picks(shape, dim):
+    """Indices for take_along_dim: each position, then the first twice (repeats add gradients);
+    along a dim of the same rank, broadcast over the others from size 1."""
+    if dim is None:
+        size = int(np.prod(shape))
+        return np.array(list(range(size)) + [0, 0])
+    picks = np.array(list(range(shape[dim])) + [0, 0])
+    index_shape = [1] * len(shape)
+    index_shape[dim] = picks.size
+    return picks.reshape(index_shape)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=str)

@@ -1,4 +1,4 @@
-"""kron, cross, addmm, diff, nansum and nanmean through the op factory (float64 finite
+"""kron, cross, addmm, diff, tensordot, nansum and nanmean through the op factory (float64 finite
 differences, first and second order) and against PyTorch."""
 
 import warnings
@@ -74,6 +74,19 @@ def with_nans(arrays):
     return out
 
 
+@st.composite
+def tensordot_cases(draw):
+    """Shapes whose last n dims of a match the first n of b, with dims n, or a pair of dim lists."""
+    free_a = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    shared = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    free_b = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    a, b = free_a + shared, shared + free_b
+    if draw(st.booleans()) or not shared:
+        return (a, b), {"dims": len(shared)}
+    return (a, b), {"dims": ([len(free_a) + i for i in range(len(shared))],
+                             list(range(len(shared))))}
+
+
 SPECS = [
     OpSpec("kron", tn.kron, cases(shapes(max_dims=3, max_side=3), shapes(max_dims=3, max_side=3)),
            np.kron),
@@ -85,6 +98,8 @@ SPECS = [
     OpSpec("nansum", lambda x, dim, keepdim: tn.nansum(x, dim, keepdim),
            cases(shapes(min_dims=1), dim=st.sampled_from([None, 0, -1]),
                  keepdim=st.booleans()), np_nansum, values=with_nans),
+    OpSpec("tensordot", lambda a, b, dims: tn.tensordot(a, b, dims), tensordot_cases(),
+           lambda a, b, dims: np.tensordot(a, b, dims)),
 ]
 
 

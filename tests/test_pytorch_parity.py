@@ -118,6 +118,19 @@ def _parameter_dict_keys(L):
             list(L.nn.ModuleDict({"b": L.nn.ReLU(), "a": L.nn.ReLU()}).keys())]
 
 
+def _nan_to_num(L):
+    x = L.tensor([float("nan"), float("inf"), -float("inf"), 1.5], requires_grad=True)
+    out = L.nan_to_num(x)
+    (out * L.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    return [out, x.grad]
+
+
+def _take_along(L):
+    x = L.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    return [x.take_along_dim(x.argsort(1), 1), L.take_along_dim(x, L.tensor([[0], [2]]), 1),
+            L.take_along_dim(x, L.tensor([[2, 1, 0]]), 1), L.take_along_dim(x, L.tensor([5, 0]))]
+
+
 PROGRAMS = {
     "clamp with tensor bounds: a tie's gradient goes to the input": _clamp_tie_gradients,
     "clamp with crossed tensor bounds gives max": _crossed_clamp_bounds,
@@ -189,6 +202,22 @@ PROGRAMS = {
     "a list with a slice indexes as a tuple": lambda L: L.arange(24.0).reshape(2, 3, 4)[[0, slice(1, 3)]],
     "an empty list selects nothing": lambda L: L.arange(24.0).reshape(2, 3, 4)[[]],
     "a complex number makes a complex64 tensor": lambda L: [L.tensor([1 + 2j]), L.tensor(1j)],
+    "nan_to_num with defaults, its gradient 0 where replaced": _nan_to_num,
+    "nan_to_num_ in place with bounds":
+        lambda L: L.tensor([float("nan"), -float("inf"), 2.0]).nan_to_num_(1.0, 5.0, -5.0),
+    "nan_to_num of an int tensor": lambda L: L.nan_to_num(L.tensor([1, 2])),
+    "rot90 turns from the first dim towards the second":
+        lambda L: [L.arange(6).reshape(2, 3).rot90(k) for k in (-1, 0, 1, 2, 3, 5)],
+    "rot90 refuses equal dims": lambda L: L.ones(2, 2).rot90(1, (0, 0)),
+    "tensor_split by sections and by indices, negative and past the end":
+        lambda L: [list(L.arange(7).tensor_split(3)), list(L.arange(7).tensor_split([2, -2, 9]))],
+    "take_along_dim sorts rows by argsort, broadcasting, and flattened": _take_along,
+    "tensordot by a count, by lists, and outer":
+        lambda L: [L.tensordot(L.arange(24.0).reshape(2, 3, 4), L.arange(12.0).reshape(3, 4), 2),
+                   L.tensordot(L.arange(24.0).reshape(2, 3, 4), L.arange(6.0).reshape(3, 2),
+                               ([1, 0], [0, 1])),
+                   L.tensordot(L.ones(2), L.ones(3), 0)],
+    "tensordot refuses dims of different sizes": lambda L: L.tensordot(L.ones(2, 3), L.ones(2, 3), 1),
     "BCE with logits broadcasts a per-class pos_weight":
         lambda L: L.nn.functional.binary_cross_entropy_with_logits(
             L.zeros(2, 3), L.ones(2, 3), pos_weight=L.tensor([1.0, 2.0, 3.0]), reduction="none"),

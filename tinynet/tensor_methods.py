@@ -572,6 +572,25 @@ class TensorMethods:
     def fliplr(self) -> Tensor:
         return ops.fliplr(self)
 
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        return ops.rot90(self, k, dims)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.tensor_split(self, indices_or_sections, dim)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return ops.take_along_dim(self, indices, dim)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        return ops.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Tensor:
+        """In place: ``self`` holds ``self.nan_to_num(...)``."""
+        return ops.inplace.inplace("nan_to_num_", self,
+                                   lambda a: ops.nan_to_num(a, nan, posinf, neginf))
+
     def flipud(self) -> Tensor:
         return ops.flipud(self)
 

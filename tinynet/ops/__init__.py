@@ -17,7 +17,8 @@ from tinynet.ops.indexing import (argwhere, chunk, gather, index_add, index_copy
                                   index_select, masked_fill, masked_select, narrow, nonzero, scatter,
                                   scatter_add, select, split, unbind, where)
 from tinynet.ops.layout import (broadcast_tensors, column_stack, fliplr, flipud, hstack, ravel,
-                                repeat_interleave, tile, unflatten, vstack)
+                                repeat_interleave, rot90, take_along_dim, tensor_split, tile,
+                                unflatten, vstack)
 from tinynet.ops.linalg import torch_norm as norm
 from tinynet.ops.logical import (allclose, bitwise, bitwise_not, eq, equal, ge, gt, isclose,
                                  isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
@@ -26,7 +27,7 @@ from tinynet.ops.matrix import bmm, diag, diagonal, dot, inner, mm, mv, outer, t
 from tinynet.ops.ordering import argsort, cumprod, cumsum, median, nanmedian, prod, sort, topk
 from tinynet.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from tinynet.ops.powers import exp2, expm1, log1p, log2, log10, reciprocal, rsqrt, square
-from tinynet.ops.products import addmm, cdist, cross, diff, kron
+from tinynet.ops.products import addmm, cdist, cross, diff, kron, tensordot
 from tinynet.ops.reduction import (all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp,
                                    max, mean, min, nanmean, nansum, std, std_mean, sum, var,
                                    var_mean)
@@ -36,7 +37,7 @@ from tinynet.ops.shape import (broadcast_to, cat, expand, flatten, flip, getitem
                                unsqueeze)
 from tinynet.ops.det import det
 from tinynet.ops.more_math import (addcdiv, addcmul, atleast_1d, atleast_2d, atleast_3d, bincount,
-                                   cartesian_prod, fmod)
+                                   cartesian_prod, fmod, nan_to_num)
 from tinynet.ops.sampling import bernoulli, multinomial
 from tinynet.ops.sliding import unfold
 from tinynet.ops.unique import unique
@@ -46,7 +47,8 @@ from tinynet.ops.trig import (acos, acosh, asin, asinh, atan, atan2, atanh, cos,
 __all__ = [
     "addcdiv", "addcmul", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "bernoulli",
     "bincount", "cartesian_prod", "det", "fmod", "index_add", "index_copy", "index_fill",
-    "inplace_more", "multinomial", "unfold",
+    "inplace_more", "multinomial", "nan_to_num", "rot90", "take_along_dim", "tensor_split",
+    "tensordot", "unfold",
     "abs", "acos", "acosh", "adaptive_avg_pool2d", "add", "addmm", "all", "allclose", "amax",
     "amin", "any", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2", "atanh",
     "avg_pool1d", "avg_pool2d", "bitwise", "bitwise_not", "bmm", "broadcast_tensors",

@@ -1,6 +1,7 @@
 """Layouts PyTorch names separately, each a composition of the shape and indexing ops (so their
 gradients come for free): hstack, vstack, column_stack, broadcast_tensors, tile, unflatten,
-ravel, fliplr, flipud, repeat_interleave, pixel_shuffle, pixel_unshuffle, channel_shuffle."""
+ravel, fliplr, flipud, repeat_interleave, pixel_shuffle, pixel_unshuffle, channel_shuffle, rot90,
+tensor_split, take_along_dim."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tinynet import backend
-from tinynet.ops.indexing import index_select
-from tinynet.ops.shape import _normalize_dim, broadcast_to, cat, flip, repeat, reshape
+from tinynet.ops.indexing import gather, index_select
+from tinynet.ops.shape import _normalize_dim, along, broadcast_to, cat, flip, getitem, repeat, reshape
 from tinynet.tensor import Tensor, as_tensor
 
 
@@ -149,3 +150,71 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
                            f"and {groups} groups.")
     mixed = input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
     return _named_last(mixed, "ChannelShuffleBackward0")
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """``input`` turned by 90° ``k`` times in the plane of ``dims``, from the first dim towards
+    the second, as ``torch.rot90`` (a flip and a transpose; k = 2 flips both dims).
+
+    >>> tn.rot90(tn.tensor([[1, 2], [3, 4]])).tolist()
+    [[2, 4], [1, 3]]
+    """
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, got {len(dims)} ({dims})")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, got a tensor of shape "
+                           f"{tuple(input.shape)}")
+    first, second = (_normalize_dim(d, input.ndim, "rot90") for d in dims)
+    if first == second:
+        raise RuntimeError(f"rot90: expected two different rotation dims, got {tuple(dims)}")
+    k %= 4
+    if k == 0:
+        return input.clone()
+    if k == 2:
+        return flip(input, [first, second])
+    return flip(input, [second if k == 1 else first]).transpose(first, second)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views of ``input`` along ``dim``, as ``torch.tensor_split``: an int n makes n pieces
+    (the first ``size % n`` one longer), a list of indices cuts before each of them.
+
+    >>> [t.tolist() for t in tn.tensor_split(tn.arange(5), 2)]
+    [[0, 1, 2], [3, 4]]
+    """
+    dim = _normalize_dim(dim, input.ndim, "tensor_split")
+    size = input.shape[dim]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got "
+                               f"{sections}")
+        longer, length = size % sections, size // sections
+        cuts = [i * length + min(i, longer) for i in range(1, sections)]
+    else:
+        cuts = [int(i) for i in indices_or_sections]
+    bounds = [0] + [min(max(c + size if c < 0 else c, 0), size) for c in cuts] + [size]
+    return tuple(getitem(input, along(dim, slice(start, max(start, end))))
+                 for start, end in zip(bounds[:-1], bounds[1:]))
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """Values of ``input`` picked by ``indices`` along ``dim`` (the two broadcast in the other
+    dims), as ``torch.take_along_dim``; without ``dim`` both are flattened. The companion of
+    ``argsort``/``argmax(keepdim=True)``: ``x.take_along_dim(x.argsort(1), 1)`` sorts rows."""
+    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu":
+        raise RuntimeError(f"take_along_dim: indices must be an integer tensor, got "
+                           f"{getattr(indices, 'dtype', type(indices).__name__)}")
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+    if input.ndim != indices.ndim:
+        raise RuntimeError(f"take_along_dim: input {tuple(input.shape)} and indices "
+                           f"{tuple(indices.shape)} should have the same number of dimensions")
+    dim = _normalize_dim(dim, input.ndim, "take_along_dim")
+    shape = list(input.xp.broadcast_shapes(
+        *(tuple(1 if i == dim else n for i, n in enumerate(t.shape)) for t in (input, indices))))
+    input = broadcast_to(input, shape[:dim] + [input.shape[dim]] + shape[dim + 1:])
+    indices = broadcast_to(indices, shape[:dim] + [indices.shape[dim]] + shape[dim + 1:])
+    return gather(input, dim, indices)

@@ -1,5 +1,5 @@
-"""Small math ops from PyTorch's tutorials: addcmul, addcdiv, fmod, bincount, atleast_1d/2d/3d
-and cartesian_prod.
+"""Small math ops from PyTorch's tutorials: addcmul, addcdiv, fmod, bincount, atleast_1d/2d/3d,
+cartesian_prod and nan_to_num.
 
 All but ``fmod`` and ``bincount`` are compositions of differentiable ops. ``fmod`` is one op: its
 result is ``a - trunc(a / b) · b``, so the gradient is 1 for ``a`` and ``-trunc(a / b)`` for
@@ -18,6 +18,7 @@ from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.dtypes import result_type
 from tinynet.ops.arithmetic import binary
+from tinynet.ops.elementwise import where
 from tinynet.ops.indexing import no_derivative
 from tinynet.ops.rounding import _integer_operands, trunc
 from tinynet.ops.shape import stack, sum_to
@@ -175,3 +176,23 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
         t.reshape(tuple(-1 if j == i else 1 for j in range(len(tensors)))).expand(sizes).reshape(-1)
         for i, t in enumerate(tensors)]
     return stack(columns, 1)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """``input`` with NaN, +inf and -inf replaced: by ``nan`` (0), ``posinf`` and ``neginf``
+    (the dtype's largest and lowest finite values by default), as ``torch.nan_to_num``. The
+    gradient passes where the value was finite and is 0 where it was replaced.
+
+    >>> tn.nan_to_num(tn.tensor([float('nan'), 1.0, float('inf')])).tolist()
+    [0.0, 1.0, 3.4028234663852886e+38]
+    """
+    if input.dtype.kind not in "fc":  # nothing to replace in an int or bool tensor
+        return input.clone()
+    array = input.array
+    finfo = numpy.finfo(input.dtype)
+    posinf = float(finfo.max) if posinf is None else posinf
+    neginf = float(finfo.min) if neginf is None else neginf
+    out = where(Tensor(array != array), nan, input)
+    out = where(Tensor(array == numpy.inf), posinf, out)
+    return where(Tensor(array == -numpy.inf), neginf, out)

@@ -8,7 +8,9 @@ tinynet.Size([4, 4])
 
 from __future__ import annotations
 
+import math
 import warnings
+from typing import Any
 
 from tinynet.ops.arithmetic import check_same_dtype
 from tinynet.ops.layout import broadcast_tensors
@@ -125,3 +127,32 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     for _ in range(n):
         out = getitem(out, along(dim, slice(1, None))) - getitem(out, along(dim, slice(None, -1)))
     return out
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Sum of products over ``dims``, as ``torch.tensordot``: an int n contracts the last n dims
+    of ``a`` with the first n of ``b``; a pair of lists names the dims of each. One matmul of the
+    two reshaped into matrices.
+
+    >>> tn.tensordot(tn.ones(2, 3, 4), tn.ones(3, 4, 5)).shape   # dims=2
+    tinynet.Size([2, 5])
+    """
+    check_same_dtype("tensordot", a=a, b=b)
+    if isinstance(dims, int):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot: dims must be in [0, {min(a.ndim, b.ndim)}] for shapes "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}, got {dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a = [_normalize_dim(d, a.ndim, "tensordot") for d in dims_a]
+    dims_b = [_normalize_dim(d, b.ndim, "tensordot") for d in dims_b]
+    if len(dims_a) != len(dims_b) or any(a.shape[i] != b.shape[j] for i, j in zip(dims_a, dims_b)):
+        raise RuntimeError(f"tensordot: contracted dims {dims_a} of {tuple(a.shape)} and {dims_b} "
+                           f"of {tuple(b.shape)} must match in number and size")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = math.prod(a.shape[d] for d in dims_a)
+    left = reshape(a.permute(free_a + dims_a), (-1, size))
+    right = reshape(b.permute(dims_b + free_b), (size, -1))
+    return reshape(left @ right, [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b])
