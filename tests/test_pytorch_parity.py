@@ -107,6 +107,29 @@ def _module_to_calls(L):
             type(model.state_dict()).__name__]
 
 
+def _extra_state(L):
+    class WithExtraState(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = L.nn.Linear(2, 1)
+            self.count = 1
+
+        def get_extra_state(self):
+            return {"count": self.count}
+
+        def set_extra_state(self, state):
+            self.count = state["count"]
+
+    state = L.nn.Sequential(WithExtraState(), L.nn.ReLU()).state_dict()
+    keys = list(state)
+    state["0._extra_state"] = {"count": 7}
+    other = L.nn.Sequential(WithExtraState(), L.nn.ReLU())
+    loaded = repr(other.load_state_dict(state))
+    del state["0._extra_state"]
+    partial = other.load_state_dict(state, strict=False)
+    return [keys, loaded, other[0].count, list(partial.missing_keys), list(partial.unexpected_keys)]
+
+
 def _parameter_dict_keys(L):
     from collections import OrderedDict
 
@@ -181,6 +204,7 @@ PROGRAMS = {
         lambda L: L.nn.init.kaiming_uniform_(L.zeros(3, 3, dtype=L.int64)),
     "constant init of an int tensor works": lambda L: L.nn.init.constant_(L.zeros(3, dtype=L.int64), 2),
     "ParameterDict sorts the keys of a plain dict": _parameter_dict_keys,
+    "get_extra_state and set_extra_state travel in the state_dict": _extra_state,
     "Module.to by keyword, with non_blocking, or like a tensor; state_dict is an OrderedDict":
         _module_to_calls,
     "BCE refuses a weight that grows the input's shape": lambda L: L.nn.functional.binary_cross_entropy(

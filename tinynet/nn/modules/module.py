@@ -70,7 +70,15 @@ _HOOK_REGISTRIES = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks",
                     "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                     "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs")
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find, and those it did not use."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"  # PyTorch's words
+        return super().__repr__()
+
+_EXTRA_STATE = "_extra_state"  # the state_dict key of a module's get_extra_state()
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -827,9 +835,22 @@ class Module:
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
                 state[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            state[prefix + _EXTRA_STATE] = self.get_extra_state()
         for name, module in self._modules.items():
             if module is not None:
                 module._save_to_state_dict(state, prefix + name + ".", keep_vars)
+
+    def get_extra_state(self) -> Any:
+        """State beyond parameters and buffers for ``state_dict`` (under ``'_extra_state'``):
+        override it, with ``set_extra_state``, in a module that has such state, as in PyTorch."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called: override get_extra_state() in the module to use it")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what ``get_extra_state`` returned, when ``load_state_dict`` meets it."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called: override set_extra_state() in the module to use it")
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this module's parameters and buffers.
@@ -843,6 +864,9 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
+        extra = {(name + "." if name else "") + _EXTRA_STATE: module
+                 for name, module in self.named_modules()
+                 if type(module).get_extra_state is not Module.get_extra_state}
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
@@ -851,7 +875,7 @@ class Module:
                           + ".")
         if strict and missing:
             errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-        matched = [key for key in own if key in state_dict]
+        matched = [key for key in own if key in state_dict and key not in extra]
         for key in matched:
             value = _host_or_device_array(state_dict[key])
             if not backend.is_array(value):
@@ -867,6 +891,9 @@ class Module:
         with no_grad():  # PyTorch's copy_: parameters keep their identity and bump their version
             for key in matched:
                 own[key].copy_(Tensor(_host_or_device_array(state_dict[key])))
+        for key, module in extra.items():
+            if key in state_dict:
+                module.set_extra_state(state_dict[key])
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- printing
