@@ -341,13 +341,7 @@ class Tensor(TensorMethods):
         """Move to a device and/or cast to a dtype; differentiable. As in PyTorch:
         ``to('cuda')``, ``to(tn.float64)``, ``to('cpu', tn.float64)``, ``to(other_tensor)`` or
         by keyword. Returns ``self`` when nothing changes (unless ``copy=True``)."""
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, str):  # a tn.device is a str too
-                device = arg
-            elif arg is not None:
-                dtype = arg
+        device, dtype = to_arguments(args, device, dtype)
         out = self
         if device is not None:
             out = ops.to_device(out, backend.check_device(device))
@@ -452,6 +446,19 @@ def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(value, (bool, int)):
         return Tensor(backend.scalar_array(xp, value, _host_array(value).dtype))
     return Tensor(xp.asarray(_host_array(value)))
+
+
+def to_arguments(args: tuple, device: Any = None, dtype: Any = None) -> tuple[Any, Any]:
+    """(device, dtype) from the positional arguments of PyTorch's ``to``: a device, a dtype, a
+    tensor (its device and dtype) or a bool (``non_blocking``, which changes nothing here)."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, str):  # a tn.device is a str too
+            device = arg
+        elif arg is not None and not isinstance(arg, bool):
+            dtype = arg
+    return device, dtype
 
 
 def _host_array(data: Any, dtype: Any = None) -> numpy.ndarray:

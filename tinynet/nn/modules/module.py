@@ -34,7 +34,7 @@ from tinynet import backend
 from tinynet.autograd import no_grad
 from tinynet.autograd.engine import Op, clear_grad, is_grad_enabled
 from tinynet.autograd.hooks import RemovableHandle
-from tinynet.tensor import Tensor, check_can_require_grad
+from tinynet.tensor import Tensor, check_can_require_grad, to_arguments
 
 
 class Parameter(Tensor):
@@ -77,6 +77,7 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"  # PyTorch's words
         return super().__repr__()
+
 
 _EXTRA_STATE = "_extra_state"  # the state_dict key of a module's get_extra_state()
 
@@ -772,15 +773,7 @@ class Module:
         >>> model = nn.Linear(3, 1).to("cuda")
         >>> model.double()  # float64, e.g. for gradcheck
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, str):  # a tn.device is a str too
-                device = arg
-            elif isinstance(arg, bool):  # PyTorch's positional non_blocking: copies block here
-                continue
-            elif arg is not None:
-                dtype = arg
+        device, dtype = to_arguments(args, device, dtype)
         device = None if device is None else backend.check_device(device)
         dtype = None if dtype is None else numpy.dtype(dtype)
         if dtype is not None and dtype.kind != "f":
