@@ -261,11 +261,11 @@ def _selects_first(index: tuple) -> tuple[tuple, tuple]:
     the advanced indices, which moves the result's dims when a slice stands between an int and
     an array: ``x[0, :, idx]`` of a (2, 3, 4) tensor is (3, len(idx)) in PyTorch, (len(idx), 3)
     in NumPy. Without ints or without arrays, ``first`` applies nothing."""
-    if not any(isinstance(i, int) for i in index) or _is_basic(index):
+    if not any(_is_int(i) for i in index) or _is_basic(index):
         return (Ellipsis,), index
     first, rest = [], []
     for i in index:
-        if isinstance(i, int):
+        if _is_int(i):
             first.append(i)
         elif backend.is_array(i):
             first += [slice(None)] * (i.ndim if i.dtype == bool else 1)
@@ -274,6 +274,10 @@ def _selects_first(index: tuple) -> tuple[tuple, tuple]:
             first.append(i)
             rest.append(i if i is Ellipsis else slice(None))
     return tuple(first), tuple(rest)
+
+
+def _is_int(item: Any) -> bool:
+    return isinstance(item, int) and not isinstance(item, bool)  # True indexes as a mask
 
 
 def _as_index(index: Any, device: str) -> tuple:
