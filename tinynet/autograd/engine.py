@@ -478,7 +478,7 @@ def clear_grad(t: Tensor, set_to_none: bool = True) -> None:
         return
     if set_to_none:
         t.grad = None
-    elif g.grad_fn is not None or g._requires_grad or not writable_in_place(g.array):
+    elif g._requires_grad or not writable_in_place(g.array):  # a graph node, a broadcast view
         t._grad = Tensor(g.xp.zeros_like(g.array))
     else:
         g.array[...] = 0

@@ -164,16 +164,9 @@ def _fits_input(input: Tensor, op: str, **weights: Tensor | None) -> None:
     """Each weight broadcasts to the input's shape without growing it (PyTorch writes the
     product into a tensor of the input's shape)."""
     for name, weight in weights.items():
-        if weight is None:
-            continue
-        shape = tuple(input.shape)
-        try:
-            fits = numpy.broadcast_shapes(tuple(weight.shape), shape) == shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if weight is not None and _broadcastable(op, input=input, **{name: weight}) != input.shape:
             raise RuntimeError(f"{op}: {name} of shape {tuple(weight.shape)} does not broadcast "
-                               f"to the input's shape {shape}")
+                               f"to the input's shape {tuple(input.shape)}")
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -108,8 +108,8 @@ class Slice(GetItem):
     def forward(self, a):
         # with ints alone NumPy returns a scalar, a copy; an Ellipsis makes it a 0-d view, so
         # that x[0, 1].add_(1) changes x as in PyTorch
-        index = self.index
-        return a[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
+        index = self.index  # basic items only, so ``in`` compares nothing elementwise
+        return a[index if Ellipsis in index else index + (Ellipsis,)]
 
     def name(self) -> str:
         """PyTorch's name for the node: that of the last step its indexing applies (an int
