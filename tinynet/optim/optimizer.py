@@ -8,27 +8,90 @@ a step records no graph and keeps none alive, and, as PyTorch's, they never writ
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import enable_grad
 from tinynet.autograd.engine import clear_grad
+from tinynet.autograd.hooks import RemovableHandle
 from tinynet.tensor import Tensor
 
-ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+ParamsT = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
+
+# hooks around every optimizer's step, as torch.optim.optimizer's register_optimizer_step_*_hook
+_global_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return
+    ``(new_args, new_kwargs)`` to change the call. Returns a handle whose ``remove()`` takes it off."""
+    return _add_hook(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    return _add_hook(_global_step_post_hooks, hook)
+
+
+def _add_hook(hooks: OrderedDict[int, Callable[..., Any]], hook: Callable[..., Any],
+              prepend: bool = False) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` running the global and the optimizer's own step hooks around it, as PyTorch's:
+    a pre-hook sees ``args`` with the optimizer first and may return ``(args, kwargs)``."""
+
+    @functools.wraps(step)
+    def hooked(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        own = self.__dict__
+        if not (_global_step_pre_hooks or _global_step_post_hooks or own.get("_step_pre_hooks")
+                or own.get("_step_post_hooks")) or own.get("_in_hooked_step"):
+            return step(self, *args, **kwargs)  # no hooks, or a subclass's step calling super's
+        args = (self, *args)
+        for hook in [*_global_step_pre_hooks.values(), *own.get("_step_pre_hooks", {}).values()]:
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step.__qualname__}: a step pre-hook must return None or "
+                                       f"a tuple of (new_args, new_kwargs), but got {result!r}")
+                args, kwargs = result
+        own["_in_hooked_step"] = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            own["_in_hooked_step"] = False
+        for hook in [*own.get("_step_post_hooks", {}).values(), *_global_step_post_hooks.values()]:
+            hook(self, args, kwargs)
+        return out
+
+    return hooked
 
 
 class Optimizer:
     """Base class of every optimizer.
 
-    ``params`` is an iterable of tensors, or of dicts that each hold ``'params'`` and their own
-    settings (parameter groups); settings a group leaves out come from the constructor.
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs (``model.named_parameters()``:
+    the names are kept in each group's ``'param_names'``), or of dicts that each hold ``'params'``
+    and their own settings (parameter groups); settings a group leaves out come from the
+    constructor.
 
     >>> optim.SGD([{"params": model[0].parameters(), "lr": 1e-2},
     ...            {"params": model[2].parameters()}], lr=1e-3, momentum=0.9)
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # every optimizer's step runs the step hooks
+            cls.step = _with_step_hooks(cls.__dict__["step"])
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -63,6 +126,13 @@ class Optimizer:
                             "not a set whose order changes between runs")
         else:
             params = list(params)
+        named = [isinstance(p, tuple) for p in params]
+        if any(named):
+            if not all(named):
+                raise ValueError(f"{name}: all optimizer params should be with/without names. "
+                                 "Some param names are missing")
+            param_group = {**param_group, "param_names": [n for n, _ in params]}
+            params = [p for _, p in params]
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name} can only optimize Tensors, got {type(p).__name__}")
@@ -70,7 +140,9 @@ class Optimizer:
                 raise ValueError(f"{name} can't optimize a non-leaf Tensor (shape "
                                  f"{tuple(p.shape)}): it is computed from others, so its value "
                                  "is not free to change")
-        group = {**self.defaults, **param_group, "params": params}
+        group = {"params": params, **param_group, **{k: v for k, v in self.defaults.items()
+                                                     if k not in param_group}}
+        group["params"] = params
         self._check_group(group)
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in taken for p in params):
@@ -106,6 +178,8 @@ class Optimizer:
         PyTorch: parameters are numbered in group order, and the state tensors are the live
         ones (``copy.deepcopy`` for a snapshot). ``tn.save`` writes it to disk.
         """
+        for hook in self._hooks("_state_dict_pre_hooks").values():
+            hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -116,7 +190,10 @@ class Optimizer:
                 packed["params"].append(index[id(p)])
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        result = {"state": state, "param_groups": groups}
+        for hook in self._hooks("_state_dict_post_hooks").values():
+            result = _replaced(hook(self, result), result)
+        return result
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore settings and state saved by ``state_dict`` into an optimizer built over the
@@ -124,6 +201,9 @@ class Optimizer:
         floating state into its dtype), so training continues exactly where it stopped.
         """
         name = type(self).__name__
+        state_dict = dict(state_dict)  # a hook may change it; the caller's stays as it was
+        for hook in self._hooks("_load_state_dict_pre_hooks").values():
+            state_dict = _replaced(hook(self, state_dict), state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the saved state has {len(saved_groups)} "
@@ -146,6 +226,50 @@ class Optimizer:
                               **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]}
                              for group, saved in zip(self.param_groups, saved_groups)]
+        for hook in self._hooks("_load_state_dict_post_hooks").values():
+            hook(self)
+
+    # ----------------------------------------------------------------- hooks
+    def _hooks(self, name: str) -> OrderedDict[int, Callable[..., Any]]:
+        """The hook registry ``name``, made on first use (a subclass may skip ``__init__``)."""
+        hooks = self.__dict__.get(name)
+        if hooks is None:
+            hooks = self.__dict__[name] = OrderedDict()
+        return hooks
+
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step`` (``args`` starts with the
+        optimizer); returning ``(new_args, new_kwargs)`` changes the call.
+
+        >>> optimizer.register_step_pre_hook(lambda opt, args, kwargs: print("stepping"))
+        """
+        return _add_hook(self._hooks("_step_pre_hooks"), hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return _add_hook(self._hooks("_step_post_hooks"), hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                     prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` before ``state_dict`` builds the dict."""
+        return _add_hook(self._hooks("_state_dict_pre_hooks"), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any],
+                                      prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on the dict ``state_dict`` built; a dict it
+        returns is returned instead."""
+        return _add_hook(self._hooks("_state_dict_post_hooks"), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                          prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before ``load_state_dict`` reads the dict; a
+        dict it returns is loaded instead."""
+        return _add_hook(self._hooks("_load_state_dict_pre_hooks"), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any],
+                                           prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after ``load_state_dict`` has loaded."""
+        return _add_hook(self._hooks("_load_state_dict_post_hooks"), hook, prepend)
 
     def _stepped_state(self, p: Tensor, group: dict[str, Any],
                        new_state: Callable[[Tensor, dict[str, Any]], dict[str, Any]]
@@ -167,6 +291,11 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         return "\n".join(lines) + "\n)"
+
+
+def _replaced(result: Any, state_dict: dict[str, Any]) -> dict[str, Any]:
+    """What a state-dict hook hands on: the dict it returned, else the one it was given."""
+    return state_dict if result is None else result
 
 
 def _state_value_for(value: Any, param: Tensor) -> Any:
