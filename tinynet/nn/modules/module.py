@@ -76,10 +76,20 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"  # PyTorch's words
-        return super().__repr__()
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "  # PyTorch's name
+                f"unexpected_keys={self.unexpected_keys!r})")
 
 
 _EXTRA_STATE = "_extra_state"  # the state_dict key of a module's get_extra_state()
+
+
+def _subtree_end(tree: list[tuple[str, Module, int]], index: int) -> int:
+    """Where the subtree of ``tree[index]`` ends in the parents-first list ``tree``."""
+    depth = tree[index][2]
+    end = index + 1
+    while end < len(tree) and tree[end][2] > depth:
+        end += 1
+    return end
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -809,30 +819,57 @@ class Module:
         return self.to(numpy.float64)
 
     # ----------------------------------------------------------------- state
-    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
+    def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Parameters and persistent buffers by dotted name, e.g. ``'0.weight'``,
         ``'features.1.running_mean'``.
 
         The values share memory with the module (as in PyTorch): take
         ``copy.deepcopy(model.state_dict())`` for a snapshot that later training won't change.
-        ``tn.save(model.state_dict(), "model.npz")`` writes one to disk.
+        ``tn.save(model.state_dict(), "model.npz")`` writes one to disk. Each module runs its
+        ``register_state_dict_pre_hook`` hooks before saving and its
+        ``register_state_dict_post_hook`` hooks after (which may change the dict in place).
         """
-        state: dict[str, Tensor] = OrderedDict()  # PyTorch's type for it
-        self._save_to_state_dict(state, prefix, keep_vars)
-        return state
-
-    def _save_to_state_dict(self, state: dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                state[prefix + name] = param if keep_vars else param.detach()
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
-                state[prefix + name] = buffer if keep_vars else buffer.detach()
-        if type(self).get_extra_state is not Module.get_extra_state:
-            state[prefix + _EXTRA_STATE] = self.get_extra_state()
+        if destination is None:
+            destination = OrderedDict()  # PyTorch's type for it
+            destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
+        local_metadata = {"version": self._version}
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = local_metadata
+        self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module._save_to_state_dict(state, prefix + name + ".", keep_vars)
+                module.state_dict(destination=destination, prefix=prefix + name + ".",
+                                  keep_vars=keep_vars)
+        for hook in self.__dict__.get("_state_dict_post_hooks", {}).values():
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+        return destination
+
+    _version: int = 1  # saved in the state_dict's metadata, for the hooks, as PyTorch's
+
+    def _save_to_state_dict(self, destination: dict[str, Any], prefix: str, keep_vars: bool) -> None:
+        """This module's own parameters, persistent buffers and extra state (not its
+        children's) into ``destination``, under ``prefix``."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def _tree(self, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Module, int]]:
+        """(prefix, module, depth) for this module and every submodule, parents first; a
+        module shared under two names comes twice, as in ``state_dict``."""
+        yield prefix, self, depth
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._tree(prefix + name + ".", depth + 1)
 
     def get_extra_state(self) -> Any:
         """State beyond parameters and buffers for ``state_dict`` (under ``'_extra_state'``):
@@ -845,49 +882,137 @@ class Module:
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
                            "called: override set_extra_state() in the module to use it")
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this module's parameters and buffers.
 
-        Every key is checked before anything is copied, so a failed load changes nothing.
+        Every value is checked before anything is copied, so a failed load changes nothing.
         With ``strict=True`` a missing or unexpected key is an error; a shape mismatch always
         is. Values are copied (not shared) onto each parameter's own device and dtype, so a
-        checkpoint saved on CUDA loads into a CPU model and back.
+        checkpoint saved on CUDA loads into a CPU model and back; with ``assign=True`` the
+        module takes the given tensors themselves instead (as new Parameters for parameters).
         Returns ``(missing_keys, unexpected_keys)``.
+
+        Hooks, as PyTorch's: each module's ``register_load_state_dict_pre_hook`` hooks see (and
+        may change) a copy of ``state_dict`` first, parents before children; after loading, the
+        ``register_load_state_dict_post_hook`` hooks, children first, see the result and may
+        clear its lists in place (which then pass ``strict``; only with such hooks can a
+        strict load fail on its keys after copying).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
-        own = self.state_dict(keep_vars=True)
-        extra = {(name + "." if name else "") + _EXTRA_STATE: module
-                 for name, module in self.named_modules()
-                 if type(module).get_extra_state is not Module.get_extra_state}
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        errors = []
-        if strict and unexpected:
-            errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
-                          + ".")
+        metadata = getattr(state_dict, "_metadata", None) or {}
+        state_dict = OrderedDict(state_dict)  # hooks may change it; the caller's stays as it was
+        tree = list(self._tree())
+        errors: list[str] = []
+        running: IncompatibleKeys = IncompatibleKeys([], [])  # the lists hooks see and change
+        for prefix, module, _ in tree:  # strict is always True here, as in PyTorch
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(module, state_dict, prefix, metadata.get(prefix[:-1], {}), True,
+                     running.missing_keys, running.unexpected_keys, errors)
+        owns = []  # each module's own entries (keep_vars), and its missing and unexpected keys
+        for prefix, module, _ in tree:
+            own: dict[str, Any] = OrderedDict()
+            module._save_to_state_dict(own, prefix, keep_vars=True)
+            names = {key[len(prefix):] for key in own}
+            unexpected = [key for key in state_dict if key.startswith(prefix)
+                          and key != prefix + _EXTRA_STATE
+                          and key[len(prefix):].split(".", 1)[0] not in module._modules
+                          and key[len(prefix):].split(".", 1)[0] not in names]
+            owns.append((own, [key for key in own if key not in state_dict], unexpected))
+        for own, _, _ in owns:
+            for key, target in own.items():
+                if key.endswith(_EXTRA_STATE) or key not in state_dict:
+                    continue
+                value = _host_or_device_array(state_dict[key])
+                if not backend.is_array(value):
+                    errors.append(f'value for "{key}" is a {type(value).__name__}, expected a '
+                                  "Tensor or an array")
+                elif tuple(value.shape) != tuple(target.shape):
+                    errors.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{tuple(value.shape)} from checkpoint, the shape in current "
+                                  f"model is {tuple(target.shape)}.")
+        missing = [key for _, keys, _ in owns for key in keys]
+        unexpected = [key for _, _, keys in owns for key in keys]
+        post_hooks = any(module.__dict__.get("_load_state_dict_post_hooks") for _, module, _ in tree)
+        if errors or (strict and (missing or unexpected) and not post_hooks):
+            self._raise_load_errors(errors, strict, running.missing_keys + missing,
+                                    running.unexpected_keys + unexpected)
+        for (prefix, module, _), (own, _, _) in zip(tree, owns):
+            for key in own:
+                if key not in state_dict:
+                    continue
+                if key.endswith(_EXTRA_STATE):
+                    module.set_extra_state(state_dict[key])
+                elif assign:
+                    self._assign(module, key[len(prefix):], state_dict[key])
+                else:  # PyTorch's copy_: parameters keep their identity and bump their version
+                    with no_grad():
+                        own[key].copy_(Tensor(_host_or_device_array(state_dict[key])))
+        # PyTorch runs a module's post hooks once its subtree has loaded, when the lists hold
+        # the keys of every module loaded so far: replay that order over the loaded modules.
+        done = 0
+        for end, _, module in sorted((_subtree_end(tree, i), -depth, module)
+                                     for i, (_, module, depth) in enumerate(tree)):
+            for _, keys_missing, keys_unexpected in owns[done:end]:
+                running.missing_keys.extend(keys_missing)
+                running.unexpected_keys.extend(keys_unexpected)
+            done = max(done, end)
+            for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values():
+                if hook(module, running) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace.")
+        if strict and (running.missing_keys or running.unexpected_keys):
+            self._raise_load_errors([], strict, running.missing_keys, running.unexpected_keys)
+        return running
+
+    def _raise_load_errors(self, errors: list[str], strict: bool, missing: list[str],
+                           unexpected: list[str]) -> None:
+        keys = []
         if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-        matched = [key for key in own if key in state_dict and key not in extra]
-        for key in matched:
-            value = _host_or_device_array(state_dict[key])
-            if not backend.is_array(value):
-                errors.append(f'value for "{key}" is a {type(value).__name__}, expected a Tensor '
-                              "or an array")
-            elif tuple(value.shape) != tuple(own[key].shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{tuple(value.shape)} from checkpoint, the shape in current model "
-                              f"is {tuple(own[key].shape)}.")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
-        with no_grad():  # PyTorch's copy_: parameters keep their identity and bump their version
-            for key in matched:
-                own[key].copy_(Tensor(_host_or_device_array(state_dict[key])))
-        for key, module in extra.items():
-            if key in state_dict:
-                module.set_extra_state(state_dict[key])
-        return IncompatibleKeys(missing, unexpected)
+            keys.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict and unexpected:
+            keys.append("Unexpected key(s) in state_dict: "
+                        + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                           + "\n\t".join(keys + errors))
+
+    @staticmethod
+    def _assign(module: Module, name: str, value: Any) -> None:
+        """``load_state_dict(assign=True)``: ``module.name`` becomes ``value`` itself (a
+        parameter as a Parameter that keeps the old one's ``requires_grad``)."""
+        value = value if isinstance(value, Tensor) else Tensor(_host_or_device_array(value))
+        old = module._parameters.get(name)
+        if name in module._parameters and not isinstance(value, Parameter):
+            value = Parameter(value, requires_grad=old is None or old.requires_grad)
+        setattr(module, name, value)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` saves this module."""
+        return self._add_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` saved
+        this module and its children; it may change ``state_dict`` in place (and returns None).
+
+        >>> model.register_state_dict_post_hook(
+        ...     lambda m, sd, prefix, meta: sd.pop(prefix + "cache", None))
+        """
+        return self._add_hook("_state_dict_post_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` loads: it may rename or fill
+        keys of ``state_dict`` in place (an old checkpoint's names), or add to ``error_msgs``."""
+        return self._add_hook("_load_state_dict_pre_hooks", hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` loaded; clearing
+        ``incompatible_keys.missing_keys`` or ``.unexpected_keys`` in place lets a strict load
+        pass."""
+        return self._add_hook("_load_state_dict_post_hooks", hook)
 
     # ----------------------------------------------------------------- printing
     def extra_repr(self) -> str:
