@@ -37,6 +37,21 @@ def _agree(ours, theirs, path="result"):
         assert ours == theirs, path
 
 
+def _raises(run):
+    """The type of the exception ``run()`` raises, or None (for programs that check several)."""
+    try:
+        run()
+    except Exception as err:  # noqa: BLE001 - the type is what is compared
+        return type(err).__name__
+    return None
+
+
+def _assign(t, index, value_of):
+    """``t[index] = value_of(t)``, returning ``t``."""
+    t[index] = value_of(t)
+    return t
+
+
 def run_both(program):
     """``program(L)`` on both libraries: both raise (RuntimeError or the same type, as tinynet
     raises ValueError for shape errors on purpose), or both return the same."""
@@ -242,6 +257,18 @@ PROGRAMS = {
                                ([1, 0], [0, 1])),
                    L.tensordot(L.ones(2), L.ones(3), 0)],
     "tensordot refuses dims of different sizes": lambda L: L.tensordot(L.ones(2, 3), L.ones(2, 3), 1),
+    "setitem, copy_ and add_ refuse an input that partly overlaps what they write":
+        lambda L: [_raises(lambda: _assign(L.arange(6.0), slice(1, None), lambda t: t[:-1])),
+                   _raises(lambda: (lambda t: t[1:].copy_(t[:-1]))(L.arange(6.0))),
+                   _raises(lambda: (lambda t: t[1:].add_(t[:-1]))(L.arange(6.0))),
+                   _raises(lambda: (lambda t: t.copy_(t.t()))(L.arange(4.0).reshape(2, 2)))],
+    "an input that overlaps all, none, or strided parts of the written memory is fine":
+        lambda L: [_assign(L.arange(6.0), slice(None, None, 2), lambda t: t[1::2]),
+                   _assign(L.arange(6.0), slice(None), lambda t: t),
+                   _assign(L.arange(6.0), slice(0, 3), lambda t: t[3:]),
+                   (lambda t: t.add_(t))(L.arange(6.0)),
+                   _assign(L.arange(4.0).reshape(2, 2), 0, lambda t: t[1]),
+                   _assign(L.arange(4.0).reshape(2, 2), L.tensor([0]), lambda t: t[1])],
     "BCE with logits broadcasts a per-class pos_weight":
         lambda L: L.nn.functional.binary_cross_entropy_with_logits(
             L.zeros(2, 3), L.ones(2, 3), pos_weight=L.tensor([1.0, 2.0, 3.0]), reduction="none"),

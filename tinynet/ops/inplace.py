@@ -27,6 +27,11 @@ from tinynet.autograd.engine import bump_version
 from tinynet.ops import arithmetic, elementwise, shape
 from tinynet.tensor import Tensor, as_tensor
 
+try:  # NumPy 2 moved it
+    from numpy.lib.array_utils import byte_bounds as numpy_byte_bounds
+except ImportError:  # pragma: no cover - NumPy 1.x
+    numpy_byte_bounds = numpy.byte_bounds
+
 
 def _write(op: str, tensor: Tensor, result: Tensor) -> None:
     if result.shape != tensor.shape:
@@ -45,8 +50,47 @@ def _write(op: str, tensor: Tensor, result: Tensor) -> None:
     bump_version(tensor)
 
 
-def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any) -> Tensor:
-    """Make ``tensor`` hold ``compute(tensor, *args)``, in place; returns ``tensor``."""
+_ALL = object()  # inplace's default: the op writes all of the tensor
+
+
+def _dense(a: numpy.ndarray) -> bool:
+    """Whether ``a``'s elements fill one unbroken stretch of memory, in some order of its dims
+    (PyTorch's "non-overlapping and dense")."""
+    if any(step == 0 for n, step in zip(a.shape, a.strides) if n > 1):
+        return False
+    return sum((n - 1) * abs(step) for n, step in zip(a.shape, a.strides)) + a.itemsize == a.nbytes
+
+
+def _check_overlap(op: str, written: Any, args: tuple) -> None:
+    """PyTorch's rule: an input that shares some, but not all, of the memory an in-place op
+    writes is refused (the result would depend on the order of the writes). Checked, as PyTorch
+    checks, only where both are dense: a strided or broadcast input passes."""
+    if type(written) is not numpy.ndarray or not _dense(written):
+        return
+    memory = written if written.base is None else written.base
+    low, high = numpy_byte_bounds(written)
+    for a in args:
+        source = a.array if isinstance(a, Tensor) else None
+        if (type(source) is not numpy.ndarray or source.base is None and source is not memory
+                or source.base is not None and source.base is not memory or not _dense(source)):
+            continue
+        same = (source.__array_interface__["data"][0] == written.__array_interface__["data"][0]
+                and source.strides == written.strides and source.shape == written.shape)
+        other_low, other_high = numpy_byte_bounds(source)
+        if not same and other_low < high and low < other_high:
+            raise RuntimeError(
+                f"{op}: unsupported operation: some elements of the input tensor (shape "
+                f"{tuple(source.shape)}) and the written-to tensor (shape {tuple(written.shape)}) "
+                "refer to a single memory location. Please clone() the tensor before performing "
+                "the operation.")
+
+
+def inplace(op: str, tensor: Tensor, compute: Callable[..., Tensor], *args: Any,
+            written: Any = _ALL) -> Tensor:
+    """Make ``tensor`` hold ``compute(tensor, *args)``, in place; returns ``tensor``. ``written``
+    is the part of ``tensor``'s array the op changes when that is not all of it (setitem), or
+    None to skip the overlap check."""
+    _check_overlap(op, tensor.array if written is _ALL else written, args)  # before any write
     recording = autograd.is_grad_enabled() and (
         tensor.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
     if not recording:
@@ -153,7 +197,23 @@ def masked_fill_(t: Tensor, mask: Any, value: Any) -> Tensor:
 
 def setitem(t: Tensor, index: Any, value: Any) -> None:
     """``t[index] = value``: ints, slices, None, Ellipsis, integer and boolean index arrays."""
-    inplace("setitem", t, lambda a, v: shape.index_put(a, index, v), value)
+    inplace("setitem", t, lambda a, v: shape.index_put(a, index, v), value,
+            written=_basic_part(t.array, index))
+
+
+def _basic_part(array: Any, index: Any) -> Any:
+    """What ``t[index] = v`` writes, as PyTorch checks it for overlap: the view ``array[index]``
+    for a basic index (ints, slices, None, Ellipsis), all of ``array`` for index tensors (its
+    index_put_), and None, which skips the check, for an index that index_put will refuse in
+    its own words."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not all(i is None or i is Ellipsis or isinstance(i, slice)
+               or isinstance(i, int) and not isinstance(i, bool) for i in items):
+        return array
+    try:
+        return array[index]
+    except (IndexError, TypeError, ValueError):
+        return None
 
 
 def _draw(old: Tensor, values: numpy.ndarray) -> Tensor:
