@@ -269,6 +269,12 @@ PROGRAMS = {
                    (lambda t: t.add_(t))(L.arange(6.0)),
                    _assign(L.arange(4.0).reshape(2, 2), 0, lambda t: t[1]),
                    _assign(L.arange(4.0).reshape(2, 2), L.tensor([0]), lambda t: t[1])],
+    "isclose and allclose refuse a negative tolerance":
+        lambda L: [_raises(lambda: L.isclose(L.ones(1), L.ones(1), rtol=-1)),
+                   _raises(lambda: L.allclose(L.ones(1), L.ones(1), atol=-1e-9))],
+    "a Python int past int64's range is refused": lambda L: [
+        _raises(lambda: L.tensor([2**63])), _raises(lambda: L.tensor(2**64)),
+        _raises(lambda: L.tensor([-2**63 - 1])), L.tensor([2**63 - 1, -2**63])],
     "BCE with logits broadcasts a per-class pos_weight":
         lambda L: L.nn.functional.binary_cross_entropy_with_logits(
             L.zeros(2, 3), L.ones(2, 3), pos_weight=L.tensor([1.0, 2.0, 3.0]), reduction="none"),

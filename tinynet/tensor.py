@@ -385,6 +385,11 @@ class Tensor(TensorMethods):
         """``to(tn.float16)``."""
         return self.to(numpy.float16)
 
+    def bfloat16(self) -> Tensor:
+        """Refused: NumPy, and so tinynet, has no bfloat16."""
+        raise TypeError("bfloat16: tinynet has no bfloat16 dtype (NumPy has none); use half() "
+                        "for float16 or float() for float32")
+
     def long(self) -> Tensor:
         """``to(tn.int64)`` (no gradient: integers carry none)."""
         return self.to(numpy.int64)
@@ -466,6 +471,9 @@ def _host_array(data: Any, dtype: Any = None) -> numpy.ndarray:
     numbers complex64 (with the default float dtype float32)."""
     array = numpy.asarray(data, dtype=dtype)
     if dtype is None and not isinstance(data, numpy.generic):
+        if array.dtype == numpy.uint64 or array.dtype == object:  # an int past int64's range
+            raise ValueError("tensor: Overflow when unpacking long long: a Python int outside "
+                             "int64's range [-2**63, 2**63 - 1]; pass a float, or dtype=tn.uint64")
         if array.dtype == numpy.float64:
             array = array.astype(backend.default_float)
         elif array.dtype == numpy.complex128 and backend.default_float == numpy.float32:

@@ -66,6 +66,10 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             equal_nan: bool = False) -> Tensor:
     """True where ``|input - other| <= atol + rtol·|other|`` (NaNs equal only with ``equal_nan``)."""
     a, b = _pair("isclose", input, other)
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if tolerance < 0:
+            raise RuntimeError(f"isclose: {name} must be greater than or equal to zero, but got "
+                               f"{tolerance}")
     if a.dtype != b.dtype:
         raise RuntimeError(f"isclose: {a.dtype} did not match {b.dtype}; convert one first")
     return Tensor(a.xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
