@@ -175,11 +175,21 @@ def _decode(node: dict[str, Any], arrays: dict[str, numpy.ndarray], device: str,
 
 # --------------------------------------------------------------------- files
 def _write_npz(file: Any, arrays: dict[str, numpy.ndarray]) -> None:
-    """The archive ``numpy.savez`` writes, without its reserved keyword names ('file')."""
-    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+    """The archive ``numpy.savez`` writes, without its reserved keyword names ('file').
+
+    An interruption (Ctrl-C, a SIGTERM raised as an exception) can land between the archive
+    opening a member and the ``with`` taking it; closing the archive would then raise its own
+    ValueError in place of the interruption, and again when the archive is collected. The
+    caller discards the file on any error, so the archive is let go unfinished instead."""
+    archive = zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
+    try:
         for name, array in arrays.items():
             with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
                 numpy.lib.format.write_array(member, numpy.asanyarray(array), allow_pickle=False)
+        archive.close()
+    except BaseException:
+        archive.fp = None  # nothing left for close() or the collector to finish
+        raise
 
 
 def _write_atomically(path: str, arrays: dict[str, numpy.ndarray]) -> None:
