@@ -377,3 +377,25 @@ def test_a_model_saved_on_cuda_loads_on_the_cpu(tmp_path):
     reference = copy.deepcopy(model).to("cpu")
     assert_same(reference.state_dict(), cpu_model.state_dict())
     assert tn.load(tmp_path / "gpu.npz", map_location="cuda")["0.weight"].device == "cuda"
+
+
+def test_an_interruption_as_a_member_opens_raises_itself_and_leaves_the_old_file(tmp_path,
+                                                                                 monkeypatch):
+    """Ctrl-C (or a SIGTERM raised as an exception) can land after the archive opened a member
+    but before the ``with`` took it: zipfile's close then fails with its own ValueError."""
+    import zipfile
+
+    path = tmp_path / "model.npz"
+    tn.save({"w": tn.ones(2)}, path)
+    opened, handles = zipfile.ZipFile.open, []
+
+    def interrupted(self, *args, **kwargs):
+        handles.append(opened(self, *args, **kwargs))  # open, and never closed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tn.save({"w": tn.zeros(2)}, path)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+    assert tn.load(path)["w"].tolist() == [1.0, 1.0]
