@@ -269,6 +269,9 @@ PROGRAMS = {
                    (lambda t: t.add_(t))(L.arange(6.0)),
                    _assign(L.arange(4.0).reshape(2, 2), 0, lambda t: t[1]),
                    _assign(L.arange(4.0).reshape(2, 2), L.tensor([0]), lambda t: t[1])],
+    "sign is 0 at NaN, and a bool tensor's own sign":
+        lambda L: [L.sign(L.tensor([float("nan"), -2.0, 0.0, 3.0])), L.sign(L.tensor([True, False])),
+                   L.sign(L.tensor([-3, 0, 2]))],
     "isclose and allclose refuse a negative tolerance":
         lambda L: [_raises(lambda: L.isclose(L.ones(1), L.ones(1), rtol=-1)),
                    _raises(lambda: L.allclose(L.ones(1), L.ones(1), atol=-1e-9))],

@@ -16,7 +16,8 @@ so ``import tinynet as torch`` runs many PyTorch programs unchanged.
 # first of all: it sets up OpenBLAS before NumPy loads it
 from tinynet.parallel import get_num_threads, set_num_threads
 from tinynet.tensor import Size, Tensor  # next: every other module builds on it
-from tinynet import accelerator, backends, cuda
+from tinynet import accelerator, backends, compiler, cuda
+from tinynet.compiler import compile
 from tinynet.autograd import (enable_grad, grad, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                               is_grad_enabled, no_grad, set_grad_enabled)
 from tinynet.backend import manual_seed
@@ -53,8 +54,25 @@ from tinynet.ops import (abs, acos, acosh, add, addcdiv, addcmul, addmm, all, al
                          sum, t, take_along_dim, tan, tanh, tensor_split, tensordot, tile, topk,
                          trace, transpose, tril, triu, trunc, unbind,
                          unflatten, unique, unsqueeze, var, var_mean, vstack, where)
+from tinynet.ops import index_put, masked_scatter, scatter_reduce, take
+from tinynet.ops import (detach_, is_complex, is_inference, is_nonzero, is_same_size, is_signed,
+                         resize_as_)
+from tinynet.ops import (cholesky, inverse, logdet, matrix_exp, matrix_power, pinverse, qr, slogdet,
+                         svd)
+from tinynet.ops import (bucketize, cummax, cummin, histc, kthvalue, logcumsumexp, mode, msort,
+                         searchsorted, unique_consecutive)
+from tinynet.ops import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                         bitwise_right_shift, bitwise_xor, clamp_max, clamp_min, copysign, deg2rad,
+                         digamma, erf, erfc, erfinv, fix, float_power, fmax, fmin, gcd, heaviside,
+                         hypot, i0, isneginf, isposinf, isreal, lcm, lgamma, logaddexp, logaddexp2,
+                         logit, polygamma, positive, rad2deg, sgn, signbit, sinc, xlogy)
+from tinynet.ops import (addbmm, addmv, addr, aminmax, baddbmm, corrcoef, cov, diag_embed,
+                         diagflat, diagonal_scatter, dist, dsplit, ger, hsplit, index_reduce,
+                         nanquantile, put, quantile, renorm, select_scatter, slice_scatter,
+                         split_with_sizes, vdot, vsplit)
 from tinynet.printing import get_printoptions, printoptions, set_printoptions
 from tinynet import hessian, linalg, utils, viz
+from tinynet import special
 from tinynet import nn, optim
 from tinynet.serialization import load, save
 
@@ -62,6 +80,7 @@ __version__ = "0.1.0"
 
 inference_mode = no_grad  # for tinynet, inference is running without the graph
 arccos, arcsin, arctan, clip, concat, concatenate = acos, asin, atan, clamp, cat, cat
+arccosh, arcsinh, arctanh, arctan2 = acosh, asinh, atanh, atan2
 absolute, multiply, divide, subtract, negative, true_divide = abs, mul, div, sub, neg, div
 swapaxes = swapdims = transpose
 moveaxis = movedim
@@ -97,7 +116,8 @@ __all__ = [
     "argsort", "argwhere", "as_tensor", "asin", "asinh", "atan", "atan2", "atanh", "atleast_1d",
     "atleast_2d", "atleast_3d", "backends", "bernoulli", "bincount", "bmm", "bool", "bool_",
     "broadcast_tensors", "broadcast_to", "cartesian_prod", "cat", "cdist", "cdouble", "ceil",
-    "cfloat", "chunk", "clamp", "clip", "clone", "column_stack", "complex128", "complex64",
+    "cfloat", "chunk", "clamp", "clip", "clone", "column_stack", "compile", "compiler",
+    "complex128", "complex64",
     "concat", "concatenate", "cos", "cosh", "count_nonzero", "cross", "cuda", "cumprod", "cumsum",
     "det", "detach", "device", "diag", "diagonal", "diff", "div", "divide", "dot", "double",
     "dtype", "einsum", "empty", "empty_like", "enable_grad", "eq", "equal", "exp", "exp2", "expm1",
@@ -127,4 +147,28 @@ __all__ = [
     "topk", "trace", "transpose", "tril", "triu", "true_divide", "trunc", "uint8", "unbind",
     "unflatten", "unique", "unsqueeze", "utils", "var", "var_mean", "viz", "vstack", "where",
     "zeros", "zeros_like", *sorted(CPU_TYPES),
+    "arccosh", "arcsinh", "arctan2", "arctanh", "bitwise_and", "bitwise_left_shift",
+    "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "clamp_max", "clamp_min",
+    "copysign", "deg2rad", "digamma", "erf", "erfc", "erfinv", "fix", "float_power", "fmax",
+    "fmin", "gcd", "heaviside", "hypot", "i0", "isneginf", "isposinf", "isreal", "lcm", "lgamma",
+    "logaddexp", "logaddexp2", "logit", "polygamma", "positive", "rad2deg", "sgn", "signbit",
+    "sinc", "special", "xlogy",
+    "bucketize", "cummax", "cummin", "histc", "kthvalue", "logcumsumexp", "mode", "msort",
+    "searchsorted", "unique_consecutive",
+    "index_put", "masked_scatter", "scatter_reduce", "take",
+    "detach_", "is_complex", "is_inference", "is_nonzero", "is_same_size", "is_signed",
+    "resize_as_",
+    "cholesky", "inverse", "logdet", "matrix_exp", "matrix_power", "pinverse", "qr", "slogdet",
+    "svd",
+    "addbmm", "addmv", "addr", "aminmax", "baddbmm", "corrcoef", "cov", "diag_embed",
+    "diagflat", "diagonal_scatter", "dist", "dsplit", "ger", "hsplit", "index_reduce",
+    "nanquantile", "put", "quantile", "renorm", "select_scatter", "slice_scatter",
+    "split_with_sizes", "vdot", "vsplit",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "bfloat16":  # PyTorch code names it often: say why it is missing
+        raise AttributeError("tinynet has no bfloat16 dtype (NumPy has none): use tn.float16 "
+                             "or tn.float32")
+    raise AttributeError(f"module 'tinynet' has no attribute {name!r}")

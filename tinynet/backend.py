@@ -305,13 +305,28 @@ def _cupyx_module(path: str) -> Any:
     return module
 
 
-def erf(array: Any) -> Any:
-    """The error function, elementwise: SciPy's on the CPU, CuPy's on the GPU."""
+def special_functions(array: Any) -> Any:
+    """The module of special functions for ``array``'s device: SciPy's ``scipy.special`` on the
+    CPU, CuPy's ``cupyx.scipy.special`` on the GPU (``erf``, ``gammaln``, ``digamma``,
+    ``polygamma``, ``i0``, ``ndtri``…). Ops take their special functions from here, as they take
+    their array module from ``get_array_module``: ``backend.special_functions(x).erf(x)``."""
     if device_of(array) == "cuda":
-        return _cupyx_module("scipy.special").erf(array)
+        return _cupyx_module("scipy.special")
     import scipy.special
 
-    return scipy.special.erf(array)
+    return scipy.special
+
+
+def linalg_functions(array: Any) -> Any:
+    """The module of SciPy's dense linear algebra for ``array``'s device, as ``special_functions``
+    is for special functions: ``scipy.linalg`` on the CPU, ``cupyx.scipy.linalg`` on the GPU
+    (``solve_triangular``, ``expm``; SciPy's ``lstsq`` has no CuPy twin):
+    ``backend.linalg_functions(a).expm(a)``."""
+    if device_of(array) == "cuda":
+        return _cupyx_module("scipy.linalg")
+    import scipy.linalg
+
+    return scipy.linalg
 
 
 def sparse_linalg(device: str) -> Any:

@@ -83,31 +83,43 @@ class TensorMethods:
         return ops.neg(self)
 
     def __pos__(self) -> Tensor:
-        return self
+        return ops.positive(self)
 
     def __abs__(self) -> Tensor:
         return ops.abs(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return ops.bitwise("and", self, other)
+        return ops.bitwise_and(self, other)
 
     def __rand__(self, other: Any) -> Tensor:
-        return ops.bitwise("and", other, self)
+        return ops.bitwise_and(other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return ops.bitwise("or", self, other)
+        return ops.bitwise_or(self, other)
 
     def __ror__(self, other: Any) -> Tensor:
-        return ops.bitwise("or", other, self)
+        return ops.bitwise_or(other, self)
 
     def __xor__(self, other: Any) -> Tensor:
-        return ops.bitwise("xor", self, other)
+        return ops.bitwise_xor(self, other)
 
     def __rxor__(self, other: Any) -> Tensor:
-        return ops.bitwise("xor", other, self)
+        return ops.bitwise_xor(other, self)
 
     def __invert__(self) -> Tensor:
         return ops.bitwise_not(self)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return ops.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return ops.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return ops.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return ops.bitwise_right_shift(other, self)
 
     def __lt__(self, other: Any) -> Tensor:
         return ops.lt(self, other)
@@ -245,18 +257,36 @@ class TensorMethods:
 
     def bitwise_and(self, other: Any) -> Tensor:
         """``self & other`` (bool or integer tensors)."""
-        return ops.bitwise("and", self, other)
+        return ops.bitwise_and(self, other)
 
     def bitwise_or(self, other: Any) -> Tensor:
         """``self | other`` (bool or integer tensors)."""
-        return ops.bitwise("or", self, other)
+        return ops.bitwise_or(self, other)
 
     def bitwise_xor(self, other: Any) -> Tensor:
         """``self ^ other`` (bool or integer tensors)."""
-        return ops.bitwise("xor", self, other)
+        return ops.bitwise_xor(self, other)
 
     def bitwise_not(self) -> Tensor:
         return ops.bitwise_not(self)
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return ops.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return ops.bitwise_right_shift(self, other)
+
+    def signbit(self) -> Tensor:
+        return ops.signbit(self)
+
+    def isposinf(self) -> Tensor:
+        return ops.isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return ops.isneginf(self)
+
+    def isreal(self) -> Tensor:
+        return ops.isreal(self)
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
@@ -349,7 +379,12 @@ class TensorMethods:
         return ops.atanh(self)
 
     arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
-    sgn, fix = sign, trunc
+
+    def sgn(self) -> Tensor:
+        return ops.sgn(self)
+
+    def fix(self) -> Tensor:
+        return ops.fix(self)
 
     def atan2(self, other: Any) -> Tensor:
         return ops.atan2(self, other)
@@ -396,6 +431,76 @@ class TensorMethods:
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return ops.log_softmax(self, dim, dtype=dtype)
+
+    # ----------------------------------------------------------------- special functions
+    def erf(self) -> Tensor:
+        return ops.erf(self)
+
+    def erfc(self) -> Tensor:
+        return ops.erfc(self)
+
+    def erfinv(self) -> Tensor:
+        return ops.erfinv(self)
+
+    def lgamma(self) -> Tensor:
+        return ops.lgamma(self)
+
+    def digamma(self) -> Tensor:
+        return ops.digamma(self)
+
+    def polygamma(self, n: int) -> Tensor:
+        return ops.polygamma(n, self)
+
+    def i0(self) -> Tensor:
+        return ops.i0(self)
+
+    def sinc(self) -> Tensor:
+        return ops.sinc(self)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        return ops.logit(self, eps)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return ops.xlogy(self, other)
+
+    def logaddexp(self, other: Tensor) -> Tensor:
+        return ops.logaddexp(self, other)
+
+    def logaddexp2(self, other: Tensor) -> Tensor:
+        return ops.logaddexp2(self, other)
+
+    def hypot(self, other: Tensor) -> Tensor:
+        return ops.hypot(self, other)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        return ops.fmax(self, other)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        return ops.fmin(self, other)
+
+    def copysign(self, other: Any) -> Tensor:
+        return ops.copysign(self, other)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        return ops.heaviside(self, values)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        return ops.float_power(self, exponent)
+
+    def deg2rad(self) -> Tensor:
+        return ops.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return ops.rad2deg(self)
+
+    def positive(self) -> Tensor:
+        return ops.positive(self)
+
+    def gcd(self, other: Tensor) -> Tensor:
+        return ops.gcd(self, other)
+
+    def lcm(self, other: Tensor) -> Tensor:
+        return ops.lcm(self, other)
 
     # ----------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -452,6 +557,91 @@ class TensorMethods:
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
         return ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
+    # ----------------------------------------------------------------- statistics, products,
+    # views and scatters (ops/statistics.py, ops/products.py, ops/scatter_views.py)
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        return ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                    interpolation: str = "linear") -> Tensor:
+        return ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def cov(self, *, correction: int = 1, fweights: Tensor | None = None,
+            aweights: Tensor | None = None) -> Tensor:
+        return ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return ops.corrcoef(self)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return ops.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def dist(self, other: Tensor, p: float = 2) -> Tensor:
+        return ops.dist(self, other, p)
+
+    def renorm(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        return ops.renorm(self, p, dim, maxnorm)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        return ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        return ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
+                alpha: float = 1) -> Tensor:
+        return ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
+               alpha: float = 1) -> Tensor:
+        return ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        return ops.vdot(self, other)
+
+    def ger(self, vec2: Tensor) -> Tensor:
+        return ops.ger(self, vec2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return ops.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        return ops.diagflat(self, offset)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return ops.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return ops.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return ops.dsplit(self, indices_or_sections)
+
+    def split_with_sizes(self, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split_with_sizes(self, split_sizes, dim)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return ops.sum_to_size(self, *size)
+
+    def slice_scatter(self, src: Tensor, dim: int = 0, start: int | None = None,
+                      end: int | None = None, step: int = 1) -> Tensor:
+        return ops.slice_scatter(self, src, dim, start, end, step)
+
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        return ops.select_scatter(self, src, dim, index)
+
+    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0,
+                         dim2: int = 1) -> Tensor:
+        return ops.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return ops.put(self, index, source, accumulate)
+
+    def index_reduce(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                     include_self: bool = True) -> Tensor:
+        return ops.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return ops.logsumexp(self, dim, keepdim)
 
@@ -492,6 +682,31 @@ class TensorMethods:
     def unique(self, sorted: bool = True, return_inverse: bool = False,
                return_counts: bool = False, dim: int | None = None) -> Any:
         return ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
+                           dim: int | None = None) -> Any:
+        return ops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def cummax(self, dim: int) -> Any:
+        return ops.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return ops.cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return ops.logcumsumexp(self, dim)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return ops.kthvalue(self, k, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return ops.mode(self, dim, keepdim)
+
+    def msort(self) -> Tensor:
+        return ops.msort(self)
+
+    def histc(self, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:
+        return ops.histc(self, bins, min, max)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -664,6 +879,20 @@ class TensorMethods:
     def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
         return ops.index_copy(self, dim, index, source)
 
+    def take(self, index: Tensor) -> Tensor:
+        return ops.take(self, index)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return ops.masked_scatter(self, mask, source)
+
+    def index_put(self, indices: Sequence[Tensor], values: Tensor,
+                  accumulate: bool = False) -> Tensor:
+        return ops.index_put(self, indices, values, accumulate)
+
+    def scatter_reduce(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        return ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
     def argwhere(self) -> Tensor:
         return ops.argwhere(self)
 
@@ -685,6 +914,33 @@ class TensorMethods:
 
     def det(self) -> Tensor:
         return ops.det(self)
+
+    def logdet(self) -> Tensor:
+        return ops.logdet(self)
+
+    def slogdet(self) -> Any:
+        return ops.slogdet(self)
+
+    def inverse(self) -> Tensor:
+        return ops.inverse(self)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        return ops.pinverse(self, rcond)
+
+    def matrix_power(self, n: int) -> Tensor:
+        return ops.matrix_power(self, n)
+
+    def matrix_exp(self) -> Tensor:
+        return ops.matrix_exp(self)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        return ops.cholesky(self, upper)
+
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        return ops.svd(self, some, compute_uv)
+
+    def qr(self, some: bool = True) -> Any:
+        return ops.qr(self, some)
 
     def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
         return ops.bernoulli(self, p, generator=generator)
@@ -798,6 +1054,21 @@ class TensorMethods:
         """In place: ``self.index_copy(dim, index, source)``."""
         return ops.inplace_more.index_copy_(self, dim, index, source)
 
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """In place: ``self.masked_scatter(mask, source)``; ``mask`` broadcasts to ``self``."""
+        return ops.index_writes.masked_scatter_(self, mask, source)
+
+    def index_put_(self, indices: Sequence[Tensor], values: Tensor,
+                   accumulate: bool = False) -> Tensor:
+        """In place: ``self.index_put(indices, values, accumulate)``."""
+        return ops.index_writes.index_put_(self, indices, values, accumulate)
+
+    def scatter_reduce_(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        """In place: ``self.scatter_reduce(dim, index, src, reduce, include_self=...)``."""
+        return ops.index_writes.scatter_reduce_(self, dim, index, src, reduce,
+                                                include_self=include_self)
+
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """In place: ``self += value * tensor1 * tensor2``."""
         return ops.inplace_more.addcmul_(self, tensor1, tensor2, value=value)
@@ -810,9 +1081,247 @@ class TensorMethods:
         """In place: ``self = self.fmod(other)``."""
         return ops.inplace_more.fmod_(self, other)
 
+    def logit_(self, eps: float | None = None) -> Tensor:
+        """In place: ``self`` holds ``self.logit(eps)``."""
+        return ops.inplace.inplace("logit_", self, lambda a: ops.logit(a, eps))
+
+    def polygamma_(self, n: int) -> Tensor:
+        """In place: ``self`` holds ``self.polygamma(n)``."""
+        return ops.inplace.inplace("polygamma_", self, lambda a: ops.polygamma(n, a))
+
+    def xlogy_(self, other: Any) -> Tensor:
+        """In place: ``self`` holds ``self.xlogy(other)``."""
+        return ops.inplace.inplace("xlogy_", self, ops.xlogy, other)
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        """In place: ``self`` holds ``self.hypot(other)``."""
+        return ops.inplace.inplace("hypot_", self, ops.hypot, other)
+
+    def copysign_(self, other: Any) -> Tensor:
+        """In place: ``self`` holds ``self.copysign(other)`` (``self`` must be floating)."""
+        return ops.inplace.inplace("copysign_", self, ops.copysign, other)
+
+    def heaviside_(self, values: Tensor) -> Tensor:
+        """In place: ``self`` holds ``self.heaviside(values)``."""
+        return ops.inplace.inplace("heaviside_", self, ops.heaviside, values)
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        """In place: ``self`` holds ``self.float_power(exponent)``; as in PyTorch ``self`` must
+        already have the dtype float_power computes in (float64, or complex128)."""
+        complex_ = self.dtype.kind == "c" or isinstance(exponent, complex) or (
+            hasattr(exponent, "dtype") and exponent.dtype.kind == "c")
+        needed = "complex128" if complex_ else "float64"
+        if str(self.dtype) != needed:
+            raise RuntimeError(f"float_power_: the base given to float_power_ has dtype "
+                               f"{self.dtype} but the operation's result requires dtype {needed}")
+        return ops.inplace.inplace("float_power_", self, ops.float_power, exponent)
+
+    def clamp_min_(self, min: Any) -> Tensor:
+        """In place: ``self`` limited below by ``min``."""
+        return ops.inplace.inplace("clamp_min_", self, ops.clamp_min, min)
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        """In place: ``self`` limited above by ``max``."""
+        return ops.inplace.inplace("clamp_max_", self, ops.clamp_max, max)
+
+    def atan2_(self, other: Any) -> Tensor:
+        """In place: ``self`` holds ``self.atan2(other)``."""
+        return ops.inplace.inplace("atan2_", self, ops.atan2, other)
+
+    arctan2_ = atan2_
+
+    def gcd_(self, other: Tensor) -> Tensor:
+        """In place: ``self`` holds ``self.gcd(other)``."""
+        return ops.inplace.inplace("gcd_", self, ops.gcd, other)
+
+    def lcm_(self, other: Tensor) -> Tensor:
+        """In place: ``self`` holds ``self.lcm(other)``."""
+        return ops.inplace.inplace("lcm_", self, ops.lcm, other)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        """In place: ``self &= other``."""
+        return ops.inplace.inplace("bitwise_and_", self, ops.bitwise_and, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        """In place: ``self |= other``."""
+        return ops.inplace.inplace("bitwise_or_", self, ops.bitwise_or, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        """In place: ``self ^= other``."""
+        return ops.inplace.inplace("bitwise_xor_", self, ops.bitwise_xor, other)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        """In place: ``self <<= other``."""
+        return ops.inplace.inplace("bitwise_left_shift_", self, ops.bitwise_left_shift, other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        """In place: ``self >>= other``."""
+        return ops.inplace.inplace("bitwise_right_shift_", self, ops.bitwise_right_shift, other)
+
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         """In place: fill with 0s and 1s, each 1 with probability ``p`` (a number or a tensor)."""
         return ops.sampling.bernoulli_(self, p, generator=generator)
+
+    def renorm_(self, p: float, dim: int, maxnorm: float) -> Tensor:
+        """In place: ``self`` holds ``self.renorm(p, dim, maxnorm)``."""
+        return ops.statistics.renorm_(self, p, dim, maxnorm)
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        """In place: ``self`` holds ``self.addmm(mat1, mat2, beta=beta, alpha=alpha)``."""
+        return ops.products.addmm_(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        """In place: ``self`` holds ``self.addmv(mat, vec, beta=beta, alpha=alpha)``."""
+        return ops.products.addmv_(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        """In place: ``self`` holds ``self.addr(vec1, vec2, beta=beta, alpha=alpha)``."""
+        return ops.products.addr_(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
+                 alpha: float = 1) -> Tensor:
+        """In place: ``self`` holds ``self.baddbmm(batch1, batch2, beta=beta, alpha=alpha)``."""
+        return ops.products.baddbmm_(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: float = 1,
+                alpha: float = 1) -> Tensor:
+        """In place: ``self`` holds ``self.addbmm(batch1, batch2, beta=beta, alpha=alpha)``."""
+        return ops.products.addbmm_(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """In place: ``self.put(index, source, accumulate)``."""
+        return ops.scatter_views.put_(self, index, source, accumulate)
+
+    def index_reduce_(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                      include_self: bool = True) -> Tensor:
+        """In place: ``self.index_reduce(dim, index, source, reduce, include_self=...)``."""
+        return ops.scatter_views.index_reduce_(self, dim, index, source, reduce,
+                                               include_self=include_self)
+
+    # ----------------------------------------------------------------- in place: shape, graph
+    # (ops/inplace_shape.py), triangles, scans, random fills (ops/inplace_more.py); queries
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """In place: ``self`` becomes ``self.unsqueeze(dim)`` (see ``tinynet.ops.inplace_shape``)."""
+        return ops.inplace_shape.unsqueeze_(self, dim)
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        """In place: ``self`` becomes ``self.squeeze(dim)`` (``dim``: None, an int or a tuple)."""
+        return ops.inplace_shape.squeeze_(self, dim)
+
+    def t_(self) -> Tensor:
+        """In place: ``self`` becomes ``self.t()``."""
+        return ops.inplace_shape.t_(self)
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """In place: ``self`` becomes ``self.transpose(dim0, dim1)``."""
+        return ops.inplace_shape.transpose_(self, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> Tensor:
+        """In place: ``self`` takes the shape ``sizes`` whatever its number of elements (new
+        elements are zeros; see ``tinynet.ops.inplace_shape.resize_``)."""
+        return ops.inplace_shape.resize_(self, *sizes, memory_format=memory_format)
+
+    def resize_as_(self, the_template: Tensor, *, memory_format: Any = None) -> Tensor:
+        """In place: ``self.resize_(the_template.shape)``."""
+        return ops.inplace_shape.resize_as_(self, the_template, memory_format=memory_format)
+
+    def detach_(self) -> Tensor:
+        """In place: ``self`` becomes a leaf that doesn't require grad (not for views)."""
+        return ops.inplace_shape.detach_(self)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        """In place: ``self`` holds ``self.tril(diagonal)``."""
+        return ops.inplace_more.tril_(self, diagonal)
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        """In place: ``self`` holds ``self.triu(diagonal)``."""
+        return ops.inplace_more.triu_(self, diagonal)
+
+    def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """In place: ``self`` holds ``self.cumsum(dim)``, in its own dtype."""
+        return ops.inplace_more.cumsum_(self, dim, dtype=dtype)
+
+    def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """In place: ``self`` holds ``self.cumprod(dim)``, in its own dtype."""
+        return ops.inplace_more.cumprod_(self, dim, dtype=dtype)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        """In place: ``self`` holds ``self.lerp(end, weight)``."""
+        return ops.inplace_more.lerp_(self, end, weight)
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        """In place: the main diagonal set to ``fill_value`` (``wrap``: NumPy's, for tall
+        matrices)."""
+        return ops.inplace_more.fill_diagonal_(self, fill_value, wrap)
+
+    def apply_(self, callable: Any) -> Tensor:
+        """In place: each element ``v`` replaced by ``callable(v)`` (CPU, no autograd)."""
+        return ops.inplace_more.apply_(self, callable)
+
+    def map_(self, tensor: Tensor, callable: Any) -> Tensor:
+        """In place: each element ``a`` replaced by ``callable(a, b)``, ``b`` from ``tensor``."""
+        return ops.inplace_more.map_(self, tensor, callable)
+
+    def random_(self, *args: Any, to: Any = None, generator: Any = None) -> Tensor:
+        """In place: integers drawn uniformly: ``random_()``, ``random_(to)``,
+        ``random_(from, to)`` (see ``tinynet.ops.inplace_more.random_``)."""
+        return ops.inplace_more.random_(self, *args, to=to, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        """In place: draws from the exponential distribution of rate ``lambd``."""
+        return ops.inplace_more.exponential_(self, lambd, generator=generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+        """In place: draws from the Cauchy distribution (``median``, ``sigma``)."""
+        return ops.inplace_more.cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+        """In place: draws whose logarithm is N(``mean``, ``std``²)."""
+        return ops.inplace_more.log_normal_(self, mean, std, generator=generator)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        """In place: draws from the geometric distribution (trials to the first success)."""
+        return ops.inplace_more.geometric_(self, p, generator=generator)
+
+    def new(self, *args: Any, device: Any = None) -> Tensor:
+        """PyTorch's legacy constructor: ``x.new(2, 3)`` (zeros), ``x.new([1, 2])``, ``x.new()``,
+        in this tensor's dtype and device (see ``tinynet.ops.tensor_queries.new``)."""
+        return ops.tensor_queries.new(self, *args, device=device)
+
+    def is_complex(self) -> bool:
+        """True for a complex dtype."""
+        return ops.tensor_queries.is_complex(self)
+
+    def is_signed(self) -> bool:
+        """True for a dtype that holds negative numbers (not bool, nor uint8)."""
+        return ops.tensor_queries.is_signed(self)
+
+    def is_nonzero(self) -> bool:
+        """Whether the one element is not zero (other sizes: RuntimeError)."""
+        return ops.tensor_queries.is_nonzero(self)
+
+    def is_same_size(self, other: Tensor) -> bool:
+        """Whether ``other`` has this tensor's shape."""
+        return ops.tensor_queries.is_same_size(self, other)
+
+    def is_inference(self) -> bool:
+        """False: tinynet makes no inference tensors (``inference_mode`` is ``no_grad``)."""
+        return ops.tensor_queries.is_inference(self)
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (0 for a leaf and for most ops; the
+        index among the outputs of an ``autograd.Function``)."""
+        return 0 if self.grad_fn is None else getattr(self.grad_fn, "output_nr", 0)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call ``hook(self)`` each time ``backward`` has accumulated a gradient into this leaf's
+        ``.grad``; returns a handle whose ``remove()`` takes it off. Leaves only."""
+        from tinynet.autograd import hooks  # tinynet.autograd imports the Tensor: looked up now
+
+        return hooks.register_post_accumulate_grad_hook(self, hook)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -822,14 +1331,11 @@ class TensorMethods:
     __imod__ = remainder_
     __ifloordiv__ = floor_divide_
 
-    def __iand__(self, other: Any) -> Tensor:
-        return ops.inplace.inplace("bitwise_and_", self, lambda a, b: ops.bitwise("and", a, b), other)
-
-    def __ior__(self, other: Any) -> Tensor:
-        return ops.inplace.inplace("bitwise_or_", self, lambda a, b: ops.bitwise("or", a, b), other)
-
-    def __ixor__(self, other: Any) -> Tensor:
-        return ops.inplace.inplace("bitwise_xor_", self, lambda a, b: ops.bitwise("xor", a, b), other)
+    __iand__ = bitwise_and_
+    __ior__ = bitwise_or_
+    __ixor__ = bitwise_xor_
+    __ilshift__ = bitwise_left_shift_
+    __irshift__ = bitwise_right_shift_
 
     def __imatmul__(self, other: Any) -> Tensor:
         return ops.inplace.matmul_(self, other)
@@ -839,7 +1345,15 @@ class TensorMethods:
 # makes ``x`` hold ``x.op()``, recorded in the graph as the other in-place ops are.
 IN_PLACE_UNARY = ("neg", "abs", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt",
                   "square", "reciprocal", "sign", "floor", "ceil", "trunc", "frac", "sin", "cos",
-                  "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu")
+                  "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "relu",
+                  "erf", "erfc", "erfinv", "lgamma", "digamma", "i0", "sinc", "deg2rad", "rad2deg",
+                  "fix")
+# More unary in-place forms: the inverse hyperbolics, which PyTorch refuses to differentiate
+# in place ("the derivative for 'inplace version of asinh' is not implemented") and tinynet
+# differentiates as their out-of-place forms; sgn_ (whose zero gradient PyTorch gives as a
+# tensor without storage); bitwise_not_ (integer and bool tensors).
+IN_PLACE_UNARY_MORE = ("asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "sgn",
+                       "bitwise_not")
 
 
 def _in_place_unary(name: str) -> Any:
@@ -851,7 +1365,7 @@ def _in_place_unary(name: str) -> Any:
     return method
 
 
-for _name in IN_PLACE_UNARY:
+for _name in IN_PLACE_UNARY + IN_PLACE_UNARY_MORE:
     if not hasattr(TensorMethods, f"{_name}_"):
         setattr(TensorMethods, f"{_name}_", _in_place_unary(_name))
 

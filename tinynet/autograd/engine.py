@@ -23,7 +23,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import anomaly
-from tinynet.autograd.hooks import run_hooks
+from tinynet.autograd.hooks import post_accumulate_grad_hooks, run_hooks, run_post_accumulate_hooks
 from tinynet.tensor import Tensor
 
 _grad_enabled = True
@@ -295,6 +295,50 @@ def _raise_changed(fn: Op) -> None:
                 "the forward saved it. Change it after backward, or change a clone() of it.")
 
 
+# Tensors that require grad and whose shape an in-place op changed (``unsqueeze_``, ``t_``…, in
+# ``ops/inplace_shape.py``), by id: (weak ref to the tensor, [(time of the change, its array
+# before)]). An op recorded before the change holds the tensor itself, now of another shape; its
+# backward must see the shape of then. Empty, as it almost always is, it costs the walk nothing.
+reshaped: dict[int, tuple[Any, list[tuple[int, Any]]]] = {}
+
+
+def record_reshape(t: Tensor, array_before: Any) -> None:
+    """Note that ``t``'s shape was changed in place just now (after ``bump_version``), from
+    ``array_before``'s, so that ops recorded before still see that array (``_backward_as_then``)."""
+    key = id(t)
+    entry = reshaped.get(key)
+    if entry is None or entry[0]() is not t:
+        entry = reshaped[key] = (weakref.ref(t, lambda _: reshaped.pop(key, None)), [])
+    entry[1].append((t._version_counter[1], array_before))
+
+
+def _backward_as_then(fn: Op, g: Tensor) -> tuple[Tensor | None, ...]:
+    """``fn``'s backward, with each input whose shape an in-place op changed after ``fn`` ran
+    standing in as a tensor of its array of then (``fn`` saves no values, so only shapes, dtypes
+    and devices are read). A leaf that would receive a gradient of its former shape is PyTorch's
+    error: the gradient can't be accumulated into it."""
+    inputs = fn.inputs
+    then = list(inputs)
+    for i, (t, needs) in enumerate(zip(inputs, fn.needs_input_grad)):
+        entry = reshaped.get(id(t))
+        if entry is None or entry[0]() is not t or t._version_counter[1] <= fn.clock:
+            continue
+        array = next((a for time, a in entry[1] if time > fn.clock), None)
+        if array is None or array.shape == t.array.shape:
+            continue
+        if needs and _producer(t, fn.clock) is t:
+            raise RuntimeError(
+                f"backward: input {i} of {type(fn).__name__} is a leaf whose shape was changed in "
+                f"place (from {tuple(array.shape)} to {tuple(t.shape)}) after the op used it; its "
+                f"gradient of shape {tuple(array.shape)} can't be accumulated into it")
+        then[i] = Tensor(array)
+    fn.inputs = tuple(then)
+    try:
+        return anomaly.checked_backward(fn, g) if anomaly.enabled else fn.backward(g)
+    finally:
+        fn.inputs = inputs
+
+
 def _topological_order(roots: Sequence[Op]) -> list[Op]:
     """Every op reachable from ``roots``, each after all the ops that consume its output.
 
@@ -365,7 +409,10 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
             changed = fn.clock != _clock and _changed_since(fn)  # usually one int comparison
             if changed and fn.saves_inputs:
                 _raise_changed(fn)
-            input_grads = anomaly.checked_backward(fn, g) if anomaly.enabled else fn.backward(g)
+            if changed and reshaped:  # an input's shape was changed in place since fn ran
+                input_grads = _backward_as_then(fn, g)
+            else:
+                input_grads = anomaly.checked_backward(fn, g) if anomaly.enabled else fn.backward(g)
             for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):
                 if needs and tg is not None:  # the hot path
                     if not changed:
@@ -453,6 +500,8 @@ def backward(tensors: Tensor | Sequence[Tensor],
                 leaf._grad = _owned(g, given_out)  # it fits: the setter's checks are skipped
             else:
                 _accumulate(leaf, g, create_graph)
+            if post_accumulate_grad_hooks:  # empty unless some leaf has such a hook
+                run_post_accumulate_hooks(leaf)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:

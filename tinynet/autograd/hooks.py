@@ -1,6 +1,8 @@
 """Tensor hooks: ``t.register_hook(fn)`` runs ``fn(grad)`` when the gradient with respect to ``t``
-has been summed during a backward walk (``fn`` may return a replacement), and ``t.retain_grad()``
-keeps a non-leaf tensor's gradient in its ``.grad``, as in PyTorch.
+has been summed during a backward walk (``fn`` may return a replacement), ``t.retain_grad()``
+keeps a non-leaf tensor's gradient in its ``.grad``, and a leaf's
+``t.register_post_accumulate_grad_hook(fn)`` runs ``fn(t)`` once ``backward`` has accumulated its
+``.grad``, as in PyTorch.
 
 A leaf keeps its hooks itself; a non-leaf's hooks sit on the node that made it (what the walk
 keys that gradient on), so they live as long as the graph does.
@@ -82,6 +84,46 @@ def run_hooks(hooks: dict[int, Callable[[Any], Any]], grad: Any) -> Any:
     return grad
 
 
+# A leaf's ``register_post_accumulate_grad_hook`` hooks, by the leaf's id: (weak ref to the
+# leaf, its hooks). Kept here rather than on the leaf, so that ``backward`` checks one dict, empty
+# unless some leaf has such a hook, and pays nothing else.
+post_accumulate_grad_hooks: dict[int, tuple[Any, _Hooks]] = {}
+
+
+def register_post_accumulate_grad_hook(tensor: Any, hook: Callable[[Any], None]) -> RemovableHandle:
+    """``tensor.register_post_accumulate_grad_hook(hook)``: ``hook(tensor)`` runs each time
+    ``backward`` has added a gradient into the leaf ``tensor``'s ``.grad`` (not for ``tn.grad``,
+    which accumulates nothing). It must return None; it may read or change ``tensor.grad`` (an
+    optimizer step per parameter, in the backward). As PyTorch, only leaves that require grad
+    take one."""
+    if not tensor.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if tensor.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got "
+                        f"{type(hook).__name__}")
+    key = id(tensor)
+    entry = post_accumulate_grad_hooks.get(key)
+    if entry is None or entry[0]() is not tensor:
+        entry = (weakref.ref(tensor, lambda _: post_accumulate_grad_hooks.pop(key, None)), _Hooks())
+        post_accumulate_grad_hooks[key] = entry
+    handle = RemovableHandle(entry[1])
+    entry[1][handle.id] = hook
+    return handle
+
+
+def run_post_accumulate_hooks(leaf: Any) -> None:
+    """Run ``leaf``'s post-accumulate-grad hooks, in registration order (``backward`` calls this
+    once the leaf's ``.grad`` holds the new gradient)."""
+    entry = post_accumulate_grad_hooks.get(id(leaf))
+    if entry is None or entry[0]() is not leaf:
+        return
+    for hook in list(entry[1].values()):
+        if hook(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+
 def retain_grad(tensor: Any) -> None:
     """``tensor.retain_grad()``: a non-leaf keeps (and adds up) its gradients in ``.grad``, as a
     leaf does; for a leaf it changes nothing."""
@@ -97,7 +139,11 @@ def retain_grad(tensor: Any) -> None:
             value = grad if grad.requires_grad else grad.detach()
             # a copy, as PyTorch keeps: the gradient flowing on may become a leaf's .grad (through
             # a view) that later backwards add into in place
-            kept.grad = value.clone() if kept.grad is None else kept.grad + value
+            total = value.clone() if kept.grad is None else kept.grad + value
+            if total.shape == kept.shape:
+                kept.grad = total
+            else:  # its shape changed in place since (t_…): the gradient of then, as PyTorch's
+                kept._grad = total
 
     keep._keeps_grad = True  # type: ignore[attr-defined]
     register_hook(tensor, keep)

@@ -10,6 +10,10 @@ Backwards follow PyTorch's formulas, written with tinynet ops so they differenti
 
 An op produces one array, so ``eigh`` returns its eigenvectors with the eigenvalues as one extra
 row, and the caller slices the two apart.
+
+The last part holds what is built from other ops, so differentiable as they are: matrix_power,
+multi_dot, vecdot, vander and linalg's own ``diagonal``. The decompositions (svd, qr, cholesky…)
+are in ``tinynet/ops/decompositions.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
+from tinynet.ops.arithmetic import matmul
 from tinynet.ops.elementwise import abs, where
+from tinynet.ops.matrix import diagonal as _diagonal
+from tinynet.ops.ordering import cumprod
 from tinynet.ops.reduction import _axes, amax, amin, sum
 from tinynet.ops.rounding import sign
-from tinynet.ops.shape import flip, movedim, sum_to
+from tinynet.ops.shape import cat, flip, movedim, sum_to
 from tinynet.tensor import Tensor
 
 EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
@@ -133,14 +140,18 @@ class VectorNorm(Op):
         largest = magnitudes.max(axis=self.axes, keepdims=True)
         scale = xp.where((largest > 0) & xp.isfinite(largest), largest, 1).astype(a.dtype)
         total = ((magnitudes / scale) ** self.ord).sum(axis=self.axes, keepdims=True)
-        self.out = scale * total ** (1 / self.ord)
-        return self.out if self.keepdim else self.out.reshape(
+        norm = scale * total ** (1 / self.ord)
+        self.kept_shape = norm.shape
+        # backward reuses the output as returned, so that the second-order gradients reaching it
+        # there and through the output itself add up (a keepdim copy would broadcast against it)
+        self.out = norm if self.keepdim else norm.reshape(
             tuple(n for i, n in enumerate(a.shape) if i not in self.axes))
+        return self.out
 
     def backward(self, g):
         (x,) = self.inputs
-        norm = self.output(self.out)
-        g = g.reshape(norm.shape)
+        norm = self.output(self.out).reshape(self.kept_shape)
+        g = g.reshape(self.kept_shape)
         safe = where(norm.array == 0, 1.0, norm)  # a zero norm means x = 0 there: gradient 0
         if self.ord == 2:
             return (g * x / safe,)
@@ -297,3 +308,158 @@ def torch_norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = F
     if p == "nuc":
         return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     return vector_norm(input, 2 if p == "fro" else p, dim, keepdim, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- built from other ops
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A square matrix (or a batch) to the integer power ``n``, by repeated squaring; n = 0 gives
+    the identity (with gradient 0), a negative n the power of ``inv(A)``. Integer matrices take
+    n >= 0.
+
+    >>> tn.linalg.matrix_power(tn.tensor([[1, 1], [0, 1]]), 3)
+    tensor([[1, 3],
+            [0, 1]])
+    """
+    if isinstance(n, bool) or not isinstance(n, int) and not hasattr(n, "__index__"):
+        raise TypeError(f"linalg.matrix_power: argument 'n' must be int, not {type(n).__name__}")
+    n = int(n)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, got shape "
+                           f"{tuple(A.shape)}")
+    if n == 0:  # the identity, still in the graph, with gradient exactly 0 (even where A is inf)
+        xp = A.xp
+        eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+        return where(xp.ones(A.shape, dtype=bool), Tensor(eye), A)
+    if n < 0:
+        A, n = inv(A), -n
+    if n == 1:
+        return A.clone()
+    result = square = None  # binary powering, in PyTorch's order of products
+    while n:
+        square = A if square is None else square @ square
+        if n & 1:
+            result = square if result is None else result @ square
+        n >>= 1
+    return result
+
+
+def _chain_order(dims: list[int]) -> list[list[int]]:
+    """The cheapest parenthesisation of a chain of matrices (dims[i] x dims[i + 1]): split[i][j]
+    is where the product of matrices i..j splits (the classic dynamic programme)."""
+    count = len(dims) - 1
+    cost = [[0] * count for _ in range(count)]
+    split = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(matrices: list[Tensor]) -> Tensor:
+    if len(matrices) == 2:
+        return matmul(*matrices)
+    dims = [matrices[0].shape[0]] + [m.shape[1] for m in matrices]
+    if len(matrices) == 3:  # PyTorch compares the two orders directly
+        a, b, c, d = dims
+        if (a * c) * (b + d) > (b * d) * (a + c):
+            return matmul(matrices[0], matmul(matrices[1], matrices[2]))
+        return matmul(matmul(matrices[0], matrices[1]), matrices[2])
+    return _split_product(matrices, _chain_order(dims), 0, len(matrices) - 1)
+
+
+def _split_product(matrices: list[Tensor], split: list[list[int]], i: int, j: int) -> Tensor:
+    """The product of matrices i..j in the order ``split`` says."""
+    if i == j:
+        return matrices[i]
+    k = split[i][j]
+    return matmul(_split_product(matrices, split, i, k), _split_product(matrices, split, k + 1, j))
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of two or more matrices, multiplied in the cheapest order; the first may be a
+    row vector (1-D) and the last a column vector (1-D), whose dims are then dropped.
+
+    >>> tn.linalg.multi_dot([tn.ones(3), tn.ones(3, 2), tn.ones(2)])
+    tensor(6.)
+    """
+    tensors = list(tensors)
+    count = len(tensors)
+    if count < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {count}")
+    for i, t in enumerate(tensors):
+        where_ = "the first tensor" if i == 0 else "the last tensor" if i == count - 1 else None
+        if where_ is not None and t.ndim not in (1, 2):
+            raise RuntimeError(f"multi_dot(): {where_} must be 1D or 2D but got {t.ndim}D "
+                               f"(shape {tuple(t.shape)})")
+        if where_ is None and t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D (shape "
+                               f"{tuple(t.shape)})")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have the same dtype, but tensor 0 "
+                               f"is {tensors[0].dtype} and tensor {i} {t.dtype}")
+    row, column = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    matrices = ([tensors[0].unsqueeze(0)] if row else tensors[:1]) + tensors[1:-1] + \
+        ([tensors[-1].unsqueeze(-1)] if column else tensors[-1:])
+    for i in range(count - 1):
+        if matrices[i].shape[1] != matrices[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
+                               f"{list(tensors[i].shape)} and {list(tensors[i + 1].shape)} cannot "
+                               "be multiplied")
+    out = _chain_product(matrices)
+    if row:
+        out = out.squeeze(0)
+    return out.squeeze(-1) if column else out
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of the vectors along ``dim`` (the last by default), batch dims
+    broadcast: ``(x * y).sum(dim)``.
+
+    >>> tn.linalg.vecdot(tn.tensor([[1.0, 2.0], [3.0, 4.0]]), tn.tensor([1.0, 1.0]))
+    tensor([3., 7.])
+    """
+    for t in (x, y):
+        if t.dtype.kind not in "fc":
+            raise RuntimeError(f"linalg.vecdot: Expected a floating point tensor as input, got "
+                               f"dtype {t.dtype}")
+        if t.dtype.kind == "c":  # PyTorch conjugates x
+            raise NotImplementedError("linalg.vecdot: complex tensors are not supported")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
+                           f"of type {x.dtype} and y of type {y.dtype} instead")
+    return sum(x * y, dim)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of ``x`` (..., n): columns of increasing powers x⁰, x¹, …, x^(N-1)
+    (N = n by default), shape (..., n, N); integer inputs give int64, as PyTorch's.
+
+    >>> tn.linalg.vander(tn.tensor([1.0, 2.0, 3.0]))
+    tensor([[1., 1., 1.],
+            [1., 2., 4.],
+            [1., 3., 9.]])
+    """
+    if x.dtype.kind == "b" or (x.dtype.kind == "f" and x.dtype.itemsize < 4):
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer tensors, "
+                           f"but got {x.dtype}")
+    x = x.unsqueeze(-1) if x.ndim == 0 else x
+    columns = x.shape[-1] if N is None else int(N)
+    if columns <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {columns}")
+    powers = cumprod(x.unsqueeze(-1).expand(tuple(x.shape) + (columns - 1,)), -1)
+    ones = Tensor(x.xp.ones(tuple(x.shape) + (1,), dtype=powers.dtype))
+    return cat([ones, powers], -1)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``linalg.diagonal``: ``tn.diagonal`` over the last two dims by default, a view.
+
+    >>> tn.linalg.diagonal(tn.eye(3), offset=1)
+    tensor([0., 0.])
+    """
+    return _diagonal(A, offset, dim1, dim2)

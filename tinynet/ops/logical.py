@@ -110,23 +110,3 @@ def logical_xor(input: Any, other: Any) -> Tensor:
 def logical_not(input: Tensor) -> Tensor:
     """True where the element is zero."""
     return Tensor(input.xp.logical_not(input.array))
-
-
-def _integral(op: str, *tensors: Tensor) -> None:
-    for t in tensors:
-        if t.dtype.kind not in "biu":
-            raise TypeError(f"{op}: only bool and integer tensors, got dtype {t.dtype}; for "
-                            "conditions on floats compare first, e.g. (x > 0) & (x < 1)")
-
-
-def bitwise(op: str, input: Any, other: Any) -> Tensor:
-    """``&``, ``|`` or ``^`` (``op`` 'and', 'or', 'xor') of bool or integer tensors."""
-    a, b = _pair(f"bitwise_{op}", input, other)
-    _integral(f"bitwise_{op}", a, b)
-    return Tensor(getattr(a.xp, f"bitwise_{op}")(a.array, b.array))
-
-
-def bitwise_not(input: Tensor) -> Tensor:
-    """``~``: logical not of a bool tensor, two's complement of an integer one."""
-    _integral("bitwise_not", input)
-    return Tensor(input.xp.invert(input.array))

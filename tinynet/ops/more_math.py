@@ -1,5 +1,6 @@
 """Small math ops from PyTorch's tutorials: addcmul, addcdiv, fmod, bincount, atleast_1d/2d/3d,
-cartesian_prod and nan_to_num.
+cartesian_prod and nan_to_num; deg2rad, rad2deg, sgn, fix, positive, clamp_min and clamp_max;
+the tests signbit, isposinf, isneginf and isreal (bool results, no gradient).
 
 All but ``fmod`` and ``bincount`` are compositions of differentiable ops. ``fmod`` is one op: its
 result is ``a - trunc(a / b) · b``, so the gradient is 1 for ``a`` and ``-trunc(a / b)`` for
@@ -9,6 +10,7 @@ as in PyTorch, has no derivative.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +19,11 @@ import numpy
 from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.dtypes import result_type
-from tinynet.ops.arithmetic import binary
-from tinynet.ops.elementwise import where
+from tinynet.ops.arguments import require_tensor
+from tinynet.ops.arithmetic import binary, write_out
+from tinynet.ops.elementwise import clamp, where
 from tinynet.ops.indexing import no_derivative
-from tinynet.ops.rounding import _integer_operands, trunc
+from tinynet.ops.rounding import _integer_operands, sign, trunc
 from tinynet.ops.shape import stack, sum_to
 from tinynet.tensor import Tensor
 
@@ -28,9 +31,17 @@ from tinynet.tensor import Tensor
 def check_tensors(op: str, tensor1: Any, tensor2: Any) -> None:
     """``tensor1`` and ``tensor2`` must be Tensors (PyTorch's TypeError otherwise)."""
     for position, (name, t) in enumerate((("tensor1", tensor1), ("tensor2", tensor2)), 2):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, "
-                            f"not {type(t).__name__}")
+        require_tensor(op, t, name, position)
+
+
+def float_operand(op: str, input: Tensor) -> Tensor:
+    """``input`` as the operand of a floating-point function: integer and bool tensors in the
+    default float dtype, as PyTorch computes them (``tn.erf(tn.arange(3))`` is float32);
+    complex tensors are refused with PyTorch's NotImplementedError."""
+    if input.dtype.kind == "c":
+        raise NotImplementedError(f"{op}: not implemented for complex tensors (dtype "
+                                  f"{input.dtype}, shape {tuple(input.shape)})")
+    return input if input.dtype.kind == "f" else input.to(backend.default_float)
 
 
 def _scalar(value: Any, dtype: numpy.dtype) -> Any:
@@ -196,3 +207,106 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     out = where(Tensor(array != array), nan, input)
     out = where(Tensor(array == numpy.inf), posinf, out)
     return where(Tensor(array == -numpy.inf), neginf, out)
+
+
+def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Angles in degrees converted to radians (times π/180), elementwise; integer and bool
+    inputs give the default float dtype."""
+    x = float_operand("deg2rad", require_tensor("deg2rad", input))
+    return write_out("deg2rad", x * (math.pi / 180), out)
+
+
+def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Angles in radians converted to degrees (times 180/π), elementwise; integer and bool
+    inputs give the default float dtype."""
+    x = float_operand("rad2deg", require_tensor("rad2deg", input))
+    return write_out("rad2deg", x * (180 / math.pi), out)
+
+
+def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The sign of each element: -1, 0 or 1 for real tensors (0 at NaN, as PyTorch; gradient
+    zero; a bool tensor comes back as a copy), ``x / |x|`` (0 at 0) for complex ones (no
+    gradient)."""
+    x = require_tensor("sgn", input)
+    xp, a = x.xp, x.array
+    if x.dtype.kind == "b":
+        result = Tensor(a.copy())
+    elif x.dtype.kind == "c":
+        size = xp.abs(a)
+        result = Tensor(xp.where(size == 0, a.dtype.type(0), a / xp.where(size == 0, 1, size)))
+    elif x.dtype.kind == "f":
+        result = where(Tensor(xp.isnan(a)), 0.0, sign(x))
+    else:
+        result = sign(x)
+    return write_out("sgn", result, out)
+
+
+def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Each element rounded towards zero: ``trunc`` by NumPy's name (gradient zero); integer
+    tensors come back as a copy, bool tensors raise, as in PyTorch."""
+    x = require_tensor("fix", input)
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f"fix: not implemented for dtype bool (shape {tuple(x.shape)})")
+    return write_out("fix", trunc(x), out)
+
+
+def positive(input: Tensor) -> Tensor:
+    """``+input``: ``input`` itself (the same tensor, as PyTorch returns it); a bool tensor
+    raises, as in PyTorch."""
+    x = require_tensor("positive", input)
+    if x.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported (positive of a "
+                           f"bool tensor of shape {tuple(x.shape)}).")
+    return x
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    """``clamp(input, min=min)``: each element at least ``min`` (a number or a tensor)."""
+    return clamp(require_tensor("clamp_min", input), min, None)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    """``clamp(input, max=max)``: each element at most ``max`` (a number or a tensor)."""
+    return clamp(require_tensor("clamp_max", input), None, max)
+
+
+def _real_test(op: str, input: Tensor) -> Tensor:
+    x = require_tensor(op, input)
+    if x.dtype.kind == "c":  # PyTorch: NotImplementedError for signbit, RuntimeError for the rest
+        error = NotImplementedError if op == "signbit" else RuntimeError
+        raise error(f"{op} is not implemented for complex tensors (dtype {x.dtype}).")
+    return x
+
+
+def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """True where the sign bit is set: negative numbers, -0.0 and a NaN with its sign bit set
+    (a bool tensor, no gradient)."""
+    x = _real_test("signbit", input)
+    xp, a = x.xp, x.array
+    result = xp.signbit(a) if a.dtype.kind == "f" else (a < 0) if a.dtype.kind == "i" else \
+        xp.zeros(a.shape, dtype=bool)
+    return write_out("signbit", Tensor(result), out)
+
+
+def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """True where an element is +inf (never for integer and bool tensors)."""
+    x = _real_test("isposinf", input)
+    a = x.array
+    result = a == numpy.inf if a.dtype.kind == "f" else x.xp.zeros(a.shape, dtype=bool)
+    return write_out("isposinf", Tensor(result), out)
+
+
+def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """True where an element is -inf (never for integer and bool tensors)."""
+    x = _real_test("isneginf", input)
+    a = x.array
+    result = a == -numpy.inf if a.dtype.kind == "f" else x.xp.zeros(a.shape, dtype=bool)
+    return write_out("isneginf", Tensor(result), out)
+
+
+def isreal(input: Tensor) -> Tensor:
+    """True where an element is real: everywhere for a real dtype, where the imaginary part is 0
+    for a complex one."""
+    x = require_tensor("isreal", input)
+    a = x.array
+    return Tensor(a.imag == 0 if a.dtype.kind == "c" else x.xp.ones(a.shape, dtype=bool))

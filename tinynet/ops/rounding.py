@@ -42,7 +42,11 @@ class Trunc(PiecewiseConstant):
 
 
 class Sign(PiecewiseConstant):
-    function = "sign"
+    """-1, 0 or 1; 0 at NaN, as PyTorch (NumPy's sign gives NaN there)."""
+
+    def forward(self, a):
+        xp = backend.get_array_module(a)
+        return xp.where(xp.isnan(a), a.dtype.type(0), xp.sign(a))
 
 
 class Round(PiecewiseConstant):
@@ -68,7 +72,9 @@ class Remainder(Op):
 def _rounded(op: type[PiecewiseConstant], input: Any, **params: Any) -> Tensor:
     input = as_tensor(input)
     if input.dtype.kind in "biu":  # integers are already whole: PyTorch returns a copy
-        return Tensor(input.xp.sign(input.array) if op is Sign else input.array.copy())
+        if op is Sign and input.dtype.kind != "b":  # a bool is its own sign
+            return Tensor(input.xp.sign(input.array))
+        return Tensor(input.array.copy())
     return op.apply(input, **params)
 
 

@@ -818,6 +818,39 @@ class Module:
         """Floating parameters and buffers to float64 (for gradcheck and Hessian work)."""
         return self.to(numpy.float64)
 
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16."""
+        return self.to(numpy.float16)
+
+    def bfloat16(self) -> Module:
+        """Refused: NumPy, and so tinynet, has no bfloat16; ``half()`` gives float16."""
+        raise TypeError("Module.bfloat16: tinynet has no bfloat16 dtype (NumPy has none); use "
+                        "half() for float16 or float() for float32")
+
+    def type(self, dst_type: Any) -> Module:
+        """Every parameter and buffer cast to ``dst_type`` (integer buffers too, as PyTorch's);
+        a parameter can't take an integer dtype."""
+        if isinstance(getattr(dst_type, "device", None), str):  # tn.FloatTensor, tn.cuda.…
+            dst_type = dst_type.dtype
+        dtype = numpy.dtype(dst_type)
+        if dtype.kind not in "fc" and any(True for _ in self.parameters()):
+            raise RuntimeError(f"Module.type: parameters require grad, so they must stay floating "
+                               f"point, not {dtype}")
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.array = tensor.array.astype(dtype, copy=False)
+            if tensor.grad is not None:
+                tensor.grad = Tensor(tensor.grad.array.astype(dtype, copy=False))
+        return self
+
+    def share_memory(self) -> Module:
+        """``self``: PyTorch moves the tensors to shared memory for worker processes; tinynet
+        runs in one process (its DataLoader workers included), so they already are shared."""
+        return self
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Accepted and does nothing: tinynet has no compiler, and ``torch.compile`` changes how
+        fast a model runs, never what it computes (see ``tn.compile``)."""
+
     # ----------------------------------------------------------------- state
     def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Any]:
