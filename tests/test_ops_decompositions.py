@@ -15,6 +15,7 @@ from tinynet.testing import OpSpec, away_from_zero, check_op, op_settings, shape
 
 import tinynet as tn
 from tinynet import backend
+from test_pytorch_parity import run_both
 from torch_oracle import assert_matches_torch
 
 
@@ -703,3 +704,27 @@ def test_errors_and_shapes_match_torch(case):
             assert ours is tn.linalg.LinAlgError
     else:
         assert ours == theirs
+
+
+# --------------------------------------------------------------------------- regressions
+def _second_derivative_through_several_results(L, factorize):
+    """A loss of two or more results of one factorisation, differentiated twice: the second walk
+    reaches the packed node and each result's node in no set order (it once freed the packed
+    node before a result's node read it, and raised 'backward through the graph a second
+    time')."""
+    a = L.tensor([[1.0, 2.0], [3.0, 4.5], [0.5, -1.0]], dtype=L.float64, requires_grad=True)
+    results = factorize(L, a)
+    loss = sum(((i + 1) * r).sin().sum() for i, r in enumerate(results))
+    g, = L.autograd.grad(loss, a, create_graph=True)
+    gg, = L.autograd.grad((g * g).sum(), a)
+    return [g, gg]
+
+
+@pytest.mark.parametrize("factorize", [
+    lambda L, a: L.linalg.svd(a, full_matrices=False),
+    lambda L, a: [r.abs() for r in L.linalg.svd(a, full_matrices=False)],
+    lambda L, a: L.linalg.qr(a),
+    lambda L, a: [L.linalg.slogdet(a[:2]).logabsdet, L.linalg.svd(a[:2])[1]],
+], ids=["svd", "svd abs", "qr", "slogdet and svd"])
+def test_second_derivatives_through_several_results_of_one_factorisation(factorize):
+    run_both(lambda L: _second_derivative_through_several_results(L, factorize))

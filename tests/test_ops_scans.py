@@ -518,3 +518,22 @@ def test_the_scans_run_on_the_strict_cupy_stand_in_as_on_the_cpu(monkeypatch):
 
 def backend_numpy(t):
     return tn.backend.to_numpy(t.detach().array)
+
+
+def _logcumsumexp_past_plus_inf(L, values, dim):
+    x = L.tensor(values, dtype=L.float64, requires_grad=True)
+    y = L.logcumsumexp(x, dim)
+    (y * L.arange(1.0, y.numel() + 1, dtype=L.float64).reshape(y.shape)).sum().backward()
+    return [y, x.grad]
+
+
+@pytest.mark.parametrize("values, dim", [
+    ([[1.0, inf, -inf, 2.0], [0.5, 0.0, inf, inf]], 1),
+    ([[1.0, inf, 3.0], [inf, -inf, 2.0]], 0),
+    ([0.5, 1.0, inf, 2.0], 0),
+])
+def test_logcumsumexp_gradient_before_and_after_a_plus_inf_is_torchs_zero(values, dim):
+    """Where the result is +inf its terms weigh 0 (the gradient of a finite input there is 0),
+    not NaN from inf - inf spreading back along the scan; at a +inf input it is NaN, as
+    PyTorch's."""
+    run_both(lambda L: _logcumsumexp_past_plus_inf(L, values, dim))

@@ -26,6 +26,7 @@ from tinynet.testing import (InplaceSpec, OpSpec, away_from, away_from_zero, bro
 
 import tinynet as tn
 from tinynet import backend
+from test_pytorch_parity import run_both
 from torch_oracle import assert_matches_torch
 
 inf, nan = math.inf, math.nan
@@ -836,3 +837,39 @@ def test_the_readme_lists_the_new_ops():
     for name in ["erfinv", "polygamma", "logaddexp2", "float_power", "bitwise_left_shift", "gcd",
                  "isposinf", "tn.special"]:
         assert name in readme, name
+
+
+# --------------------------------------------------------------------------- regressions
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_polygamma_is_nan_at_the_infinities_where_torchs_is(n, dtype):
+    """ψ⁽ⁿ⁾(+inf) is NaN for n >= 2 and ψ⁽¹⁾(-inf) is NaN in PyTorch (SciPy gives 0 and inf):
+    the values and digamma's gradient at -inf."""
+    def program(L):
+        x = L.tensor([-inf, inf, -2.5, 0.5, 7.0], dtype=getattr(L, dtype), requires_grad=True)
+        d = L.tensor([-inf, inf, 0.5], dtype=getattr(L, dtype), requires_grad=True)
+        L.digamma(d).sum().backward()
+        return [L.polygamma(n, x), d.grad]
+    run_both(program)
+
+
+def _changed_output_program(op):
+    def program(L):
+        a = L.tensor([0.5, -0.3, 0.7], requires_grad=True)
+        y = op(L, a * 1)
+        y.mul_(2)  # PyTorch's copysign saves its result (so this is an error); erfinv its input
+        y.sum().backward()
+        return [y, a.grad]
+    return program
+
+
+@pytest.mark.parametrize("name, op", [
+    ("copysign", lambda L, a: L.copysign(a, -1.0)),
+    ("copysign tensor", lambda L, a: L.copysign(a, L.tensor([1.0, -1.0, -0.0]))),
+    ("erfinv", lambda L, a: L.erfinv(a)),
+])
+def test_an_output_changed_in_place_before_backward_as_pytorch(name, op):
+    """copysign's backward read its output's memory, so an in-place change of the output gave
+    a wrong gradient silently (PyTorch raises); erfinv's raised where PyTorch, which saves the
+    input, differentiates."""
+    run_both(_changed_output_program(op))

@@ -670,6 +670,10 @@ RANDOM_PROGRAMS = {
     "random_ below uint8": lambda L: L.zeros(2, dtype=L.uint8).random_(-1, 3),
     "random_ below int8": lambda L: L.zeros(2, dtype=L.int8).random_(-200, 3),
     "random_ bool to 3": lambda L: L.zeros(2, dtype=L.bool).random_(0, 3),
+    "random_ past float16": lambda L: L.zeros(2, dtype=L.float16).random_(0, 70000),
+    "random_ below float16": lambda L: L.zeros(2, dtype=L.float16).random_(-70000, 0),
+    "random_ float16 top": lambda L: [bool(L.isfinite(
+        L.zeros(50, dtype=L.float16).random_(60000, 65505)).all())],
     "random_ float bound": lambda L: L.zeros(2).random_(1.5),
     "random_ bool bound": lambda L: L.zeros(2).random_(True),
     "random_ None": lambda L: L.zeros(2).random_(None),

@@ -139,7 +139,8 @@ class Copysign(Op):
         ga = gb = None
         if self.needs_input_grad[0]:
             xp, zero = a.xp, a.array == 0
-            ratio = xp.where(zero, a.dtype.type(0), self.out / xp.where(zero, 1, a.array))
+            out = self.output(self.out).array  # raises if it was changed in place, as PyTorch
+            ratio = xp.where(zero, a.dtype.type(0), out / xp.where(zero, 1, a.array))
             ga = sum_to(g * Tensor(ratio), a.shape)
         if self.needs_input_grad[1]:
             gb = Tensor(b.xp.zeros_like(b.array))

@@ -138,6 +138,15 @@ class Factorization(Op):
         results = self.unpack(self.output(self.out))
         return (self.gradient(self.inputs[0], results, self.unpack(g)),)
 
+    def release(self) -> None:
+        """Free the packed results and the input, but keep the results' shapes and the
+        factorisation's parameters: a walk of second derivatives reaches this node and the
+        ``FactorResult`` nodes in no set order, and those read them (with their own ``whole``)
+        after this node has been walked."""
+        kept = {key: value for key, value in self.__dict__.items() if key not in ("inputs", "out")}
+        super().release()
+        self.__dict__.update(kept)
+
     def gradient(self, a: Tensor, results: list[Tensor], grads: list[Tensor | None]) -> Tensor | None:
         """The input's gradient from the results' gradients (None where a result has none)."""
         raise NotImplementedError
@@ -152,11 +161,7 @@ class FactorResult(Op):
         return self.value
 
     def backward(self, g):
-        factor = self.whole.grad_fn
-        if factor.released:
-            raise RuntimeError("Trying to backward through the graph a second time: its saved "
-                               "values were freed by the first backward. Pass retain_graph=True "
-                               "to the first call if you need to backward twice.")
+        factor = self.whole.grad_fn  # released or not, it keeps what unpack and gradient read
         results = factor.unpack(self.whole)
         results[self.index] = self.output(self.value)
         grads: list[Tensor | None] = [None] * len(results)

@@ -206,8 +206,9 @@ def random_(t: Tensor, *args: Any, to: Any = None, generator: Any = None) -> Ten
     [0, 2**mantissa] for a float dtype (2**24 for float32, 2**53 for float64), [0, max] for an
     integer one and {0, 1} for bool; ``random_(to)`` (or ``random_(to=to)``) over [0, to);
     ``random_(from, to)`` over [from, to), and ``random_(from, None)`` from ``from`` to the top
-    of the first form. Bounds outside an integer dtype are errors; outside a float dtype's exact
-    integers, a warning (PyTorch's). ``generator``: a ``tn.Generator`` to draw from."""
+    of the first form. Bounds outside an integer dtype, or a float dtype's finite range, are
+    errors; outside a float dtype's exact integers, a warning (PyTorch's). ``generator``: a
+    ``tn.Generator`` to draw from."""
     if len(args) > 2:
         raise TypeError(f"random_() takes at most 2 positional arguments ('from' and 'to') but "
                         f"{len(args)} were given")
@@ -241,6 +242,11 @@ def random_(t: Tensor, *args: Any, to: Any = None, generator: Any = None) -> Ten
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     if dtype.kind == "f":
+        largest = float(numpy.finfo(dtype).max)  # past it, a draw would be inf: PyTorch refuses
+        if not -largest <= low <= largest:
+            raise RuntimeError(f"random_: from={low} is out of bounds for {dtype}")
+        if not -largest <= high - 1 <= largest:
+            raise RuntimeError(f"random_: to - 1 = {high - 1} is out of bounds for {dtype}")
         if not bottom <= low <= top or not bottom <= high - 1 <= top:
             warnings.warn(f"random_: the range [{low}, {high}) goes beyond [-(2^{top.bit_length() - 1}), "
                           f"2^{top.bit_length() - 1}], where {dtype} holds every integer exactly; "

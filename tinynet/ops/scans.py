@@ -171,13 +171,19 @@ def logcumsumexp_backward(x: Tensor, g: Tensor, y: Tensor, dim: int) -> Tensor:
     """
     x, g, y = (movedim(t, dim, -1) for t in (x, g, y))
     live = y.array != -math.inf  # NaN stays live, so it propagates as in PyTorch
-    y = where(live, y, 0.0)  # a finite stand-in; every weight that reads it is masked
+    # a term of a +inf output weighs exp(y[j] - inf) = 0, also where y[j] is +inf too (no
+    # inf - inf = NaN in T, which x[j] < inf would read as 0 · NaN): PyTorch's 0 there
+    finite_after = y.array != math.inf
+    y = where(live & finite_after, y, 0.0)  # a finite stand-in; every weight that reads it is masked
     total, n, k = g, g.shape[-1], 1
     while k < n:
-        weight = exp(where(live[..., :-k], y[..., :-k] - y[..., k:], -math.inf))
+        weight = exp(where(live[..., :-k] & finite_after[..., k:], y[..., :-k] - y[..., k:],
+                           -math.inf))
         total = total + pad(weight * total[..., k:], (0, k))
         k *= 2
-    return movedim(exp(where(live, x, -math.inf) - y) * total, -1, dim)
+    # exp(x[j] - y[j]); where y[j] is +inf, 0 for x[j] < inf and NaN for x[j] = +inf, as PyTorch
+    scale = where(finite_after, where(live, x, -math.inf) - y, x - math.inf)
+    return movedim(exp(scale) * total, -1, dim)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

@@ -63,14 +63,15 @@ class Erfc(Op):
 
 
 class Erfinv(Op):
-    """The inverse of erf on (-1, 1); derivative √π/2 · exp(erfinv(x)²), from the output."""
+    """The inverse of erf on (-1, 1); derivative √π/2 · exp(erfinv(x)²), erfinv(x) computed again
+    from the input, as PyTorch's (which saves the input, not the output: the output may be
+    changed in place before the backward)."""
 
     def forward(self, x):
-        self.out = _special("erfinv", x)
-        return self.out
+        return _special("erfinv", x)
 
     def backward(self, g):
-        y = self.output(self.out)
+        y = Erfinv.apply(self.inputs[0])
         return (g * (_SQRT_PI / 2) * (y * y).exp(),)
 
 
@@ -98,12 +99,16 @@ class Digamma(Op):
 
 class Polygamma(Op):
     """ψ⁽ⁿ⁾(x), the n-th derivative of digamma (n >= 1 here; n = 0 is Digamma); derivative
-    ψ⁽ⁿ⁺¹⁾(x)."""
+    ψ⁽ⁿ⁺¹⁾(x). NaN where PyTorch's is: at +inf for n >= 2 and at -inf for n = 1. At the
+    negative integers (poles) it is ±inf, where PyTorch's trigamma (n = 1) gives large finite
+    numbers of rounding (sin(πx) is not exactly 0 there)."""
 
     def forward(self, x):
+        xp = backend.get_array_module(x)
         # n as an array of x's device: CuPy's polygamma broadcasts its arguments as arrays
-        n = backend.scalar_array(backend.get_array_module(x), self.n, "int64")
-        return _special("polygamma", x, n)
+        n = backend.scalar_array(xp, self.n, "int64")
+        out = _special("polygamma", x, n)
+        return xp.where(x == (-math.inf if self.n == 1 else math.inf), x.dtype.type(math.nan), out)
 
     def backward(self, g):
         return (g * Polygamma.apply(self.inputs[0], n=self.n + 1),)
@@ -313,7 +318,9 @@ def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """ψ⁽ⁿ⁾(x), the ``n``-th derivative of the digamma function, elementwise (``n`` a
-    non-negative int; ``polygamma(0, x)`` is ``digamma(x)``); gradient polygamma(n + 1, x)."""
+    non-negative int; ``polygamma(0, x)`` is ``digamma(x)``); gradient polygamma(n + 1, x).
+    NaN at ±inf where PyTorch's is; ±inf at the poles (the negative integers), where PyTorch's
+    trigamma gives large finite numbers of rounding."""
     if isinstance(n, Tensor) and n.numel() == 1 and n.dtype.kind in "iu":
         n = int(n.item())
     if isinstance(n, bool) or not isinstance(n, int):
