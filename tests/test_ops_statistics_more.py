@@ -795,8 +795,8 @@ def test_errors_name_the_op_and_what_was_expected():
                                            r"to the slice of self. src size = \[3\], slice size "
                                            r"= \[2, 3\]"):
         tn.slice_scatter(tn.zeros(4, 3), tn.ones(3), start=2)
-    with pytest.raises(IndexError, match=r"put_\(\): out of range: tried to access index 6 on a "
-                                         "tensor of 6 elements"):
+    with pytest.raises(IndexError, match=r"put_\(\): index 6 is out of range for a tensor of 6 "
+                                         "elements"):
         tn.zeros(2, 3).put(tn.tensor([6]), tn.ones(1))
     with pytest.raises(RuntimeError, match=r"index_reduce\(\): Expected reduce to be one of prod, "
                                            "mean, amax or amin but got sum"):

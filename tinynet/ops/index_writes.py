@@ -54,18 +54,23 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if index.dtype != "int64":
         raise RuntimeError(f"take(): expected a long (int64) tensor for index, got {index.dtype}")
     same_device("take", input, "index", index)
+    return getitem(reshape(input, (-1,)), (flat_positions("take", input, index.array),))
+
+
+def flat_positions(op: str, input: Tensor, positions: Any) -> Any:
+    """The int array ``positions`` as places in ``input`` read flat (row-major), negative ones
+    counted from the end; IndexError for any place outside it (``take``, ``put``)."""
     n = input.numel()
-    positions = index.array
     if positions.size:
         if n == 0:
-            raise IndexError(f"take(): tried to take from an empty tensor (shape "
-                             f"{tuple(input.shape)}) at {positions.size} positions")
+            raise IndexError(f"{op}(): tried to index an empty tensor (shape {tuple(input.shape)}) "
+                             f"at {positions.size} positions")
         bad = (positions < -n) | (positions >= n)
         if bad.any():
-            raise IndexError(f"take(): index {int(positions[bad].ravel()[0])} is out of range for "
+            raise IndexError(f"{op}(): index {int(positions[bad].ravel()[0])} is out of range for "
                              f"a tensor of {n} elements (shape {tuple(input.shape)})")
         positions = positions % n
-    return getitem(reshape(input, (-1,)), (positions,))
+    return positions
 
 
 # --------------------------------------------------------------------------- masked_scatter

@@ -32,7 +32,7 @@ from tinynet import backend
 from tinynet.autograd import Op
 from tinynet.ops.arguments import require_tensor, same_device
 from tinynet.ops.elementwise import clone
-from tinynet.ops.index_writes import ScatterReduce
+from tinynet.ops.index_writes import ScatterReduce, flat_positions
 from tinynet.ops.indexing import split
 from tinynet.ops.inplace import inplace
 from tinynet.ops.layout import tensor_split
@@ -323,17 +323,7 @@ def _put(op: str, input: Tensor, index: Tensor, source: Tensor, accumulate: bool
         raise IndexError(f"put_(): Expected source and index to have the same number of "
                          f"elements, but got source.numel() = {source.numel()}, index.numel() = "
                          f"{index.numel()}")
-    n = input.numel()
-    positions = index.array.reshape(-1)
-    if positions.size:
-        if n == 0:
-            raise IndexError(f"put_(): Tried to put elements into an empty tensor (shape "
-                             f"{tuple(input.shape)})")
-        bad = (positions < -n) | (positions >= n)
-        if bad.any():
-            raise IndexError(f"put_(): out of range: tried to access index "
-                             f"{int(positions[bad][0])} on a tensor of {n} elements.")
-        positions = positions % n
+    positions = flat_positions("put_", input, index.array.reshape(-1))
     values = reshape(source, (-1,))
     if input.ndim == 0:  # one place: work on it as a one-element vector
         return reshape(_put(op, reshape(input, (1,)), index, source, accumulate), ())
