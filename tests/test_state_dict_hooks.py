@@ -120,3 +120,10 @@ def test_a_failed_strict_load_without_post_hooks_changes_nothing():
 def test_the_state_dict_records_each_modules_version_for_its_hooks():
     model = tn.nn.Sequential(tn.nn.Linear(2, 1))
     assert dict(model.state_dict()._metadata) == {"": {"version": 1}, "0": {"version": 1}}
+
+
+def test_a_parameter_whose_name_ends_like_extra_state_loads_as_a_parameter():
+    module = tn.nn.Module()
+    module.my_extra_state = tn.nn.Parameter(tn.zeros(2))
+    module.load_state_dict({"my_extra_state": tn.ones(2)})
+    assert module.my_extra_state.tolist() == [1.0, 1.0]

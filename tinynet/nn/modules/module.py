@@ -953,9 +953,9 @@ class Module:
                           and key[len(prefix):].split(".", 1)[0] not in module._modules
                           and key[len(prefix):].split(".", 1)[0] not in names]
             owns.append((own, [key for key in own if key not in state_dict], unexpected))
-        for own, _, _ in owns:
+        for (prefix, _, _), (own, _, _) in zip(tree, owns):
             for key, target in own.items():
-                if key.endswith(_EXTRA_STATE) or key not in state_dict:
+                if key == prefix + _EXTRA_STATE or key not in state_dict:
                     continue
                 value = _host_or_device_array(state_dict[key])
                 if not backend.is_array(value):
@@ -975,7 +975,7 @@ class Module:
             for key in own:
                 if key not in state_dict:
                     continue
-                if key.endswith(_EXTRA_STATE):
+                if key == prefix + _EXTRA_STATE:
                     module.set_extra_state(state_dict[key])
                 elif assign:
                     self._assign(module, key[len(prefix):], state_dict[key])
