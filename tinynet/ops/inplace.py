@@ -65,14 +65,16 @@ def _check_overlap(op: str, written: Any, args: tuple) -> None:
     """PyTorch's rule: an input that shares some, but not all, of the memory an in-place op
     writes is refused (the result would depend on the order of the writes). Checked, as PyTorch
     checks, only where both are dense: a strided or broadcast input passes."""
-    if type(written) is not numpy.ndarray or not _dense(written):
+    if type(written) is not numpy.ndarray:
         return
     memory = written if written.base is None else written.base
+    sharing = [a.array for a in args if isinstance(a, Tensor) and type(a.array) is numpy.ndarray
+               and (a.array if a.array.base is None else a.array.base) is memory]
+    if not sharing or not _dense(written):  # usually no input shares the memory: nothing to do
+        return
     low, high = numpy_byte_bounds(written)
-    for a in args:
-        source = a.array if isinstance(a, Tensor) else None
-        if (type(source) is not numpy.ndarray or source.base is None and source is not memory
-                or source.base is not None and source.base is not memory or not _dense(source)):
+    for source in sharing:
+        if not _dense(source):
             continue
         same = (source.__array_interface__["data"][0] == written.__array_interface__["data"][0]
                 and source.strides == written.strides and source.shape == written.shape)

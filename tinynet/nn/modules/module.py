@@ -83,13 +83,16 @@ class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpect
 _EXTRA_STATE = "_extra_state"  # the state_dict key of a module's get_extra_state()
 
 
-def _subtree_end(tree: list[tuple[str, Module, int]], index: int) -> int:
-    """Where the subtree of ``tree[index]`` ends in the parents-first list ``tree``."""
-    depth = tree[index][2]
-    end = index + 1
-    while end < len(tree) and tree[end][2] > depth:
-        end += 1
-    return end
+def _children_first(tree: list[tuple[str, Module, int]]) -> Iterator[tuple[int, Module]]:
+    """The modules of the parents-first list ``tree`` children first (post-order), each with
+    where its subtree ends in ``tree``."""
+    open_nodes: list[tuple[int, Module]] = []  # (depth, module) of the subtrees still open
+    for index, (_, module, depth) in enumerate(tree):
+        while open_nodes and open_nodes[-1][0] >= depth:
+            yield index, open_nodes.pop()[1]
+        open_nodes.append((depth, module))
+    while open_nodes:
+        yield len(tree), open_nodes.pop()[1]
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -796,6 +799,11 @@ class Module:
                 array = array.astype(dtype)
             return array
 
+        return self._convert(convert)
+
+    def _convert(self, convert: Callable[[Any], Any]) -> Module:
+        """Every parameter and buffer (and gradient) holds ``convert`` of its array; the same
+        Tensor objects stay, so optimizers and references keep working. Returns ``self``."""
         for tensor in list(self.parameters()) + list(self.buffers()):
             tensor.array = convert(tensor.array)
             if tensor.grad is not None:
@@ -836,11 +844,7 @@ class Module:
         if dtype.kind not in "fc" and any(True for _ in self.parameters()):
             raise RuntimeError(f"Module.type: parameters require grad, so they must stay floating "
                                f"point, not {dtype}")
-        for tensor in list(self.parameters()) + list(self.buffers()):
-            tensor.array = tensor.array.astype(dtype, copy=False)
-            if tensor.grad is not None:
-                tensor.grad = Tensor(tensor.grad.array.astype(dtype, copy=False))
-        return self
+        return self._convert(lambda array: array.astype(dtype, copy=False))
 
     def share_memory(self) -> Module:
         """``self``: PyTorch moves the tensors to shared memory for worker processes; tinynet
@@ -985,12 +989,11 @@ class Module:
         # PyTorch runs a module's post hooks once its subtree has loaded, when the lists hold
         # the keys of every module loaded so far: replay that order over the loaded modules.
         done = 0
-        for end, _, module in sorted((_subtree_end(tree, i), -depth, module)
-                                     for i, (_, module, depth) in enumerate(tree)):
+        for end, module in _children_first(tree):
             for _, keys_missing, keys_unexpected in owns[done:end]:
                 running.missing_keys.extend(keys_missing)
                 running.unexpected_keys.extend(keys_unexpected)
-            done = max(done, end)
+            done = end
             for hook in module.__dict__.get("_load_state_dict_post_hooks", {}).values():
                 if hook(module, running) is not None:
                     raise AssertionError(
