@@ -28,6 +28,21 @@ class ExpOffByAFactor(Op):
         return (g * self.output(self.out) * 1.01,)
 
 
+class ExpWithSlightlyWrongArrays(Op):
+    """exp whose raw-array backward (taken without create_graph) is off by one part in 10⁷:
+    too little for finite differences to see, not for the factory."""
+
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, g):
+        return (g * self.output(self.out),)
+
+    def backward_arrays(self, g):
+        return (g * self.out * (1 + 1e-7),)
+
+
 class ExpWithConstantBackward(Op):
     """exp whose backward is right but built from a constant array: no second derivative."""
 
@@ -204,6 +219,13 @@ def test_factory_catches_a_wrong_backward_through_hypothesis():
 
     with pytest.raises(tn.GradcheckError):
         run()
+
+
+def test_factory_catches_a_raw_array_backward_that_differs_from_the_plain_one():
+    x = f64([0.2, -0.4, 1.1])
+    assert tn.gradcheck(ExpWithSlightlyWrongArrays.apply, x)  # the error hides in the tolerance
+    with pytest.raises(AssertionError, match="backward_arrays"):
+        check_case(exp_spec(ExpWithSlightlyWrongArrays.apply), [np.linspace(-1, 1, 4)])
 
 
 def test_factory_catches_a_wrong_second_derivative():

@@ -8,7 +8,9 @@ checks, for those exact values:
 
 1. the forward against the NumPy reference (shape, dtype, values);
 2. first-order gradients: ``tn.gradcheck`` of the vector-Jacobian product with the drawn
-   upstream gradient, and ``Tensor.backward`` agreeing with ``tn.grad``;
+   upstream gradient, ``Tensor.backward`` agreeing with ``tn.grad``, and the gradients of a
+   backward that builds no graph (where ops may take their ``backward_arrays``) equal to those
+   of one that does (``create_graph=True``, every op's plain ``backward``);
 3. second-order gradients with ``tn.gradgradcheck`` (``second_order=True``, the default);
 4. that forward and backward leave every input (and array argument) unchanged;
 5. that the graph is freed: with the garbage collector off, every intermediate tensor is gone
@@ -221,6 +223,19 @@ def check_case(spec: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict[str, Any
             f"{differentiable[i].shape}"
         np.testing.assert_allclose(_host(g), e, rtol=1e-12, atol=1e-12,
                                    err_msg=f"{spec.name}: backward() and tn.grad disagree")
+
+    # the ops' raw-array backwards (taken without create_graph) against their plain ones
+    plain = tn.grad(call(*inputs), differentiable, grad_outputs=upstream_t, allow_unused=True,
+                    create_graph=True)
+    for i, (e, p) in enumerate(zip(expected, plain)):
+        if e is None or p is None:
+            assert e is None and p is None, \
+                f"{spec.name}: input {i} has a gradient with create_graph=True or without, not both"
+            continue
+        np.testing.assert_allclose(_host(e), _host(p), rtol=1e-12, atol=1e-12,
+                                   err_msg=f"{spec.name}: the gradient of input {i} differs "
+                                           "between create_graph=False (backward_arrays) and "
+                                           "create_graph=True (backward)")
 
     # (3) second order, through the backward's own graph
     if spec.second_order:

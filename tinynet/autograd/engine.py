@@ -115,10 +115,17 @@ class Op:
       checks that no in-place op changed them since the forward;
     * ``is_view``: the output shares the first input's memory (reshape, transpose, slicing), so
       the two share a version counter.
+
+    An op on the hot path of small models may also define ``backward_arrays(g)``: the same
+    gradients as ``backward``, computed on raw arrays (None where none is needed). The walk takes
+    it when no graph of the backward is wanted (``create_graph=False``), which saves an
+    ``Op.apply`` per gradient; ``backward`` stays the definition, and the op tests check the two
+    agree (``tinynet.testing``).
     """
 
     saves_inputs = True
     is_view = False
+    backward_arrays: Any = None  # optional: (self, g array) -> input gradient arrays
     released = False  # set once the walk has freed this node's saved state
     _tensor_hooks = None  # the hooks registered on the tensor this op made (autograd.hooks)
 
@@ -186,10 +193,12 @@ class Op:
     def release(self) -> None:
         """Drop inputs and saved arrays so the memory is freed as soon as backward passes (the
         node keeps its name)."""
-        kept = {key: self.__dict__[key] for key in ("node_name", "_retains_grad")
-                if key in self.__dict__}
-        self.__dict__.clear()
-        self.__dict__.update(kept)
+        members = self.__dict__
+        kept = {key: members[key] for key in ("node_name", "_retains_grad") if key in members} \
+            if "node_name" in members or "_retains_grad" in members else None
+        members.clear()
+        if kept:
+            members.update(kept)
         self.released = True
 
     def __repr__(self) -> str:  # as PyTorch prints a node: <MulBackward0 object at 0x...>
@@ -411,6 +420,8 @@ def walk(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain_graph
                 _raise_changed(fn)
             if changed and reshaped:  # an input's shape was changed in place since fn ran
                 input_grads = _backward_as_then(fn, g)
+            elif fn.backward_arrays is not None and not create_graph and not anomaly.enabled:
+                input_grads = [None if a is None else Tensor(a) for a in fn.backward_arrays(g.array)]
             else:
                 input_grads = anomaly.checked_backward(fn, g) if anomaly.enabled else fn.backward(g)
             for t, needs, tg in zip(fn.inputs, fn.needs_input_grad, input_grads):

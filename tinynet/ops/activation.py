@@ -12,7 +12,7 @@ from typing import Any
 
 from tinynet import backend
 from tinynet.autograd import Op
-from tinynet.ops.arithmetic import Masked, Mul
+from tinynet.ops.arithmetic import Masked, Mul, masked_product
 from tinynet.ops.elementwise import where
 from tinynet.tensor import Tensor
 
@@ -28,12 +28,18 @@ class ReLU(Op):
         # elsewhere, even from an inf gradient: Masked, not a product. The mask stays boolean:
         # NumPy multiplies float by bool directly, a third faster than converting the mask
         # first, and without a float copy of it (6 MB per ReLU of the MNIST CNN)
+        return (Masked.apply(g, factor=self._passes()),)
+
+    def backward_arrays(self, g):  # ``backward`` on arrays (see ``Op``)
+        return (masked_product(g, self._passes()),)
+
+    def _passes(self):
         x = self.inputs[0].array
         xp = backend.get_array_module(x)
         # laid out like x (a conv's output is batch-innermost), and an array even at 0-d
         passes = xp.less_equal(x, 0, out=xp.empty_like(x, dtype=bool))
         xp.logical_not(passes, out=passes)
-        return (Masked.apply(g, factor=passes),)
+        return passes
 
 
 class LeakyReLU(Op):
@@ -46,15 +52,19 @@ class LeakyReLU(Op):
         return xp.where(x > 0, x, x * slope)
 
     def backward(self, g):
+        # one Mul of same-shaped arrays (no number lifting or broadcast checks), a product as in
+        # PyTorch: at slope 0 an inf gradient at x <= 0 gives NaN there too
+        return (Mul.apply(g, Tensor(self._factor())),)  # the factor has x's dtype, which is g's
+
+    def backward_arrays(self, g):  # ``backward`` on arrays (see ``Op``)
+        return (g * self._factor(),)
+
+    def _factor(self):
         x, slope = self.inputs[0].array, self.negative_slope
         xp = backend.get_array_module(x)
         if 0 < slope <= 1:  # max(1 or 0, slope): a cast and a pass, where `where` costs more
-            factor = xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))
-        else:
-            factor = xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))
-        # one Mul of same-shaped arrays (no number lifting or broadcast checks), a product as in
-        # PyTorch: at slope 0 an inf gradient at x <= 0 gives NaN there too
-        return (Mul.apply(g, Tensor(factor)),)  # the factor has x's dtype, which is g's
+            return xp.maximum((x > 0).astype(x.dtype), x.dtype.type(slope))
+        return xp.where(x > 0, x.dtype.type(1), x.dtype.type(slope))
 
 
 class ELU(Op):

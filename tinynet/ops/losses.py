@@ -78,6 +78,13 @@ class MseLoss(Op):
         return (grad if self.needs_input_grad[0] else None,
                 -grad if self.needs_input_grad[1] else None)
 
+    def backward_arrays(self, g):  # ``backward`` on arrays (see ``Op``)
+        x, y = self.inputs[0].array, self.inputs[1].array
+        scale = 2 / x.size if self.reduction == "mean" else 2
+        grad = (x - y) * (g * scale)
+        return (grad if self.needs_input_grad[0] else None,
+                -grad if self.needs_input_grad[1] else None)
+
 
 def squared_error(x: Tensor, y: Tensor, reduction: str) -> Tensor:
     """``(x - y)²`` reduced by ``reduction``, the dtypes promoted as for ``x - y``; the shapes
