@@ -3,9 +3,10 @@ in NumPy, against torch.optim (two parameter groups, every option, the state too
 checks, state_dict round trips, skipped parameters and a learning-rate scheduler.
 
 Gradients are set by hand so each test checks the update rule alone; parameters are float64.
-PyTorch keeps NAdam's ``mu_product`` and ASGD's ``eta`` and ``mu`` in tensors of its default dtype
-(float32 unless changed), tinynet in Python floats: the comparisons run torch with float64 as its
-default dtype, so both compute those scalars in float64 and agree to rounding.
+Both libraries keep the step count, NAdam's ``mu_product`` and ASGD's ``eta`` and ``mu`` in 0-d
+tensors of the default dtype (float32 unless changed): the NumPy references round those scalars
+to float32, and the comparisons with PyTorch run both with float64 as the default dtype, so they
+agree to rounding.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def nadam_reference(p, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
             p, g = weight_decayed(p, g, lr, weight_decay, decoupled_weight_decay)
             mu = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
             mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
-            product = product * mu
+            product = float(numpy.float32(product) * numpy.float32(mu))  # a float32 tensor in both
             m = beta1 * m + (1 - beta1) * g
             v = beta2 * v + (1 - beta2) * g * g
             m_hat = mu_next * m / (1 - product * mu_next) + (1 - mu) * g / (1 - product)
@@ -144,19 +145,24 @@ def rprop_reference(p, grads, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), m
     return history
 
 
+def float32(x):
+    """``x`` rounded to float32, as a Python float."""
+    return float(numpy.float32(x))
+
+
 def asgd_reference(p, grads, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0,
                    maximize=False, averages=None):
     """Polyak averaging: SGD with a decaying rate η, and the running average of the iterates
     from step t0 on (before it, the 'average' is the last iterate)."""
-    p, ax, eta, mu, t, history = p.copy(), numpy.zeros(p.shape), float(lr), 1.0, 0, []
+    p, ax, eta, mu, t, history = p.copy(), numpy.zeros(p.shape), float32(lr), 1.0, 0, []
     for g in grads:
         if g is not None:
             t += 1
             g = (-g if maximize else g) + weight_decay * p
             p = p * (1 - lambd * eta) - eta * g
             ax = p.copy() if mu == 1 else ax + mu * (p - ax)
-            eta = lr / (1 + lambd * lr * t) ** alpha
-            mu = 1 / max(1, t - t0)
+            eta = float32(lr / (1 + lambd * lr * t) ** alpha)  # kept in float32 tensors
+            mu = float32(1 / max(1, t - t0))
         if averages is not None:
             averages.append(ax)
         history.append(p)
@@ -267,21 +273,24 @@ def test_asgd_averages_after_t0():
         numpy.testing.assert_allclose(ours[0], expected[step], rtol=1e-12, atol=1e-14)
     for step in range(t0 + 2):  # history[k] holds the iterate of step k + 1
         numpy.testing.assert_array_equal(averages_seen[step][0], history[step][0])
-    for step in range(t0 + 2, STEPS):
+    for step in range(t0 + 2, STEPS):  # μ is kept in float32: a mean to float32's precision
         mean = numpy.mean([history[k][0] for k in range(t0 + 1, step + 1)], axis=0)
-        numpy.testing.assert_allclose(averages_seen[step][0], mean, rtol=1e-12)
+        numpy.testing.assert_allclose(averages_seen[step][0], mean, rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------- against PyTorch
 @contextlib.contextmanager
 def torch_float64(torch):
-    """torch's optimizer scalars (NAdam's mu_product, ASGD's eta and mu) in float64, as ours."""
-    old = torch.get_default_dtype()
+    """Both libraries' optimizer scalars (the step, NAdam's mu_product, ASGD's eta and mu) in
+    float64."""
+    old, ours = torch.get_default_dtype(), tn.get_default_dtype()
     torch.set_default_dtype(torch.float64)
+    tn.set_default_dtype(tn.float64)
     try:
         yield
     finally:
         torch.set_default_dtype(old)
+        tn.set_default_dtype(ours)
 
 
 def grouped(lib, params, name, base, override):
@@ -320,13 +329,13 @@ def assert_same_state(torch, ours, theirs):
         for key, value in state.items():
             mine = ours_state[index][key]
             if isinstance(mine, tn.Tensor):
-                assert mine.dtype == tn.float64 and tuple(mine.shape) == tuple(value.shape)
+                assert mine.dtype == tn.float64 and tuple(mine.shape) == tuple(value.shape), key
                 numpy.testing.assert_allclose(mine.numpy(), value.numpy(), rtol=1e-12, atol=1e-14,
                                               err_msg=f"state {index} {key}")
             else:
                 assert isinstance(mine, (int, float)), (key, type(mine))
                 assert mine == pytest.approx(value.item(), rel=1e-12), f"state {index} {key}"
-    assert all(isinstance(s["step"], int) for s in ours_state.values())
+    assert all(isinstance(s["step"], tn.Tensor) and s["step"].ndim == 0 for s in ours_state.values())
 
 
 TORCH_CASES = [
@@ -528,7 +537,7 @@ def test_step_lr_drives_them_as_in_pytorch(name):
         ours.step()
         lrs.append([group["lr"] for group in ours.param_groups])
         if name == "ASGD":
-            etas.append(ours.state[ours_params[0]]["eta"])
+            etas.append(float(ours.state[ours_params[0]]["eta"]))  # a tensor changed in place
         if name == "Rprop" and step == 3:  # its first step: sizes start at the decayed lr
             numpy.testing.assert_array_equal(ours.state[ours_params[2]]["step_size"].numpy(),
                                              numpy.full(SHAPES[2], 0.01))
@@ -537,7 +546,7 @@ def test_step_lr_drives_them_as_in_pytorch(name):
                                         for t in range(len(grads))], rtol=1e-12)
     if name == "ASGD":  # eta after step t is lr(t) / (1 + λ·lr(t)·t)^α, lr(t) the rate of step t
         for t, (eta, (lr, _)) in enumerate(zip(etas, lrs), start=1):
-            assert eta == pytest.approx(lr / (1 + 0.5 * lr * t) ** 0.75, rel=1e-12)
+            assert eta == float32(lr / (1 + 0.5 * lr * t) ** 0.75)
     torch = pytest.importorskip("torch")
     with torch_float64(torch):
         ours_params, theirs_params = make_params(), torch_params(torch)
@@ -547,3 +556,60 @@ def test_step_lr_drives_them_as_in_pytorch(name):
                   StepLR(ours, step_size=2, gamma=0.5),
                   torch.optim.lr_scheduler.StepLR(theirs, step_size=2, gamma=0.5))
         assert_same_state(torch, ours, theirs)
+
+
+# ---------------------------------------------------------------------------- scalar state
+COUNTING = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "ASGD", "RMSprop", "Adadelta",
+            "Rprop"]
+
+
+@pytest.mark.parametrize("name", COUNTING)
+@pytest.mark.parametrize("default", [tn.float32, tn.float64])
+def test_step_counts_are_0d_tensors_of_the_scalar_dtype_as_in_pytorch(name, default):
+    """PyTorch keeps ``step`` (and NAdam's mu_product, ASGD's eta and mu) in 0-d tensors on the
+    CPU, float64 when that is the default dtype, else float32, whatever the parameters' dtype:
+    ``state["step"].item()`` works and the count prints as ``tensor(3.)``."""
+    old = tn.get_default_dtype()
+    tn.set_default_dtype(default)
+    try:
+        params = [nn.Parameter(tn.ones(3, dtype=tn.float64)), nn.Parameter(tn.ones(2, dtype=tn.float64))]
+        optimizer = getattr(optim, name)(params, lr=0.1)
+        for _ in range(3):
+            for p in params:
+                p.grad = tn.full(p.shape, 0.5, dtype=tn.float64)
+            optimizer.step()
+        for state in optimizer.state.values():
+            for key in optimizer._scalar_state_keys:
+                value = state[key]
+                assert isinstance(value, tn.Tensor) and value.ndim == 0, key
+                assert value.dtype == default and value.device == tn.device("cpu"), key
+            assert state["step"].item() == 3.0 and repr(state["step"]) == "tensor(3.)"
+    finally:
+        tn.set_default_dtype(old)
+
+
+def test_adam_counts_a_step_written_into_alone():
+    """Adam steps a group through one array of counts; a count the caller writes into (or loads)
+    is that parameter's own from then on, as with separate tensors."""
+    params = [nn.Parameter(tn.ones(3)), nn.Parameter(tn.ones(2))]
+    optimizer = optim.Adam(params)
+
+    def step():
+        for p in params:
+            p.grad = tn.ones(p.shape)
+        optimizer.step()
+
+    step()
+    step()
+    optimizer.state[params[1]]["step"].array[...] = 10
+    step()
+    assert [optimizer.state[p]["step"].item() for p in params] == [3.0, 11.0]
+    saved = optimizer.state_dict()
+    saved["state"][0]["step"] = 7  # a count saved by an older tinynet: a plain number
+    resumed = optim.Adam(params)
+    resumed.load_state_dict(saved)
+    assert isinstance(resumed.state[params[0]]["step"], tn.Tensor)
+    for p in params:
+        p.grad = tn.ones(p.shape)
+    resumed.step()
+    assert [resumed.state[p]["step"].item() for p in params] == [8.0, 12.0]

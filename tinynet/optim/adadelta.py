@@ -45,7 +45,7 @@ class Adadelta(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, lambda q, g: {"square_avg": zeros_for(q),
+                state, _ = self._stepped_state(p, group, lambda q, g: {"square_avg": zeros_for(q),
                                                         "acc_delta": zeros_for(q)})
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array

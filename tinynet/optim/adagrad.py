@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinynet.autograd.engine import bump_version
-from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported, gradient_of)
+from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported, gradient_of,
+                                     scalar_state)
 from tinynet.tensor import Tensor
 
 
@@ -38,7 +39,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]  # the constructor adds its groups through here too
         for p in group["params"]:
-            self.state[p] = {"step": 0, **self._new_state(p, group)}
+            self.state[p] = {"step": scalar_state(0), **self._new_state(p, group)}
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_non_negative("Adagrad", group, ("lr", "lr_decay", "weight_decay",
@@ -54,9 +55,9 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, self._new_state)
+                state, step = self._stepped_state(p, group, self._new_state)
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
-                clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
                 total = state["sum"].array
                 total += grad * grad
                 p.array -= clr * (grad / (p.xp.sqrt(total) + group["eps"]))

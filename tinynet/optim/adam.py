@@ -9,7 +9,8 @@ from typing import Any
 from tinynet import backend
 from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_betas, check_non_negative,
-                                     check_state_device, check_unsupported)
+                                     check_state_device, check_unsupported, count_step,
+                                     scalar_state)
 from tinynet.tensor import Tensor
 
 
@@ -23,8 +24,8 @@ class Adam(Optimizer):
         v̂ = max(v̂, v) with amsgrad, else v̂ = v
         p = p - lr / (1 - β1ᵗ) · m / (sqrt(v̂) / sqrt(1 - β2ᵗ) + eps)
 
-    The state of each parameter is ``step`` (an int), ``exp_avg`` (m), ``exp_avg_sq`` (v) and,
-    with amsgrad, ``max_exp_avg_sq`` (v̂).
+    The state of each parameter is ``step`` (a float32 0-d tensor, as in PyTorch), ``exp_avg``
+    (m), ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq`` (v̂).
 
     >>> opt = optim.Adam(model.parameters(), lr=1e-3)
     """
@@ -58,25 +59,24 @@ class Adam(Optimizer):
             for p, state in zip(params, states):
                 if amsgrad and "max_exp_avg_sq" not in state:
                     state["max_exp_avg_sq"] = Tensor(p.xp.zeros_like(p.array))
-                state["step"] += 1
             settings = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                             weight_decay=group["weight_decay"],
                             decoupled=group["decoupled_weight_decay"], maximize=group["maximize"])
             flat = self._flat_moments(index, group, params, states, amsgrad)
             if flat is not None:
-                flat.step(params, step=states[0]["step"], **settings)
+                flat.step(params, **settings)  # counts the group's steps too
                 bump_version(*params)
                 continue
             for p, state in zip(params, states):
                 check_state_device("Adam", p, state["exp_avg"])
                 adam_update(p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array,
-                            state["max_exp_avg_sq"].array if amsgrad else None, step=state["step"],
-                            **settings)
+                            state["max_exp_avg_sq"].array if amsgrad else None,
+                            step=count_step(state), **settings)
             bump_version(*params)
         return loss
 
     def _init_state(self, p: Tensor) -> dict[str, Any]:
-        state = self.state[p] = {"step": 0, "exp_avg": Tensor(p.xp.zeros_like(p.array)),
+        state = self.state[p] = {"step": scalar_state(0), "exp_avg": Tensor(p.xp.zeros_like(p.array)),
                                  "exp_avg_sq": Tensor(p.xp.zeros_like(p.array))}
         return state
 
@@ -111,7 +111,7 @@ class AdamW(Adam):
 
 
 def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any | None, *,
-                step: int, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                step: float, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
                 decoupled: bool, maximize: bool = False) -> None:
     """One Adam step on raw arrays: updates ``param`` and the moments in place, only reads ``grad``.
 
@@ -159,8 +159,9 @@ class _FlatMoments:
     each parameter's slice back into the parameter's own memory: as in PyTorch, a parameter
     keeps its storage, so what shares it (a ``state_dict()``, a ``detach()``, a NumPy view)
     sees every step. Each parameter's ``exp_avg`` etc. in ``optimizer.state`` is a view into
-    the flat moments, so the state looks exactly as with per-parameter updates, and the two
-    paths can take turns.
+    the flat moments, and its ``step`` a view into one array of step counts (counted up by one
+    ``+= 1`` for the group), so the state looks exactly as with per-parameter updates, and the
+    two paths can take turns.
     """
 
     def __init__(self, params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> None:
@@ -180,15 +181,22 @@ class _FlatMoments:
             self.views[key] = [flat[a:b].reshape(p.shape) for (a, b), p in zip(bounds, params)]
             for state, view in zip(states, self.views[key]):
                 state[key].array = view
+        self.steps = backend.numpy.array([float(state["step"]) for state in states],
+                                         dtype=states[0]["step"].dtype)
+        self.step_views = [self.steps[i:i + 1].reshape(()) for i in range(len(states))]
+        for state, view in zip(states, self.step_views):
+            state["step"].array = view
         self.param = xp.empty(offset, dtype=params[0].dtype)
         self.grad = xp.empty(offset, dtype=params[0].dtype)
         self.param_views = [self.param[a:b].reshape(p.shape) for (a, b), p in zip(bounds, params)]
 
     @staticmethod
     def can_hold(params: list[Tensor], states: list[dict[str, Any]], amsgrad: bool) -> bool:
-        array_type, dtype, step = type(params[0].array), params[0].dtype, states[0]["step"]
+        array_type, dtype = type(params[0].array), params[0].dtype
+        step, step_dtype = states[0]["step"], states[0]["step"].dtype
         keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
-        return all(type(p.array) is array_type and p.dtype == dtype and state["step"] == step
+        return all(type(p.array) is array_type and p.dtype == dtype
+                   and state["step"].dtype == step_dtype and float(state["step"]) == float(step)
                    and all(type(state[key].array) is array_type for key in keys)
                    for p, state in zip(params, states))
 
@@ -201,13 +209,16 @@ class _FlatMoments:
         array_type, dtype = type(self.param), self.param.dtype
         if any(type(p.array) is not array_type or p.dtype != dtype for p in params):
             return False
-        step = states[0]["step"]
-        if any(state["step"] != step for state in states):
+        if any(state["step"].array is not view for state, view in zip(states, self.step_views)) \
+                or (self.steps != self.steps[0]).any():  # one count written into: step alone
             return False
         return all(state[key].array is view for key in self.keys
                    for state, view in zip(states, self.views[key]))
 
-    def step(self, params: list[Tensor], step: int, **settings: Any) -> None:
+    def step(self, params: list[Tensor], **settings: Any) -> None:
+        """Count the group's step and update it (``settings``: ``adam_update``'s)."""
+        self.steps += 1
+        step = float(self.steps[0])
         xp = backend.get_array_module(self.param)
         xp.concatenate([p.array.reshape(-1) for p in params], out=self.param)
         xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.grad)

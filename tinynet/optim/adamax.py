@@ -19,8 +19,8 @@ class Adamax(Optimizer):
         u = max(β2 · u, |g| + eps)                      exp_inf
         p = p - lr / (1 - β1ᵗ) · m / u
 
-    State per parameter: ``step`` (an int), ``exp_avg``, ``exp_inf``. ``foreach`` is accepted
-    and changes nothing.
+    State per parameter: ``step`` (a float32 0-d tensor, as in PyTorch), ``exp_avg``,
+    ``exp_inf``. ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.Adamax(model.parameters(), lr=2e-3)
     """
@@ -44,14 +44,14 @@ class Adamax(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, lambda q, g: {"exp_avg": zeros_for(q),
+                state, step = self._stepped_state(p, group, lambda q, g: {"exp_avg": zeros_for(q),
                                                         "exp_inf": zeros_for(q)})
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 exp_avg, exp_inf = state["exp_avg"].array, state["exp_inf"].array
                 lerp_(exp_avg, grad, 1 - beta1)
                 exp_inf *= beta2
                 p.xp.maximum(exp_inf, p.xp.abs(grad) + group["eps"], out=exp_inf)
-                clr = group["lr"] / (1 - beta1 ** state["step"])
+                clr = group["lr"] / (1 - beta1 ** step)
                 p.array -= clr * (exp_avg / exp_inf)
                 bump_version(p)
         return loss

@@ -7,7 +7,7 @@ from typing import Any
 
 from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unsupported,
-                                     gradient_of, zeros_for)
+                                     gradient_of, scalar_state, zeros_for)
 
 
 class ASGD(Optimizer):
@@ -22,8 +22,8 @@ class ASGD(Optimizer):
 
     with λ = lambd. ``ax`` is the averaged parameter the method is named for; the optimizer
     steps ``p``, and evaluating with the average is the caller's choice (copy ``ax`` in). State
-    per parameter: ``step`` (an int), ``eta`` and ``mu`` (floats; PyTorch keeps them in tensors
-    of its default dtype), ``ax``. ``foreach`` is accepted and changes nothing.
+    per parameter: ``step``, ``eta`` and ``mu`` (float32 0-d tensors, as in PyTorch: the step
+    uses η and μ rounded to float32), ``ax``. ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.ASGD(model.parameters(), lr=1e-2, t0=100)
     """
@@ -37,6 +37,8 @@ class ASGD(Optimizer):
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize))
 
+    _scalar_state_keys = ("step", "eta", "mu")
+
     def _check_group(self, group: dict[str, Any]) -> None:
         check_non_negative("ASGD", group, ("lr", "weight_decay"))
 
@@ -47,18 +49,17 @@ class ASGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, lambda q, g: {"eta": float(g["lr"]), "mu": 1.0,
-                                                        "ax": zeros_for(q)})
+                state, step = self._stepped_state(p, group, lambda q, g: {
+                    "eta": scalar_state(g["lr"]), "mu": scalar_state(1), "ax": zeros_for(q)})
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
-                eta, ax = state["eta"], state["ax"].array
+                eta, mu, ax = float(state["eta"]), float(state["mu"]), state["ax"].array
                 p.array *= 1 - lambd * eta
                 p.array -= eta * grad
-                if state["mu"] != 1:
-                    ax += (p.array - ax) * state["mu"]
+                if mu != 1:
+                    ax += (p.array - ax) * mu
                 else:
                     ax[...] = p.array
-                step = state["step"]
-                state["eta"] = lr / ((1 + lambd * lr * step) ** group["alpha"])
-                state["mu"] = 1 / max(1, step - group["t0"])
+                state["eta"].array[...] = lr / ((1 + lambd * lr * step) ** group["alpha"])
+                state["mu"].array[...] = 1 / max(1, step - group["t0"])
                 bump_version(p)
         return loss

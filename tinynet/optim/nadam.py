@@ -7,7 +7,8 @@ from typing import Any
 
 from tinynet.autograd.engine import bump_version
 from tinynet.optim.optimizer import (Optimizer, ParamsT, check_betas, check_non_negative,
-                                     check_unsupported, decayed_gradient, lerp_, zeros_for)
+                                     check_unsupported, decayed_gradient, lerp_, scalar_state,
+                                     zeros_for)
 
 
 class NAdam(Optimizer):
@@ -24,9 +25,9 @@ class NAdam(Optimizer):
         d = sqrt(v / (1 - β2ᵗ)) + eps
         p = p - lr · (1 - μₜ) / (1 - Π) · g / d - lr · μₜ₊₁ / (1 - Π · μₜ₊₁) · m / d
 
-    State per parameter: ``step`` (an int), ``mu_product`` (a float; PyTorch keeps it in a
-    tensor of its default dtype), ``exp_avg``, ``exp_avg_sq``. ``foreach`` is accepted and
-    changes nothing.
+    State per parameter: ``step`` and ``mu_product`` (float32 0-d tensors, as in PyTorch: Π is
+    multiplied up in float32), ``exp_avg``, ``exp_avg_sq``. ``foreach`` is accepted and changes
+    nothing.
 
     >>> opt = optim.NAdam(model.parameters(), lr=2e-3)
     """
@@ -42,6 +43,8 @@ class NAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach))
 
+    _scalar_state_keys = ("step", "mu_product")
+
     def _check_group(self, group: dict[str, Any]) -> None:
         check_non_negative("NAdam", group, ("lr", "eps", "weight_decay", "momentum_decay"))
         check_betas("NAdam", group)
@@ -55,14 +58,15 @@ class NAdam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, lambda q, g: {"mu_product": 1.0,
-                                                        "exp_avg": zeros_for(q),
-                                                        "exp_avg_sq": zeros_for(q)})
-                step = state["step"]
+                state, step = self._stepped_state(p, group, lambda q, g: {
+                    "mu_product": scalar_state(1), "exp_avg": zeros_for(q),
+                    "exp_avg_sq": zeros_for(q)})
                 grad = decayed_gradient(p, lr, weight_decay, decoupled, group["maximize"])
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
-                mu_product = state["mu_product"] = state["mu_product"] * mu
+                product = state["mu_product"].array
+                product *= mu
+                mu_product = float(product)
                 exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2

@@ -88,6 +88,9 @@ class Optimizer:
     ...            {"params": model[2].parameters()}], lr=1e-3, momentum=0.9)
     """
 
+    # per-parameter numbers kept as float32 0-d tensors (``scalar_state``), as PyTorch keeps them
+    _scalar_state_keys: tuple[str, ...] = ("step",)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:  # every optimizer's step runs the step hooks
@@ -219,7 +222,7 @@ class Optimizer:
         for key, values in state_dict["state"].items():
             if key in by_index:
                 p = by_index[key]
-                state[p] = {k: _state_value_for(v, p) for k, v in values.items()}
+                state[p] = {k: self._state_value_for(k, v, p) for k, v in values.items()}
         self.state = defaultdict(dict, state)
         # settings added since the state was saved take their defaults, as PyTorch's do
         self.param_groups = [{**self.defaults,
@@ -273,17 +276,35 @@ class Optimizer:
 
     def _stepped_state(self, p: Tensor, group: dict[str, Any],
                        new_state: Callable[[Tensor, dict[str, Any]], dict[str, Any]]
-                       ) -> dict[str, Any]:
-        """``p``'s state with its ``step`` counted up: made by ``new_state(p, group)`` (after a
-        ``step`` of 0) at p's first step, and checked to be on p's device (p may have moved)."""
+                       ) -> tuple[dict[str, Any], float]:
+        """``p``'s state with its ``step`` counted up, and the new count: made by
+        ``new_state(p, group)`` (after a ``step`` of 0) at p's first step, and checked to be on
+        p's device (p may have moved)."""
         state = self.state.get(p)
         if not state:  # none yet, or an empty one that reading optimizer.state[p] made
-            state = self.state[p] = {"step": 0, **new_state(p, group)}
-        tensors = [value for value in state.values() if isinstance(value, Tensor)]
+            state = self.state[p] = {"step": scalar_state(0), **new_state(p, group)}
+        tensors = [value for key, value in state.items()
+                   if isinstance(value, Tensor) and key not in self._scalar_state_keys]
         if tensors:
             check_state_device(type(self).__name__, p, tensors[0])
-        state["step"] += 1
-        return state
+        return state, count_step(state)
+
+    def _state_value_for(self, key: str, value: Any, param: Tensor) -> Any:
+        """One saved state value as this optimizer keeps it: a ``_scalar_state_keys`` number a
+        0-d tensor on the CPU in the dtype it was saved in (a number saved by an older tinynet
+        in ``scalar_state``'s), so a resumed run repeats the uninterrupted one's rounding;
+        anything else a private copy on ``param``'s device (floats in its dtype).
+
+        PyTorch too keeps ``step`` as saved; its NAdam's ``mu_product`` and ASGD's ``eta`` and
+        ``mu`` take the parameter's dtype and device, which would change their rounding."""
+        if key not in self._scalar_state_keys:
+            return _state_value_for(value, param)
+        if isinstance(value, Tensor) or backend.is_array(value):
+            number = backend.to_numpy(value.array if isinstance(value, Tensor) else value)
+            if number.dtype.kind == "f":
+                return Tensor(number.reshape(()).copy())
+            value = number.item()
+        return scalar_state(float(value))
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -296,6 +317,26 @@ class Optimizer:
 def _replaced(result: Any, state_dict: dict[str, Any]) -> dict[str, Any]:
     """What a state-dict hook hands on: the dict it returned, else the one it was given."""
     return state_dict if result is None else result
+
+
+def scalar_state(value: float) -> Tensor:
+    """A number an optimizer keeps per parameter (the step count, NAdam's ``mu_product``, ASGD's
+    ``eta``) as PyTorch keeps it: a 0-d tensor on the CPU, float64 when that is the default dtype
+    (``tn.set_default_dtype``), else float32.
+
+    >>> optimizer.state[p]["step"]
+    tensor(3.)
+    """
+    np = backend.numpy
+    dtype = np.float64 if backend.default_float == np.float64 else np.float32
+    return Tensor(np.array(value, dtype=dtype))
+
+
+def count_step(state: dict[str, Any]) -> float:
+    """``state["step"] += 1``, in place as PyTorch counts; returns the new count."""
+    step = state["step"].array
+    step += 1
+    return float(step)
 
 
 def _state_value_for(value: Any, param: Tensor) -> Any:

@@ -24,8 +24,8 @@ class RAdam(Optimizer):
         p = p - lr · m / (1 - β1ᵗ) · sqrt(1 - β2ᵗ) / (sqrt(v) + eps) · r     when ρₜ > 5
         p = p - lr · m / (1 - β1ᵗ)                                          otherwise (SGD with momentum)
 
-    State per parameter: ``step`` (an int), ``exp_avg``, ``exp_avg_sq``. ``foreach`` is accepted
-    and changes nothing.
+    State per parameter: ``step`` (a float32 0-d tensor, as in PyTorch), ``exp_avg``,
+    ``exp_avg_sq``. ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.RAdam(model.parameters(), lr=1e-3)
     """
@@ -53,9 +53,8 @@ class RAdam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, lambda q, g: {"exp_avg": zeros_for(q),
+                state, step = self._stepped_state(p, group, lambda q, g: {"exp_avg": zeros_for(q),
                                                         "exp_avg_sq": zeros_for(q)})
-                step = state["step"]
                 grad = decayed_gradient(p, lr, weight_decay, decoupled, group["maximize"])
                 exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 lerp_(exp_avg, grad, 1 - beta1)

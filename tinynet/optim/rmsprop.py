@@ -46,7 +46,7 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._stepped_state(p, group, lambda q, g: self._new_state(q, g))
+                state, _ = self._stepped_state(p, group, lambda q, g: self._new_state(q, g))
                 grad = gradient_of(p, group["weight_decay"], group["maximize"])
                 square_avg = state["square_avg"].array
                 square_avg *= alpha

@@ -23,10 +23,10 @@ class Rprop(Optimizer):
         p = p - sign(g) · s
         g′ = g                                                   prev
 
-    with (η₋, η₊) = etas. State per parameter: ``step`` (an int), ``prev``, ``step_size``
-    (made at a parameter's first step, from the group's lr then: a later change of lr, e.g. by
-    a scheduler, reaches only parameters that have not stepped yet, as in PyTorch). ``foreach``
-    is accepted and changes nothing.
+    with (η₋, η₊) = etas. State per parameter: ``step`` (a float32 0-d tensor, as in PyTorch),
+    ``prev``, ``step_size`` (made at a parameter's first step, from the group's lr then: a later
+    change of lr, e.g. by a scheduler, reaches only parameters that have not stepped yet, as in
+    PyTorch). ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.Rprop(model.parameters(), lr=1e-2)
     """
@@ -58,7 +58,7 @@ class Rprop(Optimizer):
                 if p.grad is None:
                     continue
                 xp = p.xp
-                state = self._stepped_state(p, group, lambda q, g: {
+                state, _ = self._stepped_state(p, group, lambda q, g: {
                     "prev": zeros_for(q), "step_size": Tensor(q.xp.full_like(q.array, g["lr"]))})
                 grad = gradient_of(p, 0.0, group["maximize"])
                 prev, step_size = state["prev"].array, state["step_size"].array
