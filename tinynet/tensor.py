@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy
 
-from tinynet import backend, printing
+from tinynet import backend, printing, strides
 from tinynet.devices import CPU, CUDA, device
 from tinynet.dtypes import parse_tensor_type_name, tensor_type_name
 from tinynet.tensor_methods import TensorMethods
@@ -69,10 +69,10 @@ class Tensor(TensorMethods):
     tensor([2., 4., 6.])
     """
 
-    # Set only when they apply: _is_view (by view ops), _replaced_grad_fns (by in-place ops),
-    # _tensor_hooks (by a leaf's register_hook).
+    # Set only when they apply: _is_view and _view_record (by view ops, see tinynet.strides),
+    # _replaced_grad_fns (by in-place ops), _tensor_hooks (by a leaf's register_hook).
     __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_is_view",
-                 "_replaced_grad_fns", "_tensor_hooks", "__weakref__")
+                 "_view_record", "_replaced_grad_fns", "_tensor_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
 
     def __init__(self, data: Any = None, *sizes: int, requires_grad: bool = False,
@@ -144,7 +144,9 @@ class Tensor(TensorMethods):
         >>> with tn.no_grad():
         ...     w.data.mul_(0.5)     # or, equally, w.mul_(0.5)
         """
-        return Tensor(self.array)
+        out = Tensor(self.array)
+        strides.take_strides(out, self)
+        return out
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -156,6 +158,7 @@ class Tensor(TensorMethods):
                 f"{self.dtype} on {self.device}, got shape {tuple(value.shape)}, dtype "
                 f"{value.dtype} on {value.device}; tinynet only swaps storage of the same kind")
         self.array = value.array
+        strides.take_strides(self, value)
 
     # ----------------------------------------------------------------- what it is
     @property
@@ -286,6 +289,7 @@ class Tensor(TensorMethods):
         """The same data, cut from the graph (no copy; in-place changes still count as its own)."""
         out = Tensor(self.array)
         out._version_counter = self._version_counter
+        strides.take_strides(out, self)
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

@@ -7,8 +7,12 @@ documented: ``help(x.sin)`` shows ``tn.sin``'s docstring). ``Tensor`` inherits t
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from tinynet import strides
 
 if TYPE_CHECKING:
     from tinynet.tensor import MinMax, Tensor
@@ -22,6 +26,23 @@ factories: Any = None
 def _sizes(args: tuple) -> Any:
     """``x.view(2, 3)`` and ``x.view((2, 3))`` mean the same."""
     return args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+
+
+def _inferred(sizes: Any, numel: int) -> tuple[int, ...] | None:
+    """``sizes`` with its -1 worked out from ``numel``; None when they can't hold ``numel``
+    elements (reshape then says why)."""
+    try:
+        sizes = tuple(operator.index(n) for n in sizes)
+    except TypeError:
+        return None
+    if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
+        return None
+    known = math.prod(n for n in sizes if n != -1)
+    if -1 in sizes:
+        if known == 0 or numel % known:
+            return None
+        return tuple(numel // known if n == -1 else n for n in sizes)
+    return sizes if known == numel else None
 
 
 class TensorMethods:
@@ -712,13 +733,28 @@ class TensorMethods:
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, _sizes(shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """The same elements in ``shape`` (one entry may be -1), sharing memory. As in PyTorch it
+        raises where the strides allow no view (a transpose flattened, say): ``reshape`` copies
+        there, or call ``contiguous()`` first."""
+        sizes = _sizes(shape)
+        new_shape = _inferred(sizes if not isinstance(sizes, int) else (sizes,), self.numel())
+        if new_shape is not None and strides.view_strides(
+                tuple(self.array.shape), strides.strides_of(self), new_shape) is None:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (at least one "
+                f"dimension spans across two contiguous subspaces): shape {tuple(self.shape)} "
+                f"with strides {self.stride()} can't be seen as {new_shape}. Use .reshape(...) "
+                "instead, or .contiguous() first.")
+        return ops.reshape(self, sizes)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         """Reshaped to ``other``'s shape."""
         return ops.reshape(self, other.shape)
 
-    view_as = reshape_as
+    def view_as(self, other: Tensor) -> Tensor:
+        """``view(other.shape)``."""
+        return self.view(tuple(other.shape))
 
     def expand(self, *sizes: Any) -> Tensor:
         return ops.expand(self, _sizes(sizes))
@@ -810,12 +846,33 @@ class TensorMethods:
         return ops.flipud(self)
 
     def contiguous(self) -> Tensor:
-        """``self``: NumPy arrays need no contiguous copy for any tinynet op."""
-        return self
+        """``self`` when it is contiguous, else a contiguous copy (``clone``), as PyTorch's."""
+        return self if self.is_contiguous() else self.clone()
 
     def is_contiguous(self) -> bool:
-        """True: tinynet has no strided layouts to ask about."""
-        return True
+        """Whether the elements lie in row-major order in PyTorch's model (``tinynet.strides``):
+        True for what an op makes, False for a transpose, a strided slice or an expand of it.
+
+        >>> x = tn.zeros(2, 3)
+        >>> x.is_contiguous(), x.t().is_contiguous(), x.t().contiguous().is_contiguous()
+        (True, False, True)
+        """
+        return strides.is_contiguous(tuple(self.array.shape), strides.strides_of(self))
+
+    def stride(self, dim: int | None = None) -> Any:
+        """The step in elements between neighbours along each dim (or along ``dim``), as PyTorch
+        reports it: a view's strides follow from its input's, a new tensor's are row-major.
+
+        >>> tn.zeros(2, 3).stride(), tn.zeros(2, 3).t().stride(1)
+        ((3, 1), 3)
+        """
+        found = strides.strides_of(self)
+        if dim is None:
+            return found
+        if not -len(found) <= dim < len(found) or not found:
+            raise IndexError(f"stride: dimension {dim} is out of range for a tensor with "
+                             f"{len(found)} dims")
+        return found[dim]
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return ops.tril(self, diagonal)

@@ -155,6 +155,9 @@ class Op:
         if cls.is_view:
             result._version_counter = inputs[0]._version_counter
             result._is_view = True
+            # how the view was made, for its strides (tinynet.strides); no tensors in it
+            result._view_record = (getattr(inputs[0], "_view_record", None), arrays[0].shape, cls,
+                                   dict(params))
         if _grad_enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs and out.dtype.kind in "fc":  # integer results never require grad

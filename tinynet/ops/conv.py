@@ -141,6 +141,11 @@ class BatchInner(Op):
     def backward(self, g):
         return (g,)
 
+    @staticmethod
+    def view_strides(params, shape, strides, new_shape):
+        """The same tensor in PyTorch's eyes (the layout is tinynet's own): the same strides."""
+        return strides
+
 
 class Convolution(Op):
     """(N, C, Hp, Wp) padded input, (C_out, C/groups, kh, kw) weight[, bias] → (N, C_out, Ho, Wo)."""

@@ -40,7 +40,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tinynet import autograd, backend
+from tinynet import autograd, backend, strides
 from tinynet.autograd import engine
 from tinynet.ops import shape as shape_ops
 from tinynet.ops.matrix import t as matrix_t
@@ -74,15 +74,18 @@ def restride(op: str, t: Tensor, view: Callable[[Tensor], Tensor], node_name: st
     recording = autograd.is_grad_enabled() and t.requires_grad
     if recording:
         _refuses_leaf(op, t)
-        before = Tensor(t.array, requires_grad=True, grad_fn=t.grad_fn)
+    before = Tensor(t.array, requires_grad=recording, grad_fn=t.grad_fn if recording else None)
+    strides.take_strides(before, t)  # a view of a view: its strides follow t's
+    if recording:
         result = view(before)
         if result.grad_fn is not None and result.grad_fn is not t.grad_fn:
             result.grad_fn.node_name = node_name
     else:
         with autograd.no_grad():
-            result = view(Tensor(t.array))
+            result = view(before)
     array_before = t.array
     t.array = result.array
+    strides.take_strides(t, result)
     engine.bump_version(t)
     if t.requires_grad:  # ops recorded before must still see the old shape
         engine.record_reshape(t, array_before)
@@ -214,6 +217,7 @@ def resize_(t: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
         new[:kept] = array.reshape(-1)[:kept]
         new = new.reshape(shape)
     t.array = new
+    strides.take_strides(t, Tensor(new))  # contiguous, as PyTorch's
     engine.bump_version(t)
     return t
 

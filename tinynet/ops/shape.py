@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tinynet import backend
+from tinynet import strides as strides_module
 from tinynet.autograd import Op
 from tinynet.dtypes import promote_types
 from tinynet.ops.small_kernels import sum_leading
@@ -38,6 +39,12 @@ class Reshape(Op):
 
     def backward(self, g):
         return (g.reshape(self.in_shape),)
+
+    @staticmethod
+    def view_strides(params, shape, strides, new_shape):
+        """A view's strides where PyTorch's reshape views, else a copy's (tinynet.strides)."""
+        return strides_module.view_strides(shape, strides, new_shape) or \
+            strides_module.contiguous_strides(new_shape)
 
 
 class Permute(Op):
@@ -110,6 +117,16 @@ class Slice(GetItem):
         # that x[0, 1].add_(1) changes x as in PyTorch
         index = self.index  # basic items only, so ``in`` compares nothing elementwise
         return a[index if Ellipsis in index else index + (Ellipsis,)]
+
+    @staticmethod
+    def view_strides(params, shape, strides, new_shape):
+        """NumPy's strides of the slice (``tinynet.strides``), except that a dim made by None has
+        PyTorch's unsqueeze stride (the next dim's extent) where NumPy gives 0."""
+        found = list(strides_module.probe_strides(Slice, params, shape, strides))
+        for d in range(len(found) - 1, -1, -1):
+            if new_shape[d] == 1 and found[d] == 0:
+                found[d] = new_shape[d + 1] * found[d + 1] if d + 1 < len(found) else 1
+        return tuple(found)
 
     def name(self) -> str:
         """PyTorch's name for the node: that of the last step its indexing applies (an int
