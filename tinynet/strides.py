@@ -81,8 +81,14 @@ def take_strides(target: Any, source: Any) -> None:
     record = getattr(source, "_view_record", None)
     if record is not None:
         target._view_record = record
-    elif getattr(target, "_view_record", None) is not None:
-        del target._view_record
+    else:
+        make_contiguous(target)
+
+
+def make_contiguous(t: Any) -> None:
+    """``t`` reports row-major strides from now on (``resize_`` gave it new memory)."""
+    if getattr(t, "_view_record", None) is not None:
+        del t._view_record
 
 
 def strides_of(t: Any) -> Strides:

@@ -738,7 +738,7 @@ class TensorMethods:
         raises where the strides allow no view (a transpose flattened, say): ``reshape`` copies
         there, or call ``contiguous()`` first."""
         sizes = _sizes(shape)
-        new_shape = _inferred(sizes if not isinstance(sizes, int) else (sizes,), self.numel())
+        new_shape = _inferred(sizes, self.numel())
         if new_shape is not None and strides.view_strides(
                 tuple(self.array.shape), strides.strides_of(self), new_shape) is None:
             raise RuntimeError(

@@ -114,7 +114,9 @@ class Op:
     * ``saves_inputs``: backward reads the inputs' values (not only their shapes), so the walk
       checks that no in-place op changed them since the forward;
     * ``is_view``: the output shares the first input's memory (reshape, transpose, slicing), so
-      the two share a version counter.
+      the two share a version counter, and its strides follow from the input's
+      (``tinynet.strides``; an op whose forward isn't a plain NumPy view says how, in
+      ``view_strides``).
 
     An op on the hot path of small models may also define ``backward_arrays(g)``: the same
     gradients as ``backward``, computed on raw arrays (None where none is needed). The walk takes

@@ -217,7 +217,7 @@ def resize_(t: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
         new[:kept] = array.reshape(-1)[:kept]
         new = new.reshape(shape)
     t.array = new
-    strides.take_strides(t, Tensor(new))  # contiguous, as PyTorch's
+    strides.make_contiguous(t)  # as PyTorch's
     engine.bump_version(t)
     return t
 

@@ -24,7 +24,7 @@ class Adam(Optimizer):
         v̂ = max(v̂, v) with amsgrad, else v̂ = v
         p = p - lr / (1 - β1ᵗ) · m / (sqrt(v̂) / sqrt(1 - β2ᵗ) + eps)
 
-    The state of each parameter is ``step`` (a float32 0-d tensor, as in PyTorch), ``exp_avg``
+    The state of each parameter is ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg``
     (m), ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq`` (v̂).
 
     >>> opt = optim.Adam(model.parameters(), lr=1e-3)

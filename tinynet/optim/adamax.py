@@ -19,7 +19,7 @@ class Adamax(Optimizer):
         u = max(β2 · u, |g| + eps)                      exp_inf
         p = p - lr / (1 - β1ᵗ) · m / u
 
-    State per parameter: ``step`` (a float32 0-d tensor, as in PyTorch), ``exp_avg``,
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg``,
     ``exp_inf``. ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.Adamax(model.parameters(), lr=2e-3)

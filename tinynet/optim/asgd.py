@@ -22,8 +22,9 @@ class ASGD(Optimizer):
 
     with λ = lambd. ``ax`` is the averaged parameter the method is named for; the optimizer
     steps ``p``, and evaluating with the average is the caller's choice (copy ``ax`` in). State
-    per parameter: ``step``, ``eta`` and ``mu`` (float32 0-d tensors, as in PyTorch: the step
-    uses η and μ rounded to float32), ``ax``. ``foreach`` is accepted and changes nothing.
+    per parameter: ``step``, ``eta`` and ``mu`` (0-d tensors, float32 unless the default dtype
+    is float64, as in PyTorch: the step uses η and μ rounded to them), ``ax``. ``foreach`` is
+    accepted and changes nothing.
 
     >>> opt = optim.ASGD(model.parameters(), lr=1e-2, t0=100)
     """

@@ -25,9 +25,9 @@ class NAdam(Optimizer):
         d = sqrt(v / (1 - β2ᵗ)) + eps
         p = p - lr · (1 - μₜ) / (1 - Π) · g / d - lr · μₜ₊₁ / (1 - Π · μₜ₊₁) · m / d
 
-    State per parameter: ``step`` and ``mu_product`` (float32 0-d tensors, as in PyTorch: Π is
-    multiplied up in float32), ``exp_avg``, ``exp_avg_sq``. ``foreach`` is accepted and changes
-    nothing.
+    State per parameter: ``step`` and ``mu_product`` (0-d tensors, float32 unless the default
+    dtype is float64, as in PyTorch: Π is multiplied up in their precision), ``exp_avg``,
+    ``exp_avg_sq``. ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.NAdam(model.parameters(), lr=2e-3)
     """

@@ -88,7 +88,7 @@ class Optimizer:
     ...            {"params": model[2].parameters()}], lr=1e-3, momentum=0.9)
     """
 
-    # per-parameter numbers kept as float32 0-d tensors (``scalar_state``), as PyTorch keeps them
+    # per-parameter numbers kept as 0-d tensors (``scalar_state``), as PyTorch keeps them
     _scalar_state_keys: tuple[str, ...] = ("step",)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -290,10 +290,11 @@ class Optimizer:
         return state, count_step(state)
 
     def _state_value_for(self, key: str, value: Any, param: Tensor) -> Any:
-        """One saved state value as this optimizer keeps it: a ``_scalar_state_keys`` number a
-        0-d tensor on the CPU in the dtype it was saved in (a number saved by an older tinynet
-        in ``scalar_state``'s), so a resumed run repeats the uninterrupted one's rounding;
-        anything else a private copy on ``param``'s device (floats in its dtype).
+        """One saved state value as this optimizer keeps it. A ``_scalar_state_keys`` number
+        becomes a 0-d tensor on the CPU in the dtype it was saved in, so a resumed run repeats
+        the uninterrupted one's rounding (a plain number, as older tinynet saved them, takes
+        ``scalar_state``'s dtype); anything else a private copy on ``param``'s device (floats in
+        its dtype).
 
         PyTorch too keeps ``step`` as saved; its NAdam's ``mu_product`` and ASGD's ``eta`` and
         ``mu`` take the parameter's dtype and device, which would change their rounding."""

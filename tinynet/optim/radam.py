@@ -24,7 +24,7 @@ class RAdam(Optimizer):
         p = p - lr · m / (1 - β1ᵗ) · sqrt(1 - β2ᵗ) / (sqrt(v) + eps) · r     when ρₜ > 5
         p = p - lr · m / (1 - β1ᵗ)                                          otherwise (SGD with momentum)
 
-    State per parameter: ``step`` (a float32 0-d tensor, as in PyTorch), ``exp_avg``,
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg``,
     ``exp_avg_sq``. ``foreach`` is accepted and changes nothing.
 
     >>> opt = optim.RAdam(model.parameters(), lr=1e-3)

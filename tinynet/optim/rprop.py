@@ -23,7 +23,7 @@ class Rprop(Optimizer):
         p = p - sign(g) · s
         g′ = g                                                   prev
 
-    with (η₋, η₊) = etas. State per parameter: ``step`` (a float32 0-d tensor, as in PyTorch),
+    with (η₋, η₊) = etas. State per parameter: ``step`` (a 0-d tensor, as in PyTorch),
     ``prev``, ``step_size`` (made at a parameter's first step, from the group's lr then: a later
     change of lr, e.g. by a scheduler, reaches only parameters that have not stepped yet, as in
     PyTorch). ``foreach`` is accepted and changes nothing.
