@@ -214,3 +214,10 @@ def test_setting_data_takes_the_new_tensors_strides():
     assert x.stride() == (1, 3) and not x.is_contiguous()
     x.data = tn.ones(3, 2)
     assert x.is_contiguous()
+
+
+def test_a_chain_of_thousands_of_views_still_has_strides():
+    x = tn.zeros(3000, 2)
+    for _ in range(2500):
+        x = x[1:].t().t()
+    assert x.shape == (500, 2) and x.stride() == (2, 1) and x.is_contiguous()

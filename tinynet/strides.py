@@ -2,13 +2,14 @@
 
 tinynet's arrays are NumPy's, and their memory order is an implementation detail (a
 convolution's output, for one, is stored batch-innermost). What a program sees instead is
-PyTorch's layout: every op that makes a new tensor makes it contiguous, and a *view* op
-(transpose, permute, slicing, expand, diagonal, unfold, reshape where it can) derives its strides
-from its input's. So a view remembers how it was made, ``(input's record, input's shape, op
-class, op arguments)``, and its strides are worked out only when asked: by the op's
-``view_strides`` where it defines one, else by running the op's forward on a *probe*, a
-one-byte array with the input's strides, whose result's strides are the answer (view ops only
-move strides, so the probe's memory is never read).
+PyTorch's layout: a *view* op (transpose, permute, slicing, expand, diagonal, unfold, reshape
+where it can) derives its strides from its input's, and any other op's result is contiguous.
+(PyTorch's elementwise ops keep a transposed input's layout, ``(x.t() * 2).stride()`` is
+``(1, 3)`` there; tinynet's results are contiguous.) So a view remembers how it was made,
+``(input's record, input's shape, op class, op arguments)``, and its strides are worked out only
+when asked: by the op's ``view_strides`` where it defines one, else by running the op's forward
+on a *probe*, a one-byte array with the input's strides, whose result's strides are the answer
+(view ops only move strides, so the probe's memory is never read).
 
 >>> x = tn.zeros(2, 3)
 >>> x.t().stride(), x.t().is_contiguous()
@@ -99,13 +100,19 @@ def strides_of(t: Any) -> Strides:
 
 
 def _resolve(record: tuple, shape: tuple[int, ...]) -> Strides:
-    parent_record, parent_shape, op, params = record
-    parent = contiguous_strides(parent_shape) if parent_record is None else \
-        _resolve(parent_record, parent_shape)
-    rule = getattr(op, "view_strides", None)
-    if rule is not None:
-        return rule(params, parent_shape, parent, shape)
-    return probe_strides(op, params, parent_shape, parent)
+    """The strides of the view ``record`` made, of ``shape``: its chain of views replayed from
+    the contiguous tensor it starts at (a loop, so a chain thousands of views long is fine)."""
+    chain = []  # (view op, its arguments, its input's shape, its output's shape), last first
+    while record is not None:
+        parent_record, parent_shape, op, params = record
+        chain.append((op, params, parent_shape, shape))
+        record, shape = parent_record, parent_shape
+    strides = contiguous_strides(shape)
+    for op, params, in_shape, out_shape in reversed(chain):
+        rule = getattr(op, "view_strides", None)
+        strides = rule(params, in_shape, strides, out_shape) if rule is not None else \
+            probe_strides(op, params, in_shape, strides)
+    return strides
 
 
 def probe_strides(op: Any, params: dict[str, Any], shape: tuple[int, ...],
