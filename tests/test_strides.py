@@ -221,3 +221,108 @@ def test_a_chain_of_thousands_of_views_still_has_strides():
     for _ in range(2500):
         x = x[1:].t().t()
     assert x.shape == (500, 2) and x.stride() == (2, 1) and x.is_contiguous()
+
+
+ELEMENTWISE = {
+    "times a number": lambda lib, t, other: t * 2,
+    "exp": lambda lib, t, other: t.exp(),
+    "relu": lambda lib, t, other: lib.relu(t),
+    "negated then sigmoid": lambda lib, t, other: lib.sigmoid(-t),
+    "clone": lambda lib, t, other: t.clone(),
+    "contiguous": lambda lib, t, other: t.contiguous(),
+    "plus a contiguous tensor": lambda lib, t, other: t + other,
+    "a contiguous tensor plus": lambda lib, t, other: other + t,
+    "plus its last row": lambda lib, t, other: t + other[-1:],
+    "maximum": lambda lib, t, other: lib.maximum(t, other),
+    "cast": lambda lib, t, other: t.double(),
+    "where": lambda lib, t, other: lib.where(t > 0, t, other),
+    "comparison": lambda lib, t, other: t > 3,
+    "isnan": lambda lib, t, other: lib.isnan(t),
+    "logical_not": lambda lib, t, other: t.logical_not(),
+    "zeros_like": lambda lib, t, other: lib.zeros_like(t),
+    "randn_like": lambda lib, t, other: lib.randn_like(t),
+    "masked_fill (a contiguous copy)": lambda lib, t, other: t.masked_fill(t > 3, 0.0),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(view_chains(), st.sampled_from(list(ELEMENTWISE)))
+def test_elementwise_results_are_laid_out_as_in_pytorch(case, name):
+    """PyTorch lays an elementwise result out like its inputs (the first input that orders two
+    dims decides): a transpose's exp is strided as the transpose, and views of it follow."""
+    torch = pytest.importorskip("torch")
+    shape, steps = case
+    n = int(np.prod(shape))
+    results = []
+    for lib in (tn, torch):
+        t = apply_chain(lib.arange(float(n)).reshape(*shape), steps)
+        other = lib.ones(tuple(t.shape))
+        results.append(ELEMENTWISE[name](lib, t, other))
+    ours, theirs = results
+    if 0 in theirs.shape:
+        return
+    mine, expected = layout(tn, ours), layout(torch, theirs)
+    assert [s for s, k in zip(mine[1], mine[0]) if k != 1] == \
+        [s for s, k in zip(expected[1], expected[0]) if k != 1], (steps, name)
+    assert (mine[0], mine[2], mine[3]) == (expected[0], expected[2], expected[3]), (steps, name)
+
+
+def test_a_leafs_gradient_is_strided_as_the_leaf():
+    """PyTorch's gradient layout contract: whatever the backward made, ``.grad`` has its
+    leaf's strides."""
+    x = tn.randn(2, 3, 4, requires_grad=True)
+    (x.transpose(0, 2) * 2).sum().backward()
+    assert x.grad.is_contiguous() and x.grad.stride() == (12, 4, 1)
+    w = tn.randn(3, 4).t().detach().requires_grad_()
+    (w * 3).sum().backward()
+    assert w.grad.stride() == (1, 4)
+
+
+def test_a_long_chain_of_elementwise_results_of_a_view_keeps_its_layout():
+    x = tn.zeros(3, 4).t()
+    for _ in range(200):
+        x = x * 1.0 + 1.0
+    assert x.stride() == (1, 4) and not x.is_contiguous()
+    assert x.contiguous().stride() == (3, 1)
+
+
+def test_no_function_reports_a_strided_result_where_pytorch_returns_a_contiguous_one():
+    """Every function of ``tn`` and ``tn.nn.functional`` that PyTorch has too, given a
+    transposed 2-D or 4-D input (and 0 or 1 as a second argument where that fits): where
+    PyTorch's result is contiguous, tinynet's is too, so a ``view`` that works there works here.
+    (The other way, a strided result where PyTorch's is contiguous, is allowed: ``flip`` and
+    ``sort`` copy in tinynet.)"""
+    torch = pytest.importorskip("torch")
+    import inspect
+    import warnings
+
+    def transposed(lib, shape):
+        base = torch.rand(*reversed(shape), generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
+        t = tn.tensor(base.numpy()) if lib is tn else base
+        return t.permute(*reversed(range(len(shape))))
+
+    checked, wrong = 0, []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ours_module, theirs_module in ((F, torch.nn.functional), (tn, torch)):
+            for name in sorted(dir(theirs_module)):
+                ours, theirs = getattr(ours_module, name, None), getattr(theirs_module, name)
+                if name.startswith(("_", "set_", "manual_seed", "seed", "use_")) \
+                        or not callable(ours) or inspect.isclass(theirs):
+                    continue  # not a computation, or one that changes global settings
+                for shape in ((3, 4), (2, 3, 4, 5)):
+                    for args in ((), (0,), (1,)):
+                        try:
+                            expected = theirs(transposed(torch, shape), *args)
+                            if not isinstance(expected, torch.Tensor) or expected.dim() == 0:
+                                continue
+                            got = ours(transposed(tn, shape), *args)
+                        except Exception:  # not callable so, on one side or both
+                            continue
+                        if not isinstance(got, tn.Tensor):
+                            continue
+                        checked += 1
+                        if expected.is_contiguous() and not got.is_contiguous():
+                            wrong.append(f"{name}{shape}{args}: {got.stride()}")
+                        break
+    assert checked > 300 and not wrong, wrong

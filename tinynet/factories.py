@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy
 
-from tinynet import backend
+from tinynet import backend, strides
 from tinynet.generator import numpy_generator
 from tinynet.tensor import Tensor, _host_array
 
@@ -162,7 +162,8 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, device: str | N
               requires_grad: bool = False) -> Tensor:
     """``fill_value`` in ``input``'s shape, dtype and device."""
     dtype, device = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return strides.laid_out_like(
+        full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad), input)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
@@ -328,16 +329,16 @@ def rand_like(input: Tensor, dtype: Any = None, device: str | None = None,
               requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) of ``input``'s shape, dtype and device."""
     dtype, device = _like(input, dtype, device)
-    return rand(input.shape, dtype=_floating("rand_like", dtype), device=device,
-                requires_grad=requires_grad)
+    return strides.laid_out_like(rand(input.shape, dtype=_floating("rand_like", dtype),
+                                      device=device, requires_grad=requires_grad), input)
 
 
 def randn_like(input: Tensor, dtype: Any = None, device: str | None = None,
                requires_grad: bool = False) -> Tensor:
     """Standard normal samples of ``input``'s shape, dtype and device."""
     dtype, device = _like(input, dtype, device)
-    return randn(input.shape, dtype=_floating("randn_like", dtype), device=device,
-                 requires_grad=requires_grad)
+    return strides.laid_out_like(randn(input.shape, dtype=_floating("randn_like", dtype),
+                                       device=device, requires_grad=requires_grad), input)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
@@ -347,8 +348,8 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
     if high is None:
         low, high = 0, low
     dtype, device = _like(input, dtype, device)
-    return randint(low, high, tuple(input.shape), dtype=dtype, device=device,
-                   requires_grad=requires_grad)
+    return strides.laid_out_like(randint(low, high, tuple(input.shape), dtype=dtype,
+                                         device=device, requires_grad=requires_grad), input)
 
 
 def _floating(op: str, dtype: Any) -> numpy.dtype:

@@ -69,8 +69,9 @@ class Tensor(TensorMethods):
     tensor([2., 4., 6.])
     """
 
-    # Set only when they apply: _is_view and _view_record (by view ops, see tinynet.strides),
-    # _replaced_grad_fns (by in-place ops), _tensor_hooks (by a leaf's register_hook).
+    # _view_record: how a strided tensor was made (None for a contiguous one, tinynet.strides).
+    # Set only when they apply: _is_view (by view ops), _replaced_grad_fns (by in-place ops),
+    # _tensor_hooks (by a leaf's register_hook).
     __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_is_view",
                  "_view_record", "_replaced_grad_fns", "_tensor_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected method
@@ -94,6 +95,7 @@ class Tensor(TensorMethods):
         self.grad_fn = grad_fn
         # [version, in-place clock at the last change]: a list, so views and detach() share it
         self._version_counter = [0, 0]
+        self._view_record = None
 
     # ----------------------------------------------------------------- autograd state
     @property

@@ -846,8 +846,12 @@ class TensorMethods:
         return ops.flipud(self)
 
     def contiguous(self) -> Tensor:
-        """``self`` when it is contiguous, else a contiguous copy (``clone``), as PyTorch's."""
-        return self if self.is_contiguous() else self.clone()
+        """``self`` when it is contiguous, else a contiguous copy, as PyTorch's."""
+        if self.is_contiguous():
+            return self
+        out = self.clone()  # laid out like self, as PyTorch's clone: then row-major
+        strides.make_contiguous(out)
+        return out
 
     def is_contiguous(self) -> bool:
         """Whether the elements lie in row-major order in PyTorch's model (``tinynet.strides``):

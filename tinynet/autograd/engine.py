@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from tinynet import backend
+from tinynet import backend, strides
 from tinynet.autograd import anomaly
 from tinynet.autograd.hooks import post_accumulate_grad_hooks, run_hooks, run_post_accumulate_hooks
 from tinynet.tensor import Tensor
@@ -116,7 +116,9 @@ class Op:
     * ``is_view``: the output shares the first input's memory (reshape, transpose, slicing), so
       the two share a version counter, and its strides follow from the input's
       (``tinynet.strides``; an op whose forward isn't a plain NumPy view says how, in
-      ``view_strides``).
+      ``view_strides``);
+    * ``preserves_layout``: an elementwise op, whose result PyTorch lays out like its inputs (a
+      transpose's exp is strided as the transpose, ``tinynet.strides``).
 
     An op on the hot path of small models may also define ``backward_arrays(g)``: the same
     gradients as ``backward``, computed on raw arrays (None where none is needed). The walk takes
@@ -127,6 +129,7 @@ class Op:
 
     saves_inputs = True
     is_view = False
+    preserves_layout = False
     backward_arrays: Any = None  # optional: (self, g array) -> input gradient arrays
     released = False  # set once the walk has freed this node's saved state
     _tensor_hooks = None  # the hooks registered on the tensor this op made (autograd.hooks)
@@ -158,8 +161,12 @@ class Op:
             result._version_counter = inputs[0]._version_counter
             result._is_view = True
             # how the view was made, for its strides (tinynet.strides); no tensors in it
-            result._view_record = (getattr(inputs[0], "_view_record", None), arrays[0].shape, cls,
-                                   dict(params))
+            result._view_record = (inputs[0]._view_record, arrays[0].shape, cls, dict(params))
+        elif cls.preserves_layout:
+            for t in inputs:
+                if t._view_record is not None:  # a strided input
+                    result._view_record = strides.layout_record(inputs, out.shape)
+                    break
         if _grad_enabled:
             needs = tuple([t._requires_grad for t in inputs])
             if True in needs and out.dtype.kind in "fc":  # integer results never require grad
@@ -514,6 +521,7 @@ def backward(tensors: Tensor | Sequence[Tensor],
                 g = g.detach()
             if leaf.grad is None:
                 leaf._grad = _owned(g, given_out)  # it fits: the setter's checks are skipped
+                leaf._grad._view_record = leaf._view_record  # PyTorch's: strided as its leaf
             else:
                 _accumulate(leaf, g, create_graph)
             if post_accumulate_grad_hooks:  # empty unless some leaf has such a hook

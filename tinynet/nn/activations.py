@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinynet import strides
 from tinynet.factories import rand
 from tinynet.ops import chunk, elu, leaky_relu, softmax, softplus, tanh, where
 from tinynet.ops.activation import in_place, sigmoid
@@ -45,6 +46,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return elu(input / alpha, 1.0) * alpha
 
 
+@strides.contiguous_result
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), finite for any x (never the log of an underflowed 0)."""
     return -softplus(-input, threshold=float("inf"))
@@ -123,6 +125,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return where(input.array > 0, input, weight * input)
 
 
+@strides.contiguous_result
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """The randomised leaky ReLU: x where x > 0, else a·x, with a drawn uniformly from

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy
 
-from tinynet import backend
+from tinynet import backend, strides
 from tinynet.ops import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, broadcast_tensors, conv1d,
                          conv2d, conv_transpose2d, elu, leaky_relu, linear, log_softmax,
                          max_pool1d, max_pool2d, max_unpool1d,
@@ -200,6 +200,7 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, mask_shape:
     return input * scale
 
 
+@strides.contiguous_result
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims (mean 0, biased variance 1, plus
@@ -215,6 +216,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     return out
 
 
+@strides.contiguous_result
 def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """Divide by the root mean square over the last ``len(normalized_shape)`` dims (no
@@ -317,6 +319,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
+@strides.contiguous_result
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Split the channels (dim 1) of each sample into ``num_groups`` groups and normalise each

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinynet import strides
 from tinynet.autograd.engine import bump_version
 from tinynet.tensor import Tensor
 
@@ -84,6 +85,7 @@ def _check_channels(op: str, input: Tensor, **per_channel: Tensor | None) -> Non
                                f"{tuple(t.shape)}")
 
 
+@strides.contiguous_result
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -97,6 +99,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                       weight, bias, momentum, eps, "batch_norm")
 
 
+@strides.contiguous_result
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, use_input_stats: bool = True,

@@ -18,6 +18,7 @@ from tinynet.tensor import Tensor
 
 
 class ReLU(Op):
+    preserves_layout = True
     node_name = "ReluBackward0"
 
     def forward(self, x):
@@ -43,6 +44,7 @@ class ReLU(Op):
 
 
 class LeakyReLU(Op):
+    preserves_layout = True
     node_name = "LeakyReluBackward0"
 
     def forward(self, x):
@@ -71,6 +73,7 @@ class ELU(Op):
     """x for x > 0, alpha·(exp(x) - 1) otherwise. The slope there is alpha·exp(x), computed
     from x, not as out + alpha, which cancels to 0 far below 0; at NaN it is 1, as PyTorch's."""
 
+    preserves_layout = True
     node_name = "EluBackward0"
 
     def forward(self, x):
@@ -88,6 +91,7 @@ class Hardtanh(Op):
     """x clipped to [min_val, max_val]; the gradient passes strictly inside, and at NaN
     (PyTorch's rule: 0 where x <= min_val or x >= max_val)."""
 
+    preserves_layout = True
     node_name = "HardtanhBackward0"
 
     def forward(self, x):
@@ -101,6 +105,7 @@ class Hardtanh(Op):
 class Hardsigmoid(Op):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (slope 1/6 strictly inside)."""
 
+    preserves_layout = True
     node_name = "HardsigmoidBackward0"
 
     def forward(self, x):
@@ -116,6 +121,7 @@ class Hardswish(Op):
     -3 and 3, 1 from 3 on (and at NaN); written in ops of x, so that the second derivative
     (1/3 inside) comes from them."""
 
+    preserves_layout = True
     node_name = "HardswishBackward0"
 
     def forward(self, x):
@@ -128,6 +134,8 @@ class Hardswish(Op):
 
 
 class Sigmoid(Op):
+    preserves_layout = True
+
     def forward(self, x):
         xp = backend.get_array_module(x)
         e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
@@ -140,6 +148,8 @@ class Sigmoid(Op):
 
 
 class Tanh(Op):
+    preserves_layout = True
+
     def forward(self, x):
         self.out = backend.get_array_module(x).tanh(x)
         return self.out
@@ -152,6 +162,8 @@ class Tanh(Op):
 class Softplus(Op):
     """log(1 + exp(beta·x)) / beta, linear above ``threshold`` as PyTorch; slope sigmoid(beta·x)
     (1 in the linear part, as the forward there is x)."""
+
+    preserves_layout = True
 
     def forward(self, x):
         xp = backend.get_array_module(x)

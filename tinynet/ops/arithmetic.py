@@ -63,6 +63,7 @@ def _operand(value: Any, dtype: Any, like: Tensor) -> Tensor:
 
 
 class Add(Op):
+    preserves_layout = True
     saves_inputs = False  # its backward needs only shapes
 
     def forward(self, a, b):
@@ -75,6 +76,7 @@ class Add(Op):
 
 
 class Sub(Op):
+    preserves_layout = True
     saves_inputs = False  # its backward needs only shapes
 
     def forward(self, a, b):
@@ -87,6 +89,8 @@ class Sub(Op):
 
 
 class Mul(Op):
+    preserves_layout = True
+
     def forward(self, a, b):
         return a * b
 
@@ -134,6 +138,7 @@ class Masked(Op):
     ``masked_product``): the gradient mask of ReLU, clamp, maximum, where and ``max()``.
     Linear in ``g`` and diagonal, so it is its own backward."""
 
+    preserves_layout = True
     saves_inputs = False
 
     def forward(self, g):
@@ -144,6 +149,8 @@ class Masked(Op):
 
 
 class Div(Op):
+    preserves_layout = True
+
     def forward(self, a, b):
         return a / b
 
@@ -155,6 +162,7 @@ class Div(Op):
 
 
 class Neg(Op):
+    preserves_layout = True
     saves_inputs = False  # its backward needs only shapes
 
     def forward(self, a):
@@ -167,6 +175,7 @@ class Neg(Op):
 class PowScalar(Op):
     """``a ** exponent`` for a Python number ``exponent`` (the common case: x**2, x**0.5)."""
 
+    preserves_layout = True
     node_name = "PowBackward0"
 
     def forward(self, a):
@@ -199,6 +208,7 @@ class Pow(Op):
     d/da is the product b · a^(b-1) · g = 0, so that its own derivative in b (1/a) stays right
     for second order; PyTorch masks it there too, which also zeroes an inf gradient."""
 
+    preserves_layout = True
     node_name = "PowBackward1"
 
     def forward(self, a, b):

@@ -59,6 +59,7 @@ class Logaddexp(Op):
     overflows, and equal infinities give themselves (not inf - inf = NaN). The gradient of
     ``a`` is sigmoid(a - b) (scaled by ln 2 in base 2), of ``b`` sigmoid(b - a)."""
 
+    preserves_layout = True
     base2 = False
 
     def forward(self, a, b):
@@ -88,6 +89,8 @@ class Hypot(Op):
     """√(a² + b²) without overflow; the gradients are a / hypot and b / hypot (NaN at the
     origin, as PyTorch's)."""
 
+    preserves_layout = True
+
     def forward(self, a, b):
         self.out = backend.get_array_module(a).hypot(a, b)
         return self.out
@@ -104,6 +107,7 @@ class Fmax(Op):
     """The larger of a and b, or the one that is not NaN. The gradient goes whole to the input
     returned: to ``a`` where a >= b or b is NaN (so at a tie), else to ``b``, as PyTorch's."""
 
+    preserves_layout = True
     largest = True
 
     def forward(self, a, b):
@@ -129,6 +133,8 @@ class Fmin(Fmax):
 class Copysign(Op):
     """|a| with the sign of b (of its sign bit: -0.0 counts as negative). The gradient of
     ``a`` is copysign(a, b) / a, 0 where a = 0 (PyTorch's formula); of ``b``, zero."""
+
+    preserves_layout = True
 
     def forward(self, a, b):
         self.out = backend.get_array_module(a).copysign(a, b)

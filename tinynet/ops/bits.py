@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinynet import strides
 from tinynet.ops.arithmetic import promoted, write_out
 from tinynet.ops.arguments import require_tensor
 from tinynet.tensor import Tensor
@@ -45,7 +46,7 @@ def _dtype(value: Any) -> str:
 
 def _elementwise(name: str, function: Any, a: Tensor, b: Tensor) -> Tensor:
     try:
-        return Tensor(function(a.array, b.array))
+        return strides.laid_out_like(Tensor(function(a.array, b.array)), a, b)
     except ValueError:
         raise RuntimeError(f"{name}: the shapes of input {tuple(a.shape)} and other "
                            f"{tuple(b.shape)} cannot be broadcast together") from None
@@ -80,7 +81,7 @@ def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise IntegerDtypeError(f"bitwise_not: not implemented for dtype {x.dtype}; it takes "
                                 "bool and integer tensors (for a mask of floats compare first, "
                                 "e.g. ~(x > 0))")
-    return write_out("bitwise_not", Tensor(x.xp.invert(x.array)), out)
+    return write_out("bitwise_not", strides.laid_out_like(Tensor(x.xp.invert(x.array)), x), out)
 
 
 def _shift(name: str, left: bool, input: Any, other: Any, out: Tensor | None) -> Tensor:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tinynet import strides
 from tinynet.ops.conv import conv2d, conv_transpose2d, ints
 from tinynet.ops.indexing import gather
 from tinynet.ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
@@ -195,6 +196,7 @@ def _pool_args(op: str, kernel_size: Any, stride: Any, padding: Any,
     return kernel, stride, triple(padding, f"{op}: padding"), triple(dilation, f"{op}: dilation")
 
 
+@strides.contiguous_result
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
@@ -240,6 +242,7 @@ def _best_tap(candidates: Tensor, dim: int) -> tuple[Tensor, Any]:
     return best, tap
 
 
+@strides.contiguous_result
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:

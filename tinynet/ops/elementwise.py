@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinynet import backend
+from tinynet import backend, strides
 from tinynet.dtypes import result_type
 from tinynet.autograd import Op
 from tinynet.ops.arithmetic import Masked, binary, promoted
@@ -27,6 +27,8 @@ def _constant(array: Any, like: Tensor) -> Tensor:
 
 
 class Exp(Op):
+    preserves_layout = True
+
     def forward(self, a):
         self.out = backend.get_array_module(a).exp(a)
         return self.out
@@ -36,6 +38,8 @@ class Exp(Op):
 
 
 class Log(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).log(a)
 
@@ -44,6 +48,8 @@ class Log(Op):
 
 
 class Sqrt(Op):
+    preserves_layout = True
+
     def forward(self, a):
         self.out = backend.get_array_module(a).sqrt(a)
         return self.out
@@ -54,6 +60,8 @@ class Sqrt(Op):
 
 class Abs(Op):
     """|a|; the gradient at 0 is 0, as in PyTorch."""
+
+    preserves_layout = True
 
     def forward(self, a):
         return backend.get_array_module(a).abs(a)
@@ -66,6 +74,7 @@ class Abs(Op):
 class Clamp(Op):
     """Gradient 1 where min <= a <= max (bounds included, as PyTorch), else 0."""
 
+    preserves_layout = True
     node_name = "ClampBackward1"
 
     def forward(self, a):
@@ -86,6 +95,7 @@ class Maximum(Op):
     """Elementwise max of two tensors. As in PyTorch, at ties each side gets half the gradient,
     the losing side none, and where either is NaN both get all of it."""
 
+    preserves_layout = True
     largest = True
 
     def forward(self, a, b):
@@ -108,6 +118,7 @@ class Minimum(Maximum):
     largest = False
 
 class Where(Op):
+    preserves_layout = True
     saves_inputs = False
 
     def forward(self, a, b):
@@ -120,6 +131,7 @@ class Where(Op):
 
 
 class Cast(Op):
+    preserves_layout = True
     node_name = "ToCopyBackward0"
     saves_inputs = False
 
@@ -131,6 +143,7 @@ class Cast(Op):
 
 
 class Clone(Op):
+    preserves_layout = True
     saves_inputs = False
 
     def forward(self, a):
@@ -216,7 +229,7 @@ def cast(a: Tensor, dtype: Any) -> Tensor:
     if a.dtype == dtype:
         return a
     if dtype.kind not in "fc":  # integer and bool results carry no gradient
-        return Tensor(a.array.astype(dtype))
+        return strides.laid_out_like(Tensor(a.array.astype(dtype)), a)
     return Cast.apply(a, dtype=dtype)
 
 
@@ -241,7 +254,8 @@ def compare(name: str, a: Any, b: Any) -> Tensor:
     if a.device != b.device:
         raise RuntimeError(f"{name}: tensors on different devices: {a.device} and {b.device}")
     try:
-        return Tensor(getattr(a.xp, _COMPARISONS[name])(a.array, b.array))
+        return strides.laid_out_like(Tensor(getattr(a.xp, _COMPARISONS[name])(a.array, b.array)),
+                                     a, b)
     except ValueError:
         raise ValueError(f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                          "broadcast together") from None

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tinynet import backend
+from tinynet import backend, strides
 from tinynet.autograd import Op
 from tinynet.ops import elementwise
 from tinynet.ops.elementwise import where as _where
@@ -392,7 +392,9 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     if value.ndim:
         raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
                            f"{tuple(value.shape)}")
-    return _where(mask, value if value.dtype == input.dtype else value.to(input.dtype), input)
+    result = _where(mask, value if value.dtype == input.dtype else value.to(input.dtype), input)
+    strides.make_contiguous(result)  # PyTorch fills a contiguous copy
+    return result
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tinynet import backend
+from tinynet import backend, strides
 from tinynet.ops.indexing import gather, index_select
 from tinynet.ops.shape import _normalize_dim, along, broadcast_to, cat, flip, getitem, repeat, reshape
 from tinynet.tensor import Tensor, as_tensor
@@ -96,6 +96,7 @@ def _named_last(out: Tensor, node_name: str) -> Tensor:
     return out
 
 
+@strides.contiguous_result
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C·r², H, W) → (*, C, H·r, W·r), r = ``upscale_factor``: each group of r² channels
     becomes an r×r block of pixels (sub-pixel convolution's upsampling).
@@ -119,6 +120,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
                        "PixelShuffleBackward0")
 
 
+@strides.contiguous_result
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H·r, W·r) → (*, C·r², H, W), the inverse of ``pixel_shuffle``."""
     r = int(downscale_factor)
@@ -138,6 +140,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
                        "PixelUnshuffleBackward0")
 
 
+@strides.contiguous_result
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """(N, C, *) with the channels of ``groups`` groups interleaved: channel g·(C/groups) + i
     moves to i·groups + g (ShuffleNet's mixing of grouped convolutions)."""
@@ -152,6 +155,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return _named_last(mixed, "ChannelShuffleBackward0")
 
 
+@strides.contiguous_result
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """``input`` turned by 90° ``k`` times in the plane of ``dims``, from the first dim towards
     the second, as ``torch.rot90`` (a flip and a transpose; k = 2 flips both dims).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinynet import strides
 from tinynet.ops.elementwise import compare
 from tinynet.tensor import Tensor, as_tensor
 
@@ -41,17 +42,17 @@ def ge(input: Any, other: Any) -> Tensor:
 
 def isnan(input: Tensor) -> Tensor:
     """True where an element is NaN."""
-    return Tensor(input.xp.isnan(input.array))
+    return strides.laid_out_like(Tensor(input.xp.isnan(input.array)), input)
 
 
 def isinf(input: Tensor) -> Tensor:
     """True where an element is +inf or -inf."""
-    return Tensor(input.xp.isinf(input.array))
+    return strides.laid_out_like(Tensor(input.xp.isinf(input.array)), input)
 
 
 def isfinite(input: Tensor) -> Tensor:
     """True where an element is neither infinite nor NaN."""
-    return Tensor(input.xp.isfinite(input.array))
+    return strides.laid_out_like(Tensor(input.xp.isfinite(input.array)), input)
 
 
 def _pair(op: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:
@@ -72,7 +73,8 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
                                f"{tolerance}")
     if a.dtype != b.dtype:
         raise RuntimeError(f"isclose: {a.dtype} did not match {b.dtype}; convert one first")
-    return Tensor(a.xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return strides.laid_out_like(
+        Tensor(a.xp.isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan)), a, b)
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
@@ -89,7 +91,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 def _logical(op: str, function: str, input: Any, other: Any) -> Tensor:
     a, b = _pair(op, input, other)
-    return Tensor(getattr(a.xp, function)(a.array, b.array))
+    return strides.laid_out_like(Tensor(getattr(a.xp, function)(a.array, b.array)), a, b)
 
 
 def logical_and(input: Any, other: Any) -> Tensor:
@@ -109,4 +111,4 @@ def logical_xor(input: Any, other: Any) -> Tensor:
 
 def logical_not(input: Tensor) -> Tensor:
     """True where the element is zero."""
-    return Tensor(input.xp.logical_not(input.array))
+    return strides.laid_out_like(Tensor(input.xp.logical_not(input.array)), input)

@@ -82,6 +82,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 class Fmod(Op):
     """C's ``fmod``: ``a - trunc(a / b) · b``, with the sign of the dividend ``a``."""
 
+    preserves_layout = True
     node_name = "FmodBackward1"
 
     def forward(self, a, b):

@@ -18,6 +18,8 @@ from tinynet.tensor import Tensor
 
 
 class Reciprocal(Op):
+    preserves_layout = True
+
     def forward(self, a):
         self.out = 1 / a
         return self.out
@@ -30,6 +32,8 @@ class Reciprocal(Op):
 class Rsqrt(Op):
     """1 / sqrt(a); d/da = -out³ / 2."""
 
+    preserves_layout = True
+
     def forward(self, a):
         self.out = 1 / backend.get_array_module(a).sqrt(a)
         return self.out
@@ -40,6 +44,8 @@ class Rsqrt(Op):
 
 
 class Log1p(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).log1p(a)
 
@@ -48,6 +54,8 @@ class Log1p(Op):
 
 
 class Expm1(Op):
+    preserves_layout = True
+
     def forward(self, a):
         self.out = backend.get_array_module(a).expm1(a)
         return self.out
@@ -57,6 +65,8 @@ class Expm1(Op):
 
 
 class Log2(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).log2(a)
 
@@ -65,6 +75,8 @@ class Log2(Op):
 
 
 class Log10(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).log10(a)
 
@@ -73,6 +85,8 @@ class Log10(Op):
 
 
 class Exp2(Op):
+    preserves_layout = True
+
     def forward(self, a):
         self.out = backend.get_array_module(a).exp2(a)
         return self.out

@@ -19,6 +19,7 @@ from tinynet.tensor import Tensor, as_tensor
 class PiecewiseConstant(Op):
     """An elementwise function that is constant between jumps: its gradient is zero."""
 
+    preserves_layout = True
     saves_inputs = False
     function = ""  # the array module's name for it
 
@@ -58,6 +59,8 @@ class Round(PiecewiseConstant):
 
 class Remainder(Op):
     """``a - floor(a / b) · b``: the sign of ``b``, as Python's ``%``."""
+
+    preserves_layout = True
 
     def forward(self, a, b):
         return backend.get_array_module(a).remainder(a, b)

@@ -43,6 +43,8 @@ def _special(name: str, x: Any, *args: Any) -> Any:
 class Erf(Op):
     """erf(x) = 2/√π ∫₀ˣ exp(-t²) dt; its derivative is 2/√π · exp(-x²)."""
 
+    preserves_layout = True
+
     def forward(self, x):
         return _special("erf", x)
 
@@ -53,6 +55,8 @@ class Erf(Op):
 
 class Erfc(Op):
     """erfc(x) = 1 - erf(x), accurate where erf(x) is close to 1; derivative -2/√π · exp(-x²)."""
+
+    preserves_layout = True
 
     def forward(self, x):
         return _special("erfc", x)
@@ -67,6 +71,8 @@ class Erfinv(Op):
     from the input, as PyTorch's (which saves the input, not the output: the output may be
     changed in place before the backward)."""
 
+    preserves_layout = True
+
     def forward(self, x):
         return _special("erfinv", x)
 
@@ -77,6 +83,8 @@ class Erfinv(Op):
 
 class Lgamma(Op):
     """log|Γ(x)|, +inf at the poles and at ±inf (as PyTorch); derivative digamma(x)."""
+
+    preserves_layout = True
 
     def forward(self, x):
         out = _special("gammaln", x)
@@ -90,6 +98,8 @@ class Digamma(Op):
     """ψ(x) = Γ'(x)/Γ(x); derivative polygamma(1, x). -inf at +0 and +inf at -0, NaN at the
     negative integers, as PyTorch (and SciPy)."""
 
+    preserves_layout = True
+
     def forward(self, x):
         return _special("digamma", x)
 
@@ -102,6 +112,8 @@ class Polygamma(Op):
     ψ⁽ⁿ⁺¹⁾(x). NaN where PyTorch's is: at +inf for n >= 2 and at -inf for n = 1. At the
     negative integers (poles) it is ±inf, where PyTorch's trigamma (n = 1) gives large finite
     numbers of rounding (sin(πx) is not exactly 0 there)."""
+
+    preserves_layout = True
 
     def forward(self, x):
         xp = backend.get_array_module(x)
@@ -117,6 +129,8 @@ class Polygamma(Op):
 class I0(Op):
     """The modified Bessel function of the first kind of order 0; derivative i1(x)."""
 
+    preserves_layout = True
+
     def forward(self, x):
         return _special("i0", x)
 
@@ -127,6 +141,8 @@ class I0(Op):
 class I1(Op):
     """The modified Bessel function of the first kind of order 1 (i0's derivative); derivative
     i0(x) - i1(x)/x, and 1/2 where |x| is below the dtype's eps, as PyTorch's."""
+
+    preserves_layout = True
 
     def forward(self, x):
         return _special("i1", x)
@@ -147,6 +163,8 @@ def _sinc_cutoff(dtype: Any) -> float:
 
 class Sinc(Op):
     """sin(πx)/(πx), 1 at 0; its derivative is ``SincGrad``."""
+
+    preserves_layout = True
 
     def forward(self, x):
         xp = backend.get_array_module(x)
@@ -191,6 +209,8 @@ class Logit(Op):
     The derivative is 1 / (x(1 - x)): with ``eps``, 0 where x lies outside [eps, 1 - eps]
     (the clamp is flat there); without, NaN outside [0, 1], as PyTorch's."""
 
+    preserves_layout = True
+
     def forward(self, x):
         xp = backend.get_array_module(x)
         if self.eps is not None:
@@ -216,6 +236,8 @@ class Xlogy(Op):
     The gradients are PyTorch's: xlogy(g, y) for x, except 0 where x = 0 and y <= 0, and
     g · x / y for y (NaN at x = y = 0, as PyTorch's)."""
 
+    preserves_layout = True
+
     def forward(self, x, y):
         xp = backend.get_array_module(x)
         with backend.errstate(xp, divide="ignore", invalid="ignore"):  # 0 · log 0, replaced
@@ -236,6 +258,7 @@ class Xlogy(Op):
 class Entr(Op):
     """-x · log(x) for x > 0, 0 at 0, -inf below; derivative -(1 + log x)."""
 
+    preserves_layout = True
     node_name = "SpecialEntrBackward0"
 
     def forward(self, x):
@@ -248,6 +271,7 @@ class Entr(Op):
 class Ndtri(Op):
     """The inverse of the standard normal CDF; derivative √(2π) · exp(ndtri(x)²/2)."""
 
+    preserves_layout = True
     node_name = "SpecialNdtriBackward0"
 
     def forward(self, x):
@@ -263,6 +287,7 @@ class LogNdtr(Op):
     """log Φ(x), accurate far into both tails; derivative exp(-(log Φ(x) + x²/2)) / √(2π),
     finite where Φ(x) underflows."""
 
+    preserves_layout = True
     node_name = "SpecialLogNdtrBackward0"
 
     def forward(self, x):

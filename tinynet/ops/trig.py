@@ -18,6 +18,8 @@ from tinynet.tensor import Tensor, as_tensor
 
 
 class Sin(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).sin(a)
 
@@ -26,6 +28,8 @@ class Sin(Op):
 
 
 class Cos(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).cos(a)
 
@@ -34,6 +38,8 @@ class Cos(Op):
 
 
 class Tan(Op):
+    preserves_layout = True
+
     def forward(self, a):
         self.out = backend.get_array_module(a).tan(a)
         return self.out
@@ -44,6 +50,8 @@ class Tan(Op):
 
 
 class Asin(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).arcsin(a)
 
@@ -53,6 +61,8 @@ class Asin(Op):
 
 
 class Acos(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).arccos(a)
 
@@ -62,6 +72,8 @@ class Acos(Op):
 
 
 class Atan(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).arctan(a)
 
@@ -71,6 +83,8 @@ class Atan(Op):
 
 
 class Sinh(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).sinh(a)
 
@@ -79,6 +93,8 @@ class Sinh(Op):
 
 
 class Cosh(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).cosh(a)
 
@@ -87,6 +103,8 @@ class Cosh(Op):
 
 
 class Asinh(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).arcsinh(a)
 
@@ -96,6 +114,8 @@ class Asinh(Op):
 
 
 class Acosh(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).arccosh(a)
 
@@ -105,6 +125,8 @@ class Acosh(Op):
 
 
 class Atanh(Op):
+    preserves_layout = True
+
     def forward(self, a):
         return backend.get_array_module(a).arctanh(a)
 
@@ -115,6 +137,8 @@ class Atanh(Op):
 
 class Atan2(Op):
     """The angle of the point (x, y): d/dy = x / r², d/dx = -y / r² (0 at the origin)."""
+
+    preserves_layout = True
 
     def forward(self, y, x):
         return backend.get_array_module(y).arctan2(y, x)
