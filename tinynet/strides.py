@@ -155,9 +155,9 @@ class Fixed:
         return params["strides"]
 
 
-def layout_record(inputs: Any, shape: tuple[int, ...]) -> tuple | None:
-    """The record an elementwise op's result of ``shape`` keeps when some of its ``inputs`` is
-    a strided view (``Op.apply`` asks only then)."""
+def layout_record(inputs: Any, shape: tuple[int, ...]) -> tuple:
+    """The record an elementwise op's result of ``shape`` keeps when some of its ``inputs``
+    has a record (``Op.apply`` and ``laid_out_like`` ask only then)."""
     pairs = tuple((t._view_record, tuple(t.array.shape)) for t in inputs)
     links = 1 + max(_links(record) for record, _ in pairs)
     record = (None, shape, LayoutOf, {"inputs": pairs, "links": links})
