@@ -7,8 +7,6 @@ documented: ``help(x.sin)`` shows ``tn.sin``'s docstring). ``Tensor`` inherits t
 
 from __future__ import annotations
 
-import math
-import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,23 +24,6 @@ factories: Any = None
 def _sizes(args: tuple) -> Any:
     """``x.view(2, 3)`` and ``x.view((2, 3))`` mean the same."""
     return args[0] if len(args) == 1 and not isinstance(args[0], int) else args
-
-
-def _inferred(sizes: Any, numel: int) -> tuple[int, ...] | None:
-    """``sizes`` with its -1 worked out from ``numel``; None when they can't hold ``numel``
-    elements (reshape then says why)."""
-    try:
-        sizes = tuple(operator.index(n) for n in sizes)
-    except TypeError:
-        return None
-    if sizes.count(-1) > 1 or any(n < -1 for n in sizes):
-        return None
-    known = math.prod(n for n in sizes if n != -1)
-    if -1 in sizes:
-        if known == 0 or numel % known:
-            return None
-        return tuple(numel // known if n == -1 else n for n in sizes)
-    return sizes if known == numel else None
 
 
 class TensorMethods:
@@ -737,16 +718,15 @@ class TensorMethods:
         """The same elements in ``shape`` (one entry may be -1), sharing memory. As in PyTorch it
         raises where the strides allow no view (a transpose flattened, say): ``reshape`` copies
         there, or call ``contiguous()`` first."""
-        sizes = _sizes(shape)
-        new_shape = _inferred(sizes, self.numel())
-        if new_shape is not None and strides.view_strides(
-                tuple(self.array.shape), strides.strides_of(self), new_shape) is None:
+        result = ops.reshape(self, _sizes(shape))  # which says what is wrong with the sizes
+        found = strides.strides_of(self)
+        if strides.view_strides(tuple(self.array.shape), found, tuple(result.array.shape)) is None:
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (at least one "
                 f"dimension spans across two contiguous subspaces): shape {tuple(self.shape)} "
-                f"with strides {self.stride()} can't be seen as {new_shape}. Use .reshape(...) "
-                "instead, or .contiguous() first.")
-        return ops.reshape(self, sizes)
+                f"with strides {found} can't be seen as {tuple(result.shape)}. Use "
+                ".reshape(...) instead, or .contiguous() first.")
+        return result
 
     def reshape_as(self, other: Tensor) -> Tensor:
         """Reshaped to ``other``'s shape."""

@@ -521,7 +521,7 @@ def backward(tensors: Tensor | Sequence[Tensor],
                 g = g.detach()
             if leaf.grad is None:
                 leaf._grad = _owned(g, given_out)  # it fits: the setter's checks are skipped
-                leaf._grad._view_record = leaf._view_record  # PyTorch's: strided as its leaf
+                strides.take_strides(leaf._grad, leaf)  # PyTorch's: a .grad strided as its leaf
             else:
                 _accumulate(leaf, g, create_graph)
             if post_accumulate_grad_hooks:  # empty unless some leaf has such a hook

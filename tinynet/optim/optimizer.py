@@ -222,7 +222,7 @@ class Optimizer:
         for key, values in state_dict["state"].items():
             if key in by_index:
                 p = by_index[key]
-                state[p] = {k: self._state_value_for(k, v, p) for k, v in values.items()}
+                state[p] = {k: self._loaded_state_value(k, v, p) for k, v in values.items()}
         self.state = defaultdict(dict, state)
         # settings added since the state was saved take their defaults, as PyTorch's do
         self.param_groups = [{**self.defaults,
@@ -289,7 +289,7 @@ class Optimizer:
             check_state_device(type(self).__name__, p, tensors[0])
         return state, count_step(state)
 
-    def _state_value_for(self, key: str, value: Any, param: Tensor) -> Any:
+    def _loaded_state_value(self, key: str, value: Any, param: Tensor) -> Any:
         """One saved state value as this optimizer keeps it. A ``_scalar_state_keys`` number
         becomes a 0-d tensor on the CPU in the dtype it was saved in, so a resumed run repeats
         the uninterrupted one's rounding (a plain number, as older tinynet saved them, takes
